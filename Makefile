@@ -1,0 +1,29 @@
+# The two commands: `make run` (the whole stack) and `make test` (the whole suite).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.PHONY: help setup run test lint test-docker clean
+
+help:
+	@echo "make run          install what is missing, start RabbitMQ, the MongoDB stand-in, a dev SMTP server and all six service processes"
+	@echo "make test         install what is missing, start what the tests need, run lint and the whole suite, stop what it started"
+	@echo "make test-docker  the integration tests against docker-compose.yml's real MongoDB 7 and RabbitMQ (needs a Docker engine)"
+	@echo "make lint         ruff and mypy only"
+	@echo "make clean        remove local data (var/) and the virtualenv"
+
+setup:
+	@scripts/bootstrap.sh
+
+run:
+	@scripts/run.sh
+
+test:
+	@scripts/test.sh
+
+lint: setup
+	@.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy
+
+test-docker: setup
+	@scripts/test_docker.sh
+
+clean:
+	rm -rf var .venv

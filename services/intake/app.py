@@ -1,0 +1,19 @@
+"""HTTP API of the intake service: `gunicorn -c python:shared.gunicorn_conf 'services.intake.app:create_app()'`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from shared.config import load_settings
+from shared.web import build_app
+
+TITLE = "Intake API"
+DESCRIPTION = "Partner referrals (FHIR R4 or native JSON), patients, intake assessments, contraindication screening and consent."
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    settings = load_settings("intake", overrides=config)
+    return build_app(settings, title=TITLE, description=DESCRIPTION)

@@ -1,0 +1,1 @@
+"""The notifications service: Delivery log, contact preferences and templates for messages to patients, referrers, staff and partners."""

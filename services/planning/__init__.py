@@ -1,0 +1,1 @@
+"""The planning service: Outcome-based treatment plans, sessions, outcome measurements and progress against the MCID."""

@@ -1,0 +1,1 @@
+"""The project's shared package: configuration, MongoDB and RabbitMQ access, web and worker plumbing."""

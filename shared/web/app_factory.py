@@ -1,0 +1,53 @@
+"""Builds a service's Flask app: settings, logging, ids, one error shape, health, OpenAPI."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from flask import Flask
+from flask_smorest import Blueprint
+
+from shared.config import Settings
+from shared.logs import configure_logging
+from shared.mongo import Mongo
+from shared.web import health
+from shared.web.errors import ClinicApi
+from shared.web.request_context import init_request_context
+
+OPENAPI_JSON_PATH = "/openapi.json"
+
+
+def build_app(
+    settings: Settings,
+    *,
+    title: str,
+    description: str,
+    blueprints: Iterable[Blueprint] = (),
+    extensions: dict[str, Any] | None = None,
+) -> Flask:
+    configure_logging(settings.service, settings.log_level)
+    app = Flask(settings.service)
+    app.config.update(
+        SETTINGS=settings,
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        API_TITLE=title,
+        API_VERSION="1.0.0",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH=OPENAPI_JSON_PATH.lstrip("/"),
+        OPENAPI_SWAGGER_UI_PATH="/docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        API_SPEC_OPTIONS={"info": {"description": description}},
+    )
+    app.extensions["mongo"] = Mongo(settings)
+    app.extensions.update(extensions or {})
+    init_request_context(app)
+    api = ClinicApi(
+        app
+    )  # registers one error shape for every HTTP error: {code, status, message, errors}
+    api.register_blueprint(health.blp)
+    for blueprint in blueprints:
+        api.register_blueprint(blueprint)
+    app.extensions["api"] = api
+    return app

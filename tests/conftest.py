@@ -1,0 +1,84 @@
+"""Fixtures shared by every test: the real local RabbitMQ (a fresh vhost per test) and MongoDB
+(the stand-in, or MONGO_URL; a fresh database per test)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pymongo
+import pytest
+
+from shared.config import Settings, load_settings
+from tests.support.mongo_standin import MongoStandin
+from tests.support.rabbit import RabbitAdmin, amqp_url
+
+
+@pytest.fixture(scope="session")
+def mongo_url() -> Iterator[str]:
+    if os.environ.get("MONGO_URL"):
+        yield os.environ["MONGO_URL"]
+        return
+    standin = MongoStandin()
+    try:
+        yield standin.url
+    finally:
+        standin.stop()
+
+
+@pytest.fixture
+def mongo_db_name(mongo_url: str) -> Iterator[str]:
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    yield name
+    client = pymongo.MongoClient(mongo_url, serverSelectionTimeoutMS=5000)
+    try:
+        client.drop_database(name)
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="session")
+def rabbit_admin() -> RabbitAdmin:
+    return RabbitAdmin()
+
+
+@pytest.fixture
+def vhost(rabbit_admin: RabbitAdmin) -> Iterator[str]:
+    name = rabbit_admin.create_vhost()
+    yield name
+    rabbit_admin.delete_vhost(name)
+
+
+@pytest.fixture
+def make_settings(mongo_url: str, mongo_db_name: str, vhost: str):
+    """Settings for a service, pointed at this test's database and vhost."""
+
+    def make(service: str, **overrides) -> Settings:
+        base = {
+            "mongo_url": mongo_url,
+            "mongo_db": f"{mongo_db_name}_{service}",
+            "amqp_url": amqp_url(vhost),
+        }
+        base.update(overrides)
+        return load_settings(service, environ={}, overrides=base)
+
+    return make
+
+
+@pytest.fixture
+def service_env(mongo_url: str, mongo_db_name: str, vhost: str):
+    """Environment variables for running a service as a real process against this test's stores."""
+
+    def make(service: str, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in ("PROMETHEUS_MULTIPROC_DIR",)}
+        env.update(
+            MONGO_URL=mongo_url,
+            MONGO_DB=f"{mongo_db_name}_{service}",
+            AMQP_URL=amqp_url(vhost),
+            PYTHONUNBUFFERED="1",
+        )
+        env.update(extra)
+        return env
+
+    return make

@@ -1,0 +1,111 @@
+"""Each service's app: health, readiness against the real stores, one error shape, ids, metrics, OpenAPI."""
+
+import pytest
+from openapi_spec_validator import validate
+
+from services.intake.app import create_app as create_intake
+from services.notifications.app import create_app as create_notifications
+from services.planning.app import create_app as create_planning
+from shared.config import load_settings
+
+FACTORIES = {
+    "intake": create_intake,
+    "planning": create_planning,
+    "notifications": create_notifications,
+}
+
+
+@pytest.fixture(params=sorted(FACTORIES))
+def client(request, make_settings):
+    settings = make_settings(request.param)
+    overrides = {k: getattr(settings, k) for k in ("mongo_url", "mongo_db", "amqp_url")}
+    app = FACTORIES[request.param](overrides)
+    return app.test_client()
+
+
+def test_liveness_answers_ok(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json["status"] == "ok"
+
+
+def test_readiness_is_200_when_mongodb_and_rabbitmq_answer(client):
+    response = client.get("/readyz")
+    assert response.status_code == 200, response.json
+    assert response.json["checks"] == {"mongodb": "ok", "rabbitmq": "ok"}
+
+
+def test_readiness_is_503_naming_rabbitmq_when_the_broker_is_unreachable(make_settings):
+    settings = make_settings("intake")
+    app = create_intake(
+        {
+            "mongo_url": settings.mongo_url,
+            "mongo_db": settings.mongo_db,
+            "amqp_url": "amqp://guest:guest@127.0.0.1:1//",
+        }
+    )
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.json["status"] == "degraded"
+    assert response.json["checks"]["mongodb"] == "ok"
+    assert response.json["checks"]["rabbitmq"].startswith("unreachable")
+    assert app.test_client().get("/healthz").status_code == 200
+
+
+def test_readiness_names_mongodb_when_it_is_unreachable(make_settings):
+    settings = make_settings("planning")
+    app = create_planning(
+        {
+            "mongo_url": "mongodb://127.0.0.1:1/?directConnection=true",
+            "mongo_timeout_ms": 300,
+            "amqp_url": settings.amqp_url,
+        }
+    )
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.json["status"] == "unavailable"
+    assert response.json["checks"]["mongodb"].startswith("unreachable")
+
+
+def test_an_unknown_path_gets_the_one_json_error_shape(client):
+    response = client.get("/no-such-thing")
+    assert response.status_code == 404
+    assert set(response.json) >= {"code", "status", "message"}
+    assert response.json["code"] == 404
+
+
+def test_an_oversized_body_gets_413_in_the_error_shape(client):
+    response = client.post(
+        "/healthz",
+        data=b"x" * (load_settings("intake", environ={}).max_body_bytes + 1),
+        content_type="application/json",
+    )
+    assert response.status_code in (405, 413)
+    assert response.json["code"] == response.status_code
+
+
+def test_every_response_carries_a_request_id_and_echoes_a_safe_one(client):
+    generated = client.get("/healthz")
+    assert len(generated.headers["X-Request-ID"]) == 32
+    echoed = client.get(
+        "/healthz", headers={"X-Request-ID": "abc-123", "X-Correlation-ID": "corr-9"}
+    )
+    assert echoed.headers["X-Request-ID"] == "abc-123"
+    assert echoed.headers["X-Correlation-ID"] == "corr-9"
+    unsafe = client.get("/healthz", headers={"X-Request-ID": "<script>"})
+    assert unsafe.headers["X-Request-ID"] != "<script>"
+
+
+def test_metrics_are_served_in_prometheus_text_format(client):
+    client.get("/healthz")
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert b"http_requests_total" in response.data
+
+
+def test_the_openapi_document_is_valid_openapi_3(client):
+    response = client.get("/openapi.json")
+    assert response.status_code == 200
+    validate(response.json)
+    assert response.json["openapi"].startswith("3.")
+    assert "/readyz" in response.json["paths"]

@@ -1,0 +1,33 @@
+"""Wait on a condition with a deadline (never a bare sleep)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+def wait_until[T](
+    condition: Callable[[], T],
+    *,
+    timeout: float = 10.0,
+    interval: float = 0.05,
+    message: str = "condition",
+) -> T:
+    """Poll `condition` until it returns a truthy value; fail with `message` at the deadline."""
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            result = condition()
+            if result:
+                return result
+        except Exception as error:  # a condition may fail while the system is still settling
+            last_error = error
+        time.sleep(interval)
+    raise AssertionError(
+        f"timed out after {timeout} s waiting for {message}"
+        + (f" (last error: {last_error!r})" if last_error else "")
+    )
