@@ -37,7 +37,7 @@ setup_venv() {
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     say "installing pinned dependencies into .venv"
     .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-    .venv/bin/python -m pip install -q -c constraints.txt -e '.[test]' || die "dependency installation failed (see above)"
+    .venv/bin/python -m pip install -q -c constraints.txt -e '.[dev,test]' || die "dependency installation failed (see above)"
     echo "$want" > "$stamp"
   fi
 }

@@ -84,6 +84,7 @@ class _EnvSchema(Schema):
         data_key="MAX_PAGE_SIZE", load_default=100, validate=validate.Range(min=1, max=1000)
     )
     worker_heartbeat_file = f.String(data_key="WORKER_HEARTBEAT_FILE", load_default=None)
+    worker_metrics_addr = f.String(data_key="WORKER_METRICS_ADDR", load_default="127.0.0.1")
     worker_metrics_port = f.Integer(
         data_key="WORKER_METRICS_PORT", load_default=0, validate=validate.Range(min=0, max=65535)
     )
@@ -137,6 +138,7 @@ class Settings:
     max_body_bytes: int
     max_page_size: int
     worker_heartbeat_file: str | None
+    worker_metrics_addr: str
     worker_metrics_port: int
     outbox_poll_interval_s: float
     public_base_url: str

@@ -77,7 +77,7 @@ def run_worker(service: str, build: ComponentFactory) -> int:
         return 2
     configure_logging(service, settings.log_level)
     if settings.worker_metrics_port:
-        start_http_server(settings.worker_metrics_port, addr="127.0.0.1")
+        start_http_server(settings.worker_metrics_port, addr=settings.worker_metrics_addr)
     mongo = Mongo(settings)
     runner = _Runner(build(settings, mongo))
 

@@ -11,12 +11,45 @@ import pymongo
 import pytest
 
 from shared.config import Settings, load_settings
-from tests.support.mongo_standin import MongoStandin
+from tests.support import rabbit
+from tests.support.mongo_standin import ROOT, MongoStandin
 from tests.support.rabbit import RabbitAdmin, amqp_url
+
+# `make test-docker`: MongoDB 7 and RabbitMQ from docker-compose.yml, through pytest-docker.
+DOCKER = os.environ.get("CLINIC_TEST_DOCKER") == "1"
+
+if DOCKER:
+
+    @pytest.fixture(scope="session")
+    def docker_compose_file() -> list[str]:
+        return [str(ROOT / "docker-compose.yml"), str(ROOT / "tests" / "docker-compose.ports.yml")]
+
+    @pytest.fixture(scope="session")
+    def docker_setup() -> list[str]:
+        return ["up -d --wait mongo rabbitmq rabbitmq-init"]
+
+    @pytest.fixture(scope="session", autouse=True)
+    def _compose_broker(docker_services) -> None:
+        password = os.environ.get("RABBITMQ_ADMIN_PASSWORD") or _env_file_value(
+            "RABBITMQ_ADMIN_PASSWORD"
+        )
+        rabbit.MANAGEMENT_URL = f"http://admin:{password}@127.0.0.1:15672"
+        rabbit.AMQP_BASE = f"amqp://admin:{password}@127.0.0.1:5672"
+
+
+def _env_file_value(name: str) -> str:
+    for line in (ROOT / ".env").read_text().splitlines():
+        if line.startswith(f"{name}="):
+            return line.split("=", 1)[1].strip()
+    raise RuntimeError(f"{name} is not set in .env (make test-docker needs it)")
 
 
 @pytest.fixture(scope="session")
-def mongo_url() -> Iterator[str]:
+def mongo_url(request) -> Iterator[str]:
+    if DOCKER:
+        request.getfixturevalue("docker_services")
+        yield "mongodb://127.0.0.1:27117/?directConnection=true"
+        return
     if os.environ.get("MONGO_URL"):
         yield os.environ["MONGO_URL"]
         return
@@ -40,7 +73,7 @@ def mongo_db_name(mongo_url: str) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def rabbit_admin() -> RabbitAdmin:
-    return RabbitAdmin()
+    return RabbitAdmin(rabbit.MANAGEMENT_URL)
 
 
 @pytest.fixture

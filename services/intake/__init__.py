@@ -1,1 +1,5 @@
-"""The intake service: Partner referrals (FHIR R4 or native JSON), patients, intake assessments, contraindication screening and consent."""
+"""The intake service.
+
+Partner referrals (FHIR R4 or native JSON), patients, intake assessments, contraindication
+screening and consent.
+"""

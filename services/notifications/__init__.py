@@ -1,1 +1,5 @@
-"""The notifications service: Delivery log, contact preferences and templates for messages to patients, referrers, staff and partners."""
+"""The notifications service.
+
+Delivery log, contact preferences and templates for messages to patients, referrers, staff and
+partners.
+"""

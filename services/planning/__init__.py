@@ -1,1 +1,4 @@
-"""The planning service: Outcome-based treatment plans, sessions, outcome measurements and progress against the MCID."""
+"""The planning service.
+
+Outcome-based treatment plans, sessions, outcome measurements and progress against the MCID.
+"""

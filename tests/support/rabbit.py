@@ -14,7 +14,7 @@ AMQP_BASE = os.environ.get("TEST_AMQP_BASE", "amqp://guest:guest@127.0.0.1:5672"
 
 
 class RabbitAdmin:
-    def __init__(self, base: str = MANAGEMENT_URL) -> None:
+    def __init__(self, base: str) -> None:
         parts = urllib.parse.urlsplit(base)
         self.base = f"{parts.scheme}://{parts.hostname}:{parts.port}/api"
         self.auth = (parts.username or "guest", parts.password or "guest")
@@ -96,3 +96,11 @@ def amqp_url(vhost: str) -> str:
 
 def rabbitmqctl(*args: str, timeout: float = 120) -> None:
     subprocess.run(["rabbitmqctl", "-q", *args], check=True, timeout=timeout, capture_output=True)
+
+
+def ready_messages(url: str, queue: str) -> int:
+    """Messages ready in `queue` now (a passive declare: exact, unlike the management stats)."""
+    from kombu import Connection
+
+    with Connection(url) as conn:
+        return conn.default_channel.queue_declare(queue, passive=True).message_count
