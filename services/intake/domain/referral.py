@@ -1,0 +1,207 @@
+"""The referral (prescription for massage therapy) as the intake service holds it.
+
+Both input forms map to ``Referral``: a FHIR R4 Bundle (``fhir_referral.py``) and the native
+JSON form, whose field names are the dataclass fields below (dates as ISO ``YYYY-MM-DD``)::
+
+    partner_referral_id, tenant_id, location_id (optional), status, priority, authored_on,
+    patient: {identifiers: [{system, value}], given_name, family_name, birth_date, gender,
+              email, phone, language, address: {lines: [..], city, state, postal_code, country}},
+    diagnoses: [{system, code, display}],   # system http://hl7.org/fhir/sid/icd-10-cm
+    requester: {name, npi, email, phone, organization},
+    authorized_visits, visits_per_period: {visits, period, unit: d|wk|mo} (optional),
+    valid_from, expires_on, body_sites: [..], notes: [..]
+
+``expires_on`` is the last day on which visits are authorized (inclusive), like the end of a
+FHIR ``occurrencePeriod``. Only ``active`` referrals authorize visits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import phonenumbers
+import simple_icd_10_cm as icd
+from email_validator import EmailNotValidError, validate_email
+
+ICD10CM_SYSTEM = "http://hl7.org/fhir/sid/icd-10-cm"
+NPI_SYSTEM = "http://hl7.org/fhir/sid/us-npi"
+STATUSES = ("draft", "active", "on-hold", "revoked", "completed", "entered-in-error", "unknown")
+PRIORITIES = ("routine", "urgent", "asap", "stat")
+ACCEPTED_STATUSES = ("active",)
+AUTHORIZED_VISITS_RANGE = (1, 100)
+MAX_VALIDITY_DAYS = 366
+PERIOD_UNITS = ("d", "wk", "mo")
+
+
+class ContactError(ValueError):
+    """An email address or phone number that cannot be used; ``field`` names which."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+@dataclass(slots=True)
+class Identifier:
+    value: str
+    system: str | None = None
+
+
+@dataclass(slots=True)
+class Address:
+    lines: list[str] = field(default_factory=list)
+    city: str | None = None
+    state: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+
+
+@dataclass(slots=True)
+class ReferredPatient:
+    given_name: str
+    family_name: str
+    birth_date: date | None = None
+    gender: str | None = None  # male | female | other | unknown (FHIR administrative gender)
+    email: str | None = None
+    phone: str | None = None  # E.164
+    language: str | None = None  # BCP-47, e.g. "en", "es"
+    identifiers: list[Identifier] = field(default_factory=list)
+    address: Address | None = None
+
+
+@dataclass(slots=True)
+class Diagnosis:
+    code: str
+    display: str | None = None
+    system: str = ICD10CM_SYSTEM
+
+
+@dataclass(slots=True)
+class Requester:
+    name: str
+    npi: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    organization: str | None = None
+
+
+@dataclass(slots=True)
+class VisitsPerPeriod:
+    visits: int
+    period: int = 1
+    unit: str = "wk"
+
+
+@dataclass(slots=True)
+class Referral:
+    partner_referral_id: str
+    status: str
+    priority: str
+    patient: ReferredPatient
+    diagnoses: list[Diagnosis]
+    requester: Requester
+    authorized_visits: int
+    valid_from: date
+    expires_on: date
+    authored_on: date | None = None
+    visits_per_period: VisitsPerPeriod | None = None
+    body_sites: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    location_id: str | None = None
+    tenant_id: str | None = None
+
+
+def validate_icd10(code: str) -> str | None:
+    """The code in dotted form if it is a billable ICD-10-CM code, else None.
+
+    Only leaf (billable) codes pass: a category such as M54.5 (split into M54.50/M54.51/M54.59
+    in FY2022) is not specific enough to bill a visit against.
+    """
+    candidate = code.strip().upper()
+    if not icd.is_valid_item(candidate) or not icd.is_leaf(candidate):
+        return None
+    return icd.add_dot(candidate)
+
+
+def _date_problems(referral: Referral, today: date) -> list[str]:
+    problems = []
+    if referral.expires_on <= referral.valid_from:
+        problems.append(f"expires_on: {referral.expires_on} is not after valid_from")
+    elif (referral.expires_on - referral.valid_from).days > MAX_VALIDITY_DAYS:
+        problems.append(f"expires_on: validity longer than {MAX_VALIDITY_DAYS} days")
+    if referral.expires_on < today:
+        problems.append(f"expires_on: the referral expired on {referral.expires_on}")
+    if referral.authored_on and referral.authored_on > today + timedelta(days=1):
+        problems.append(f"authored_on: {referral.authored_on} is in the future")
+    birth_date = referral.patient.birth_date
+    if birth_date and birth_date > today:
+        problems.append(f"patient.birth_date: {birth_date} is in the future")
+    return problems
+
+
+def _visit_problems(referral: Referral) -> list[str]:
+    low, high = AUTHORIZED_VISITS_RANGE
+    problems = []
+    if not low <= referral.authorized_visits <= high:
+        problems.append(
+            f"authorized_visits: must be {low}-{high}, got {referral.authorized_visits}"
+        )
+    rate = referral.visits_per_period
+    if rate and (rate.visits < 1 or rate.period < 1 or rate.unit not in PERIOD_UNITS):
+        units = ", ".join(PERIOD_UNITS)
+        problems.append(f"visits_per_period: visits and period must be >= 1, unit one of {units}")
+    return problems
+
+
+def _diagnosis_problems(referral: Referral) -> list[str]:
+    if not referral.diagnoses:
+        return ["diagnoses: at least one diagnosis is required"]
+    return [
+        f"diagnoses[{i}].code: {d.code!r} is not a billable ICD-10-CM code"
+        for i, d in enumerate(referral.diagnoses)
+        if d.system != ICD10CM_SYSTEM or validate_icd10(d.code) is None
+    ]
+
+
+def check_terms(referral: Referral, today: date) -> list[str]:
+    """Every problem with the referral's terms, each naming its field; empty when acceptable."""
+    problems = []
+    if referral.status not in ACCEPTED_STATUSES:
+        problems.append(f"status: {referral.status!r} referrals do not authorize visits")
+    if referral.priority not in PRIORITIES:
+        problems.append(f"priority: {referral.priority!r} is not one of {', '.join(PRIORITIES)}")
+    return [
+        *problems,
+        *_date_problems(referral, today),
+        *_visit_problems(referral),
+        *_diagnosis_problems(referral),
+    ]
+
+
+def normalise_email(email: str) -> str:
+    try:
+        return validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ContactError("email", str(exc)) from exc
+
+
+def normalise_phone(phone: str, region: str = "US") -> str:
+    """The number in E.164 form; numbers without a country code are read in ``region``."""
+    try:
+        number = phonenumbers.parse(phone, region)
+    except phonenumbers.NumberParseException as exc:
+        raise ContactError("phone", f"{phone!r} is not a phone number") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ContactError("phone", f"{phone!r} is not a valid phone number (region {region})")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_contact(
+    email: str | None, phone: str | None, region: str = "US"
+) -> tuple[str | None, str | None]:
+    """Validated email and E.164 phone; raises ContactError naming the field at fault."""
+    return (
+        normalise_email(email) if email else None,
+        normalise_phone(phone, region) if phone else None,
+    )
