@@ -1,0 +1,112 @@
+"""The last check before anything goes to a patient: no diagnosis or clinical detail.
+
+Email and SMS are not secure channels, and a phone's lock screen shows texts to anyone. Patient
+messages say *when* and *where*, never *why*. The check looks for ICD-10-looking codes, for a
+built-in list of condition and outcome-measure words (English and Spanish), and for the
+clinical strings of the event that triggered the message (`clinical_terms`).
+
+Matching ignores case and accents and respects word boundaries. Codes are looked for outside
+URLs (our links carry random tokens that can look like codes); terms are looked for everywhere.
+General advice words ("fever", "infection") are deliberately not listed: "please reschedule if
+you have a fever" says nothing about the patient.
+`PhiLeak`'s message names the kinds of leak and their positions in the term lists, never the
+leaked text itself, because exception messages end up in logs; `.leaks` has the text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+ICD10_CODE = re.compile(r"(?<![\w.])[A-TV-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?(?![\w])")
+URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
+
+BUILTIN_TERMS: tuple[str, ...] = (
+    # outcome measures and scores
+    "NPRS", "numeric pain rating", "pain score", "pain scale", "pain level", "Oswestry", "ODI",
+    "Neck Disability Index", "NDI", "disability index", "PSFS", "Patient-Specific Functional",
+    "QuickDASH", "DASH score", "LEFS", "Lower Extremity Functional",
+    # diagnoses and conditions seen on referrals and in screening
+    "diagnosis", "diagnosed", "ICD-10", "ICD10", "fibromyalgia", "cervicalgia", "myalgia",
+    "low back pain", "lumbago", "sciatica", "radiculopathy", "muscle spasm", "spasm",
+    "tension-type headache", "migraine", "cervical sprain", "whiplash", "sprain", "strain injury",
+    "DVT", "deep vein thrombosis", "thrombosis", "pulmonary embolism", "embolism",
+    "hypertension", "pre-eclampsia", "preeclampsia", "pregnancy", "pregnant", "cancer",
+    "tumour", "tumor", "metastases", "metastasis", "chemotherapy", "radiation therapy",
+    "osteoporosis", "anticoagulant", "anticoagulants", "blood thinner", "bleeding disorder",
+    "corticosteroid", "neuropathy", "diabetic", "diabetes", "stroke", "transient ischemic attack",
+    "heart disease", "cardiac", "fracture", "varicose", "contraindication",
+    "contraindicated", "clearance", "screening", "red flag",
+    # Spanish
+    "diagnóstico", "fibromialgia", "mialgia", "lumbalgia", "ciática", "espasmo", "migraña",
+    "esguince", "trombosis", "embolia", "hipertensión", "preeclampsia", "embarazo", "embarazada",
+    "cáncer", "tumor", "metástasis", "quimioterapia", "osteoporosis", "anticoagulante",
+    "neuropatía", "diabetes", "derrame cerebral", "infarto", "fractura",
+    "contraindicación", "escala de dolor", "nivel de dolor",
+)  # fmt: skip
+
+CLINICAL_KEYS = frozenset(
+    {
+        "diagnosis", "diagnoses", "condition", "conditions", "screening", "reasons",
+        "contraindications", "findings", "measures", "measure", "goals", "icd10", "icd_10",
+        "notes", "medications",
+    }
+)  # fmt: skip
+"""Event fields whose string values (at any depth) must never reach a patient."""
+
+
+class PhiLeak(Exception):
+    """A patient message would disclose clinical detail. `.leaks` names the leaked text."""
+
+    def __init__(self, leaks: Sequence[tuple[str, str]], where: Sequence[str]) -> None:
+        self.leaks = tuple(leaks)  # (kind, matched text)
+        super().__init__("clinical detail in a patient message: " + ", ".join(where))
+
+
+def clinical_terms(data: Mapping[str, Any]) -> list[str]:
+    """Every string under a clinical field of an event's `data` (at any depth), deduplicated."""
+    found: dict[str, None] = {}
+
+    def walk(value: Any, clinical: bool) -> None:
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                walk(item, clinical or str(key).lower() in CLINICAL_KEYS)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                walk(item, clinical)
+        elif clinical and isinstance(value, str) and len(value.strip()) >= 3:
+            found[value.strip()] = None
+
+    walk(data, False)
+    return list(found)
+
+
+def find_leaks(text: str, forbidden_terms: Iterable[str] = ()) -> list[tuple[str, str, str]]:
+    """(kind, where, matched text) for each leak; kind is "code", "builtin" or "event"."""
+    folded = _fold(text)
+    leaks = [
+        ("code", "ICD-10-like code", m.group()) for m in ICD10_CODE.finditer(URL.sub(" ", text))
+    ]
+    for kind, terms in (("builtin", BUILTIN_TERMS), ("event", tuple(forbidden_terms))):
+        for index, term in enumerate(terms):
+            if (needle := _fold(term).strip()) and _term_pattern(needle).search(folded):
+                leaks.append((kind, f"{kind} term #{index}", term))
+    return leaks
+
+
+def assert_patient_safe(text: str, forbidden_terms: Iterable[str] = ()) -> None:
+    """Raise `PhiLeak` if `text` contains an ICD-10-like code, a built-in or a given term."""
+    if leaks := find_leaks(text, forbidden_terms):
+        raise PhiLeak([(kind, match) for kind, _, match in leaks], [w for _, w, _ in leaks])
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _term_pattern(needle: str) -> re.Pattern[str]:
+    words = (re.escape(word) for word in needle.split())
+    return re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)")

@@ -1,0 +1,273 @@
+"""Message templates: Jinja2, per tenant and per language, checked before anything is sent.
+
+Files live in ``services/notifications/templates/<language>/<template>.<channel>.j2``:
+
+- ``*.email.j2``: the first line is ``Subject: ...``, the rest (after blank lines) is the text
+  body. An optional ``*.email.html.j2`` beside it is an HTML body (autoescaped).
+- ``*.sms.j2``: plain text, at most `SMS_MAX_CHARS`, and it must carry the STOP keyword.
+- ``*.webhook.j2``: a JSON document (use ``|tojson``); it is parsed and re-serialised.
+
+Lookup order for ``(tenant, language, file)``: for the language tag ("es-MX"), then its primary
+language ("es"), then "en", try the tenant's override (``overrides[(tenant_id, language,
+file)]``, where file is e.g. ``"patient_welcome.email.j2"``), then the built-in file. Templates
+run in Jinja's immutable sandbox because tenant overrides are tenant-authored, and undefined
+names fail loudly (`StrictUndefined`). Patient messages go through `phi_guard` after rendering.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import BaseLoader, Environment, StrictUndefined, TemplateNotFound, pass_context
+from jinja2 import TemplateError as JinjaTemplateError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from .phi_guard import assert_patient_safe, clinical_terms
+from .quiet_hours import as_utc, zone
+from .rules import Notification
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+FALLBACK_LANGUAGE = "en"
+SMS_MAX_CHARS = 320
+STOP_KEYWORD = "STOP"
+Overrides = Mapping[tuple[str, str, str], str]
+
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
+_FILE = re.compile(r"^[a-z0-9_]+\.(email|sms|webhook)(\.html)?\.j2$")
+
+
+class TemplateError(ValueError):
+    """A template is missing, fails to render, or renders into an unsendable message."""
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    channel: str
+    text: str  # email text body, SMS text, or the webhook JSON as text
+    subject: str | None = None
+    html: str | None = None
+
+    @property
+    def body_bytes(self) -> bytes:
+        return self.text.encode("utf-8")
+
+
+def template_file(template: str, channel: str, *, html: bool = False) -> str:
+    return f"{template}.{channel}{'.html' if html else ''}.j2"
+
+
+def language_chain(language: str | None) -> list[str]:
+    """Languages to try, in order: "es-MX" gives es-mx, es, en; a malformed tag gives en."""
+    tag = (language or "").strip().lower().replace("_", "-")
+    if not _LANGUAGE.match(tag):
+        return [FALLBACK_LANGUAGE]
+    chain = [tag, tag.split("-")[0], FALLBACK_LANGUAGE]
+    return list(dict.fromkeys(chain))
+
+
+class TenantTemplateLoader(BaseLoader):
+    """Loads ``"<tenant>:<language>:<file>"`` along the lookup order in the module docstring.
+
+    A cached template is reused only while the same lookup still finds the same source, so a
+    new, changed or removed override (or an edited file) takes effect on the next render.
+    """
+
+    def __init__(self, overrides: Overrides, directory: Path) -> None:
+        self.overrides, self.directory = overrides, directory
+
+    def get_source(
+        self, environment: Environment, name: str
+    ) -> tuple[str, str | None, Callable[[], bool]]:
+        tenant, language, file = name.rsplit(":", 2)
+        found = self._locate(tenant, language, file) if _FILE.match(file) else None
+        if found is None:
+            raise TemplateNotFound(name)
+        lang, (kind, stamp) = found
+        if kind == "override":
+            source, filename = stamp, None
+        else:
+            path = self.directory / lang / file
+            source, filename = path.read_text("utf-8"), str(path)
+        return source, filename, lambda: self._locate(tenant, language, file) == found
+
+    def _locate(self, tenant: str, language: str, file: str) -> tuple[str, tuple[str, Any]] | None:
+        """(language, (kind, stamp)) of the first match; the stamp changes with the source."""
+        for lang in language_chain(language):
+            if (source := self.overrides.get((tenant, lang, file))) is not None:
+                return lang, ("override", source)
+            path = self.directory / lang / file
+            if path.is_file():
+                return lang, ("file", path.stat().st_mtime_ns)
+        return None
+
+
+class TemplateRenderer:
+    def __init__(self, overrides: Overrides | None = None, directory: Path = TEMPLATE_DIR) -> None:
+        self.env = ImmutableSandboxedEnvironment(
+            loader=TenantTemplateLoader(overrides if overrides is not None else {}, directory),
+            undefined=StrictUndefined,
+            autoescape=lambda name: bool(name and name.endswith(".html.j2")),
+            trim_blocks=True,
+            lstrip_blocks=True,
+            auto_reload=True,
+        )
+        self.env.filters.update(local_datetime=_local_datetime, initial=_initial, number=_number)
+
+    def exists(
+        self, template: str, channel: str, language: str = FALLBACK_LANGUAGE, tenant_id: str = ""
+    ) -> bool:
+        try:
+            self.env.get_template(f"{tenant_id}:{language}:{template_file(template, channel)}")
+        except TemplateNotFound:
+            return False
+        return True
+
+    def render(
+        self,
+        template: str,
+        channel: str,
+        context: Mapping[str, Any],
+        *,
+        language: str = FALLBACK_LANGUAGE,
+        tenant_id: str = "",
+    ) -> RenderedMessage:
+        """Render one message; raises `TemplateError` naming the template on any problem."""
+        context = {**context, "language": language_chain(language)[0]}
+        text = self._render(tenant_id, language, template_file(template, channel), context)
+        if channel == "email":
+            subject, body = _split_subject(text, template)
+            html_file = template_file(template, channel, html=True)
+            html = self._render(tenant_id, language, html_file, context, optional=True)
+            return RenderedMessage(channel, body, subject=subject, html=html)
+        if channel == "sms":
+            return RenderedMessage(channel, _checked_sms(text, template))
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise TemplateError(f"{template}.{channel}: not JSON ({error.msg})") from None
+        return RenderedMessage(channel, json.dumps(document, sort_keys=True, separators=(",", ":")))
+
+    def _render(
+        self,
+        tenant: str,
+        language: str,
+        file: str,
+        context: Mapping[str, Any],
+        optional: bool = False,
+    ) -> Any:
+        try:
+            return self.env.get_template(f"{tenant}:{language}:{file}").render(context).strip()
+        except TemplateNotFound:
+            if optional:
+                return None
+            raise TemplateError(f"no template {file} for language {language!r}") from None
+        except JinjaTemplateError as error:
+            raise TemplateError(f"{file}: {error}") from None
+
+
+def render_notification(
+    renderer: TemplateRenderer,
+    notification: Notification,
+    context: Mapping[str, Any],
+    *,
+    tenant_id: str,
+    forbidden_terms: tuple[str, ...] = (),
+) -> RenderedMessage:
+    """Render a `rules.Notification`; a patient message must pass `phi_guard` or this raises.
+
+    The event's own clinical strings (`phi_guard.clinical_terms` of `context`) are always
+    added to `forbidden_terms`.
+    """
+    message = renderer.render(
+        notification.template, notification.channel, context,
+        language=notification.language, tenant_id=tenant_id,
+    )  # fmt: skip
+    if notification.audience == "patient":
+        terms = (*clinical_terms(context), *forbidden_terms)
+        for part in (message.subject, message.text, message.html):
+            if part:
+                assert_patient_safe(part, terms)
+    return message
+
+
+def build_context(
+    event_type: str, data: Mapping[str, Any], *, clinic_name: str, **extras: Any
+) -> dict[str, Any]:
+    """The event's data plus what templates need besides it.
+
+    Patient emails need ``unsubscribe_url``; ``recipient_name`` (for the greeting) defaults to
+    the given name in the event, else None.
+    """
+    contact = data.get("patient") or data.get("contact") or {}
+    context = {**data, "event_type": event_type, "clinic_name": clinic_name}
+    context.setdefault(
+        "recipient_name", contact.get("given_name") if isinstance(contact, Mapping) else None
+    )
+    context.update(extras)
+    return context
+
+
+def _split_subject(text: str, template: str) -> tuple[str, str]:
+    first, _, body = text.partition("\n")
+    if not first.startswith("Subject:"):
+        raise TemplateError(f"{template}.email: the first line must be 'Subject: ...'")
+    subject = first.removeprefix("Subject:").strip()
+    if not subject:
+        raise TemplateError(f"{template}.email: empty subject")
+    return subject, body.strip() + "\n"
+
+
+def _checked_sms(text: str, template: str) -> str:
+    text = re.sub(r"[ \t]*\n[ \t]*", "\n", text).strip()
+    if len(text) > SMS_MAX_CHARS:
+        raise TemplateError(f"{template}.sms: {len(text)} characters, more than {SMS_MAX_CHARS}")
+    if STOP_KEYWORD not in text:
+        raise TemplateError(f"{template}.sms: no opt-out instruction ({STOP_KEYWORD})")
+    return text
+
+
+_WEEKDAYS = {
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+    "es": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
+}
+_MONTHS = {
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"),
+    "es": ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+           "septiembre", "octubre", "noviembre", "diciembre"),
+}  # fmt: skip
+
+
+@pass_context
+def _local_datetime(context: Any, value: str, tz: str, style: str = "long") -> str:
+    """``{{ starts_at | local_datetime(location_tz) }}``: wall-clock time at the location."""
+    local = as_utc(value).astimezone(zone(tz))
+    lang = context.get("language", "en").split("-")[0]
+    lang = lang if lang in _WEEKDAYS else "en"
+    day, month = _WEEKDAYS[lang][local.weekday()], _MONTHS[lang][local.month - 1]
+    short = style == "short"
+    if lang == "es":
+        day, month = (day[:3], month[:3]) if short else (day, month)
+        year = "" if short else f" de {local.year}"
+        return f"{day} {local.day} de {month}{year}, {local:%H:%M} ({local.tzname()})"
+    clock = f"{local.hour % 12 or 12}:{local:%M} {'AM' if local.hour < 12 else 'PM'}"
+    if short:
+        return f"{day[:3]} {month[:3]} {local.day}, {clock} {local.tzname()}"
+    return f"{day}, {month} {local.day}, {local.year} at {clock} {local.tzname()}"
+
+
+def _initial(value: str | None) -> str:
+    """``{{ family_name | initial }}`` -> "D." (referrer mail names patients sparingly)."""
+    return f"{value.strip()[0]}." if value and value.strip() else ""
+
+
+def _number(value: float | int | None, signed: bool = False) -> str:
+    """``{{ 7.0 | number }}`` -> "7", ``{{ -2.5 | number(signed=true) }}`` -> "-2.5"."""
+    if value is None:
+        return "-"
+    return format(round(float(value), 1), "+g" if signed else "g")
