@@ -1,0 +1,119 @@
+"""Publishing with confirms: `mandatory`, persistent, with a confirm timeout; never retried without bound.
+
+`publish` returns once the broker confirmed the message, or raises:
+- `Unroutable` when no queue was bound for it (NO_ROUTE, seen through `mandatory`);
+- `PublishFailed` when the broker nacked, did not confirm within the timeout, or the connection
+  failed. The publisher then drops its connection and opens a new one on the next call.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from amqp.exceptions import MessageNacked
+from kombu import Connection, Producer
+
+from shared import broker
+from shared.config import Settings
+from shared.events.envelope import CONTENT_TYPE
+from shared.events.metrics import PUBLISHED, UNROUTABLE
+
+log = logging.getLogger("events.publisher")
+
+
+class PublishFailed(RuntimeError):
+    pass
+
+
+class Unroutable(PublishFailed):
+    pass
+
+
+class ConfirmedPublisher:
+    def __init__(self, settings: Settings, *, amqp_url: str | None = None) -> None:
+        self._settings = settings
+        self._amqp_url = amqp_url
+        self._connection: Connection | None = None
+        self._producer: Producer | None = None
+        self._returned: set[str] = set()
+
+    def _ensure(self) -> Producer:
+        if self._producer is None:
+            connection = broker.connection(self._settings)
+            if self._amqp_url:
+                connection = Connection(
+                    self._amqp_url,
+                    heartbeat=self._settings.amqp_heartbeat_s,
+                    connect_timeout=5,
+                    transport_options={"confirm_publish": True},
+                )
+            connection.connect()
+            self._connection = connection
+            self._producer = Producer(connection.channel(), on_return=self._on_return)
+        return self._producer
+
+    def _on_return(
+        self, exception: Exception, exchange: str, routing_key: str, message: Any
+    ) -> None:
+        message_id = (
+            message.properties.get("message_id") if hasattr(message, "properties") else None
+        )
+        self._returned.add(message_id or "")
+
+    def publish(
+        self,
+        exchange: str,
+        routing_key: str,
+        body: bytes,
+        *,
+        message_id: str,
+        headers: dict[str, Any] | None = None,
+        content_type: str = CONTENT_TYPE,
+    ) -> None:
+        self._returned.discard(message_id)
+        try:
+            producer = self._ensure()
+            producer.publish(
+                body,
+                exchange=exchange,
+                routing_key=routing_key,
+                mandatory=True,
+                delivery_mode=2,
+                content_type=content_type,
+                content_encoding="utf-8",
+                message_id=message_id,
+                headers=headers or {},
+                retry=False,
+                timeout=self._settings.amqp_confirm_timeout_s,
+            )
+        except MessageNacked:
+            self.close()
+            raise PublishFailed(f"broker nacked message {message_id}") from None
+        except (OSError, TimeoutError) as error:
+            self.close()
+            raise PublishFailed(
+                f"publish of {message_id} failed: {type(error).__name__}: {error}"
+            ) from None
+        except Exception as error:  # connection and channel errors from kombu/py-amqp
+            self.close()
+            raise PublishFailed(
+                f"publish of {message_id} failed: {type(error).__name__}: {error}"
+            ) from None
+        if message_id in self._returned:
+            self._returned.discard(message_id)
+            UNROUTABLE.labels(exchange=exchange).inc()
+            raise Unroutable(
+                f"no queue is bound for {exchange!r} with routing key {routing_key!r} (NO_ROUTE)"
+            )
+        PUBLISHED.labels(exchange=exchange).inc()
+
+    def close(self) -> None:
+        producer, connection = self._producer, self._connection
+        self._producer = self._connection = None
+        if connection is not None:
+            try:
+                connection.release()
+            except Exception:  # already broken
+                log.debug("closing a broken connection failed", exc_info=True)
+        del producer

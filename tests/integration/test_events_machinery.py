@@ -1,0 +1,318 @@
+"""The event machinery in one process against the real RabbitMQ and MongoDB: topology, publisher,
+relay and consumer (threads), dead-lettering with reasons."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+from kombu import Connection
+
+from shared.events import event_components, new_event, subscribe, topology
+from shared.events.consumer import REASON_HEADER
+from shared.events.publisher import ConfirmedPublisher, Unroutable
+from shared.mongo import Mongo
+from tests.support.event_worker import make_handler
+from tests.support.events_harness import EventsHarness
+from tests.support.rabbit import ready_messages
+from tests.support.waiting import wait_until
+
+
+@pytest.fixture
+def harness(mongo_url, mongo_db_name):
+    h = EventsHarness(mongo_url, mongo_db_name)
+    yield h
+    h.close()
+
+
+@pytest.fixture
+def running(make_settings):
+    """Start components in threads; stop them at the end of the test."""
+    stop = threading.Event()
+    threads: list[threading.Thread] = []
+
+    def start(components):
+        for component in components:
+            thread = threading.Thread(target=component.run, args=(stop,), daemon=True)
+            thread.start()
+            threads.append(thread)
+        return components
+
+    yield start
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=30)
+
+
+def test_topology_declares_quorum_queues_with_delivery_limit_dlq_and_retries(
+    make_settings, vhost, rabbit_admin
+):
+    settings = make_settings("planning")
+    sub = subscribe(settings, "things", [("intake.events", "thing.*")], {})
+    with Connection(settings.amqp_url) as conn:
+        topology.declare(conn, publishes_to=["planning.events"], queues=[sub.spec])
+    queue = rabbit_admin.queue(vhost, "planning.things")
+    assert queue["arguments"]["x-queue-type"] == "quorum"
+    assert queue["arguments"]["x-delivery-limit"] == settings.amqp_delivery_limit
+    assert queue["arguments"]["x-dead-letter-exchange"] == "dlx"
+    names = {q["name"] for q in rabbit_admin.queues(vhost)}
+    assert {
+        "planning.things.dlq",
+        "planning.things.retry.1000ms",
+        "planning.things.retry.30000ms",
+    } <= names
+
+
+def test_a_conflicting_queue_stops_start_up_with_a_clear_error(make_settings):
+    settings = make_settings("planning")
+    with Connection(settings.amqp_url) as conn:
+        conn.default_channel.queue_declare(
+            "planning.things",
+            durable=True,
+            auto_delete=False,
+            arguments={"x-queue-type": "classic"},
+        )
+        sub = subscribe(settings, "things", [("intake.events", "thing.*")], {})
+        with pytest.raises(topology.TopologyError, match="planning.things.*different settings"):
+            topology.declare(conn, queues=[sub.spec])
+
+
+def test_an_unroutable_publish_is_detected_not_dropped(make_settings):
+    settings = make_settings("intake")
+    with Connection(settings.amqp_url) as conn:
+        topology.declare(conn, publishes_to=["intake.events"])
+    publisher = ConfirmedPublisher(settings)
+    try:
+        with pytest.raises(Unroutable, match="NO_ROUTE"):
+            publisher.publish("intake.events", "nobody.listens", b"{}", message_id="m1")
+    finally:
+        publisher.close()
+
+
+def test_unroutable_events_stay_pending_and_flow_once_a_queue_is_bound(
+    make_settings, harness, running
+):
+    relay_settings = make_settings("intake")
+    harness.make_targets(2)
+    [relay] = running(
+        event_components(relay_settings, Mongo(relay_settings), outbox_collections=["sources"])
+    )
+    harness.save_change(0)
+    wait_until(
+        lambda: (
+            harness.source_db.sources.find_one({"_id": "source-0"}).get("outbox_due")
+            and relay.relay_once() is False
+        ),
+        timeout=10,
+        message="relay to try",
+    )
+    assert harness.pending_events() == 1
+    consumer_settings = make_settings("planning")
+    sub = subscribe(
+        consumer_settings,
+        "test-effects",
+        [("intake.events", "test.#")],
+        {"test.happened": make_handler(Mongo(consumer_settings))},
+    )
+    running(event_components(consumer_settings, Mongo(consumer_settings), subscriptions=[sub]))
+    wait_until(
+        lambda: harness.total_effects() == 1, timeout=20, message="the pending event to flow"
+    )
+    assert harness.pending_events() == 0
+
+
+def test_events_flow_from_outbox_to_effect_once_each(make_settings, harness, running):
+    harness.make_targets(5)
+    consumer_settings = make_settings("planning")
+    sub = subscribe(
+        consumer_settings,
+        "test-effects",
+        [("intake.events", "test.#")],
+        {"test.happened": make_handler(Mongo(consumer_settings))},
+    )
+    running(event_components(consumer_settings, Mongo(consumer_settings), subscriptions=[sub]))
+    relay_settings = make_settings("intake")
+    running(event_components(relay_settings, Mongo(relay_settings), outbox_collections=["sources"]))
+    for i in range(50):
+        harness.save_change(i % 5)
+    wait_until(lambda: harness.total_effects() == 50, timeout=30, message="50 effects")
+    wait_until(lambda: harness.pending_events() == 0, timeout=10, message="outbox drained")
+    assert harness.source_db.sources.count_documents({"outbox_due": {"$exists": True}}) == 0
+
+
+def test_the_same_event_applied_twice_has_one_effect(make_settings, harness):
+    harness.make_targets(1)
+    settings = make_settings("planning")
+    handler = make_handler(Mongo(settings))
+    event = new_event(
+        "test.happened", source="clinic/test", tenant_id="t", data={"target": "target-0"}
+    )
+    assert handler(event) is True
+    assert handler(event) is False
+    assert harness.total_effects() == 1
+
+
+def _dlq_messages(rabbit_admin, vhost, queue):
+    return rabbit_admin.get_messages(vhost, f"{queue}.dlq")
+
+
+def test_invalid_bodies_go_to_the_dead_letter_queue_with_the_reason(
+    make_settings, harness, running, vhost, rabbit_admin
+):
+    harness.make_targets(1)
+    settings = make_settings("planning")
+    sub = subscribe(
+        settings,
+        "test-effects",
+        [("intake.events", "test.#")],
+        {"test.happened": make_handler(Mongo(settings))},
+    )
+    running(event_components(settings, Mongo(settings), subscriptions=[sub]))
+    publisher = ConfirmedPublisher(settings)
+    try:
+        publisher.publish("intake.events", "test.happened", b"{not json", message_id="bad-1")
+        bad_envelope = json.dumps(
+            {"specversion": "1.0", "id": "x", "type": "test.happened"}
+        ).encode()
+        publisher.publish("intake.events", "test.happened", bad_envelope, message_id="bad-2")
+        good = new_event(
+            "test.happened", source="clinic/test", tenant_id="t", data={"target": "target-0"}
+        )
+        publisher.publish("intake.events", "test.happened", good.to_json(), message_id=good.id)
+    finally:
+        publisher.close()
+    wait_until(
+        lambda: harness.total_effects() == 1,
+        timeout=20,
+        message="the good event after the bad ones",
+    )
+    messages = wait_until(
+        lambda: len(m := _dlq_messages(rabbit_admin, vhost, "planning.test-effects")) == 2 and m,
+        timeout=20,
+        message="two dead letters",
+    )
+    reasons = {
+        m["properties"]["message_id"]: m["properties"]["headers"][REASON_HEADER] for m in messages
+    }
+    assert "not valid JSON" in reasons["bad-1"]
+    assert "source" in reasons["bad-2"] and "tenantid" in reasons["bad-2"]
+    assert ready_messages(settings.amqp_url, "planning.test-effects") == 0
+
+
+def test_a_poison_event_is_retried_then_dead_lettered_and_later_events_flow(
+    make_settings, harness, running, vhost, rabbit_admin
+):
+    harness.make_targets(2)
+    settings = make_settings("planning", amqp_retry_delays_ms="50,100")
+    sub = subscribe(
+        settings,
+        "test-effects",
+        [("intake.events", "test.#")],
+        {"test.happened": make_handler(Mongo(settings))},
+    )
+    running(event_components(settings, Mongo(settings), subscriptions=[sub]))
+    relay_settings = make_settings("intake")
+    running(event_components(relay_settings, Mongo(relay_settings), outbox_collections=["sources"]))
+    poison_id = harness.save_change(0, poison=True)
+    flaky_id = harness.save_change(1, fail_times=1)
+    for _ in range(3):
+        harness.save_change(1)
+    wait_until(
+        lambda: harness.total_effects() == 4, timeout=30, message="good and flaky events applied"
+    )
+    [dead] = wait_until(
+        lambda: _dlq_messages(rabbit_admin, vhost, "planning.test-effects"),
+        timeout=30,
+        message="the poison event in the DLQ",
+    )
+    headers = dead["properties"]["headers"]
+    assert dead["properties"]["message_id"] == poison_id
+    assert (
+        "after 3 attempts" in headers[REASON_HEADER] and "poisoned event" in headers[REASON_HEADER]
+    )
+    assert headers["x-dead-letter-kind"] == "failed"
+    assert harness.effect_db.attempts.find_one({"_id": flaky_id})["n"] == 2
+
+
+def test_dead_letters_are_listed_with_reasons_and_moved_back_after_a_fix(
+    make_settings, harness, running
+):
+    from shared.events import dlq
+
+    harness.make_targets(1)
+    settings = make_settings("planning", amqp_retry_delays_ms="50")
+    fixed = threading.Event()
+    handler = make_handler(Mongo(settings))
+
+    def flaky_until_fixed(event):
+        if not fixed.is_set():
+            raise RuntimeError("bug in the handler")
+        return handler(event)
+
+    sub = subscribe(
+        settings,
+        "test-effects",
+        [("intake.events", "test.#")],
+        {"test.happened": flaky_until_fixed},
+    )
+    running(event_components(settings, Mongo(settings), subscriptions=[sub]))
+    event = new_event(
+        "test.happened", source="clinic/test", tenant_id="t", data={"target": "target-0"}
+    )
+    publisher = ConfirmedPublisher(settings)
+    try:
+        publisher.publish("intake.events", "test.happened", event.to_json(), message_id=event.id)
+    finally:
+        publisher.close()
+    [row] = wait_until(
+        lambda: dlq.list_dead_letters(settings, "planning.test-effects"),
+        timeout=20,
+        message="the dead letter",
+    )
+    assert row["message_id"] == event.id and "bug in the handler" in row["reason"]
+    assert len(dlq.list_dead_letters(settings, "planning.test-effects")) == 1  # listing keeps them
+    fixed.set()
+    assert dlq.move_back(settings, "planning.test-effects", {event.id}) == 1
+    wait_until(
+        lambda: harness.total_effects() == 1, timeout=20, message="the moved-back event applied"
+    )
+    assert dlq.list_dead_letters(settings, "planning.test-effects") == []
+
+
+def test_a_message_that_keeps_coming_back_is_dead_lettered_by_the_delivery_limit(make_settings):
+    """A consumer that dies on a message (here: rejects it back) hands it to the DLQ at the limit."""
+    from kombu import Consumer, Queue
+
+    from shared.events import dlq
+
+    settings = make_settings("planning", amqp_delivery_limit=2)
+    sub = subscribe(settings, "test-effects", [("intake.events", "test.#")], {})
+    with Connection(settings.amqp_url) as conn:
+        topology.declare(conn, publishes_to=["intake.events"], queues=[sub.spec])
+    event = new_event("test.happened", source="clinic/test", tenant_id="t", data={"target": "x"})
+    publisher = ConfirmedPublisher(settings)
+    try:
+        publisher.publish("intake.events", "test.happened", event.to_json(), message_id=event.id)
+    finally:
+        publisher.close()
+    deliveries = []
+    with Connection(settings.amqp_url) as conn:
+        consumer = Consumer(
+            conn.default_channel,
+            [Queue("planning.test-effects", no_declare=True)],
+            on_message=lambda m: (deliveries.append(m), m.requeue()),
+        )
+        with consumer:
+            wait_until(
+                lambda: conn.drain_events(timeout=0.5) or len(deliveries) >= 3,
+                timeout=20,
+                message="the delivery limit to be reached",
+            )
+    [row] = wait_until(
+        lambda: dlq.list_dead_letters(settings, "planning.test-effects"),
+        timeout=20,
+        message="the dead letter",
+    )
+    assert row["message_id"] == event.id
+    assert row["reason"] == "broker: delivery_limit"
