@@ -12,6 +12,7 @@ from shared.config import Settings
 from shared.logs import configure_logging
 from shared.mongo import Mongo
 from shared.web import health
+from shared.web.auth import SECURITY_SCHEME
 from shared.web.errors import ClinicApi
 from shared.web.request_context import init_request_context
 
@@ -38,7 +39,11 @@ def build_app(
         OPENAPI_JSON_PATH=OPENAPI_JSON_PATH.lstrip("/"),
         OPENAPI_SWAGGER_UI_PATH="/docs",
         OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
-        API_SPEC_OPTIONS={"info": {"description": description}},
+        API_SPEC_OPTIONS={
+            "info": {"description": description},
+            "security": [{"bearerAuth": []}],
+            "components": {"securitySchemes": {"bearerAuth": SECURITY_SCHEME}},
+        },
     )
     app.extensions["mongo"] = Mongo(settings)
     app.extensions.update(extensions or {})

@@ -9,7 +9,9 @@ from marshmallow import Schema, fields
 
 from shared import broker, metrics
 
-blp = Blueprint("ops", __name__, description="Liveness, readiness and metrics (for ops)")
+blp = Blueprint(
+    "ops", __name__, description="Liveness, readiness and metrics (for ops; no authentication)"
+)
 
 
 class LivenessSchema(Schema):
@@ -29,6 +31,7 @@ class ReadinessSchema(Schema):
 
 @blp.route("/healthz")
 class Liveness(MethodView):
+    @blp.doc(security=[])
     @blp.response(200, LivenessSchema)
     def get(self):
         """The process is alive (does not check dependencies)."""
@@ -45,6 +48,7 @@ def _check(fn) -> str:
 
 @blp.route("/readyz")
 class Readiness(MethodView):
+    @blp.doc(security=[])
     @blp.response(200, ReadinessSchema)
     @blp.alt_response(
         503,
@@ -66,6 +70,7 @@ class Readiness(MethodView):
 
 @blp.route("/metrics")
 class Metrics(MethodView):
+    @blp.doc(security=[])
     @blp.response(200, content_type="text/plain")
     def get(self):
         """Prometheus metrics (text exposition format)."""

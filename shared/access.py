@@ -1,0 +1,72 @@
+"""Replicas of intake's access data (API key principals and clinic locations) in other services.
+
+Intake owns tenants, locations and API keys; it emits `access.principal_upserted`,
+`access.principal_revoked` and `tenant.location_upserted`. Planning and notifications apply
+them to their own `principals` and `locations` collections with these handlers. Each event
+carries a `version`; an older version never overwrites a newer one, so redelivery and
+reordering are harmless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pymongo.collection import Collection
+from pymongo.errors import DuplicateKeyError
+
+from shared.events import Event
+
+PRINCIPAL_UPSERTED = "access.principal_upserted"
+PRINCIPAL_REVOKED = "access.principal_revoked"
+LOCATION_UPSERTED = "tenant.location_upserted"
+ACCESS_EVENT_TYPES = (PRINCIPAL_UPSERTED, PRINCIPAL_REVOKED, LOCATION_UPSERTED)
+
+
+def upsert_versioned(
+    collection: Collection, _id: str, fields: Mapping[str, Any], version: int
+) -> bool:
+    """Apply `fields` if `version` is newer than what is stored; False for a stale or repeated event."""
+    try:
+        result = collection.update_one(
+            {"_id": _id, "$or": [{"version": {"$lt": version}}, {"version": {"$exists": False}}]},
+            {"$set": {**fields, "version": version}},
+            upsert=True,
+        )
+    except DuplicateKeyError:  # the stored version is the same or newer
+        return False
+    return bool(result.modified_count or result.upserted_id)
+
+
+def replica_handlers(
+    principals: Collection, locations: Collection
+) -> dict[str, Callable[[Event], bool]]:
+    def on_principal(event: Event) -> bool:
+        data = event.data
+        fields = {
+            k: data.get(k)
+            for k in ("key_id", "tenant_id", "role", "name", "locations", "partner_id")
+        }
+        return upsert_versioned(
+            principals, data["key_hash"], {**fields, "revoked": False}, data["version"]
+        )
+
+    def on_revoked(event: Event) -> bool:
+        data = event.data
+        return upsert_versioned(
+            principals,
+            data["key_hash"],
+            {"revoked": True, "tenant_id": data["tenant_id"], "key_id": data["key_id"]},
+            data["version"],
+        )
+
+    def on_location(event: Event) -> bool:
+        data = event.data
+        fields = {k: data.get(k) for k in ("tenant_id", "name", "timezone", "address")}
+        return upsert_versioned(locations, data["location_id"], fields, data["version"])
+
+    return {
+        PRINCIPAL_UPSERTED: on_principal,
+        PRINCIPAL_REVOKED: on_revoked,
+        LOCATION_UPSERTED: on_location,
+    }
