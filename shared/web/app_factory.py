@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask
 from flask_smorest import Blueprint
+from pymongo.database import Database
 
 from shared.config import Settings
 from shared.logs import configure_logging
@@ -26,7 +28,9 @@ def build_app(
     description: str,
     blueprints: Iterable[Blueprint] = (),
     extensions: dict[str, Any] | None = None,
+    prepare_db: Callable[[Database], None] | None = None,
 ) -> Flask:
+    """`prepare_db` (e.g. creating indexes) runs once per process, before its first request."""
     configure_logging(settings.service, settings.log_level)
     app = Flask(settings.service)
     app.config.update(
@@ -48,6 +52,8 @@ def build_app(
     app.extensions["mongo"] = Mongo(settings)
     app.extensions.update(extensions or {})
     init_request_context(app)
+    if prepare_db is not None:
+        _prepare_once(app, prepare_db)
     api = ClinicApi(
         app
     )  # registers one error shape for every HTTP error: {code, status, message, errors}
@@ -56,3 +62,17 @@ def build_app(
         api.register_blueprint(blueprint)
     app.extensions["api"] = api
     return app
+
+
+def _prepare_once(app: Flask, prepare_db: Callable[[Database], None]) -> None:
+    lock = threading.Lock()
+    done = threading.Event()
+
+    @app.before_request
+    def _prepare() -> None:
+        if done.is_set():
+            return
+        with lock:
+            if not done.is_set():
+                prepare_db(app.extensions["mongo"].db)
+                done.set()
