@@ -1,13 +1,14 @@
 # The two commands: `make run` (the whole stack) and `make test` (the whole suite).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint test-docker clean
+.PHONY: help setup run test lint test-docker bench-events clean
 
 help:
 	@echo "make run          install what is missing, start RabbitMQ, the MongoDB stand-in, a dev SMTP server and all six service processes"
 	@echo "make test         install what is missing, start what the tests need, run lint and the whole suite, stop what it started"
 	@echo "make test-docker  the integration tests against docker-compose.yml's real MongoDB 7 and RabbitMQ (needs a Docker engine)"
 	@echo "make lint         ruff and mypy only"
+	@echo "make bench-events one event hop (outbox -> publish -> consume -> effect) against bare kombu, as JSON"
 	@echo "make clean        remove local data (var/) and the virtualenv"
 
 setup:
@@ -24,6 +25,9 @@ lint: setup
 
 test-docker: setup
 	@scripts/test_docker.sh
+
+bench-events: setup
+	@.venv/bin/python scripts/bench_events.py
 
 clean:
 	rm -rf var .venv
