@@ -45,6 +45,31 @@ def running(make_settings):
         thread.join(timeout=30)
 
 
+def start_consumer(make_settings, running, handler=None, **overrides):
+    """The test consumer (service planning, queue planning.test-effects) running in a thread."""
+    settings = make_settings("planning", **overrides)
+    handlers = {"test.happened": handler or make_handler(Mongo(settings))}
+    sub = subscribe(settings, "test-effects", [("intake.events", "test.#")], handlers)
+    running(event_components(settings, Mongo(settings), subscriptions=[sub]))
+    return settings
+
+
+def start_relay(make_settings, running):
+    """The relay of intake's `sources` outbox running in a thread."""
+    settings = make_settings("intake")
+    return running(event_components(settings, Mongo(settings), outbox_collections=["sources"]))
+
+
+def publish(settings, *messages: tuple[bytes, str]) -> None:
+    """Publish raw bodies (with their message ids) to intake.events as test.happened."""
+    publisher = ConfirmedPublisher(settings)
+    try:
+        for body, message_id in messages:
+            publisher.publish("intake.events", "test.happened", body, message_id=message_id)
+    finally:
+        publisher.close()
+
+
 def test_topology_declares_quorum_queues_with_delivery_limit_dlq_and_retries(
     make_settings, vhost, rabbit_admin
 ):
@@ -93,11 +118,8 @@ def test_an_unroutable_publish_is_detected_not_dropped(make_settings):
 def test_unroutable_events_stay_pending_and_flow_once_a_queue_is_bound(
     make_settings, harness, running
 ):
-    relay_settings = make_settings("intake")
     harness.make_targets(2)
-    [relay] = running(
-        event_components(relay_settings, Mongo(relay_settings), outbox_collections=["sources"])
-    )
+    [relay] = start_relay(make_settings, running)
     harness.save_change(0)
     wait_until(
         lambda: (
@@ -108,14 +130,7 @@ def test_unroutable_events_stay_pending_and_flow_once_a_queue_is_bound(
         message="relay to try",
     )
     assert harness.pending_events() == 1
-    consumer_settings = make_settings("planning")
-    sub = subscribe(
-        consumer_settings,
-        "test-effects",
-        [("intake.events", "test.#")],
-        {"test.happened": make_handler(Mongo(consumer_settings))},
-    )
-    running(event_components(consumer_settings, Mongo(consumer_settings), subscriptions=[sub]))
+    start_consumer(make_settings, running)
     wait_until(
         lambda: harness.total_effects() == 1, timeout=20, message="the pending event to flow"
     )
@@ -124,16 +139,8 @@ def test_unroutable_events_stay_pending_and_flow_once_a_queue_is_bound(
 
 def test_events_flow_from_outbox_to_effect_once_each(make_settings, harness, running):
     harness.make_targets(5)
-    consumer_settings = make_settings("planning")
-    sub = subscribe(
-        consumer_settings,
-        "test-effects",
-        [("intake.events", "test.#")],
-        {"test.happened": make_handler(Mongo(consumer_settings))},
-    )
-    running(event_components(consumer_settings, Mongo(consumer_settings), subscriptions=[sub]))
-    relay_settings = make_settings("intake")
-    running(event_components(relay_settings, Mongo(relay_settings), outbox_collections=["sources"]))
+    start_consumer(make_settings, running)
+    start_relay(make_settings, running)
     for i in range(50):
         harness.save_change(i % 5)
     wait_until(lambda: harness.total_effects() == 50, timeout=30, message="50 effects")
@@ -161,27 +168,12 @@ def test_invalid_bodies_go_to_the_dead_letter_queue_with_the_reason(
     make_settings, harness, running, vhost, rabbit_admin
 ):
     harness.make_targets(1)
-    settings = make_settings("planning")
-    sub = subscribe(
-        settings,
-        "test-effects",
-        [("intake.events", "test.#")],
-        {"test.happened": make_handler(Mongo(settings))},
+    settings = start_consumer(make_settings, running)
+    bad_envelope = json.dumps({"specversion": "1.0", "id": "x", "type": "test.happened"}).encode()
+    good = new_event(
+        "test.happened", source="clinic/test", tenant_id="t", data={"target": "target-0"}
     )
-    running(event_components(settings, Mongo(settings), subscriptions=[sub]))
-    publisher = ConfirmedPublisher(settings)
-    try:
-        publisher.publish("intake.events", "test.happened", b"{not json", message_id="bad-1")
-        bad_envelope = json.dumps(
-            {"specversion": "1.0", "id": "x", "type": "test.happened"}
-        ).encode()
-        publisher.publish("intake.events", "test.happened", bad_envelope, message_id="bad-2")
-        good = new_event(
-            "test.happened", source="clinic/test", tenant_id="t", data={"target": "target-0"}
-        )
-        publisher.publish("intake.events", "test.happened", good.to_json(), message_id=good.id)
-    finally:
-        publisher.close()
+    publish(settings, (b"{not json", "bad-1"), (bad_envelope, "bad-2"), (good.to_json(), good.id))
     wait_until(
         lambda: harness.total_effects() == 1,
         timeout=20,
@@ -204,16 +196,8 @@ def test_a_poison_event_is_retried_then_dead_lettered_and_later_events_flow(
     make_settings, harness, running, vhost, rabbit_admin
 ):
     harness.make_targets(2)
-    settings = make_settings("planning", amqp_retry_delays_ms="50,100")
-    sub = subscribe(
-        settings,
-        "test-effects",
-        [("intake.events", "test.#")],
-        {"test.happened": make_handler(Mongo(settings))},
-    )
-    running(event_components(settings, Mongo(settings), subscriptions=[sub]))
-    relay_settings = make_settings("intake")
-    running(event_components(relay_settings, Mongo(relay_settings), outbox_collections=["sources"]))
+    start_consumer(make_settings, running, amqp_retry_delays_ms="50,100")
+    start_relay(make_settings, running)
     poison_id = harness.save_change(0, poison=True)
     flaky_id = harness.save_change(1, fail_times=1)
     for _ in range(3):
@@ -241,30 +225,19 @@ def test_dead_letters_are_listed_with_reasons_and_moved_back_after_a_fix(
     from shared.events import dlq
 
     harness.make_targets(1)
-    settings = make_settings("planning", amqp_retry_delays_ms="50")
     fixed = threading.Event()
-    handler = make_handler(Mongo(settings))
+    handler = make_handler(Mongo(make_settings("planning")))
 
     def flaky_until_fixed(event):
         if not fixed.is_set():
             raise RuntimeError("bug in the handler")
         return handler(event)
 
-    sub = subscribe(
-        settings,
-        "test-effects",
-        [("intake.events", "test.#")],
-        {"test.happened": flaky_until_fixed},
-    )
-    running(event_components(settings, Mongo(settings), subscriptions=[sub]))
+    settings = start_consumer(make_settings, running, flaky_until_fixed, amqp_retry_delays_ms="50")
     event = new_event(
         "test.happened", source="clinic/test", tenant_id="t", data={"target": "target-0"}
     )
-    publisher = ConfirmedPublisher(settings)
-    try:
-        publisher.publish("intake.events", "test.happened", event.to_json(), message_id=event.id)
-    finally:
-        publisher.close()
+    publish(settings, (event.to_json(), event.id))
     [row] = wait_until(
         lambda: dlq.list_dead_letters(settings, "planning.test-effects"),
         timeout=20,
@@ -291,11 +264,7 @@ def test_a_message_that_keeps_coming_back_is_dead_lettered_by_the_delivery_limit
     with Connection(settings.amqp_url) as conn:
         topology.declare(conn, publishes_to=["intake.events"], queues=[sub.spec])
     event = new_event("test.happened", source="clinic/test", tenant_id="t", data={"target": "x"})
-    publisher = ConfirmedPublisher(settings)
-    try:
-        publisher.publish("intake.events", "test.happened", event.to_json(), message_id=event.id)
-    finally:
-        publisher.close()
+    publish(settings, (event.to_json(), event.id))
     deliveries = []
     with Connection(settings.amqp_url) as conn:
         consumer = Consumer(
