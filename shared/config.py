@@ -121,11 +121,29 @@ class _EnvSchema(Schema):
         validate=_url("http", "https"),
     )
     sms_api_key = f.String(data_key="SMS_API_KEY", load_default="dev-sms-key")
-    sms_inbound_secret = f.String(data_key="SMS_INBOUND_SECRET", load_default="dev-sms-inbound-secret", validate=validate.Length(min=8))
-    notifications_public_url = f.String(data_key="NOTIFICATIONS_PUBLIC_URL", load_default="http://127.0.0.1:8003", validate=_url("http", "https"))
-    unsubscribe_secret = f.String(data_key="UNSUBSCRIBE_SECRET", load_default="dev-only-unsubscribe-secret", validate=validate.Length(min=16))
-    scheduler_poll_interval_s = f.Float(data_key="SCHEDULER_POLL_INTERVAL_S", load_default=1.0, validate=validate.Range(min=0.05, max=3600))
-    default_phone_region = f.String(data_key="DEFAULT_PHONE_REGION", load_default="US", validate=validate.Regexp(r"^[A-Z]{2}$"))
+    sms_inbound_secret = f.String(
+        data_key="SMS_INBOUND_SECRET",
+        load_default="dev-sms-inbound-secret",
+        validate=validate.Length(min=8),
+    )
+    notifications_public_url = f.String(
+        data_key="NOTIFICATIONS_PUBLIC_URL",
+        load_default="http://127.0.0.1:8003",
+        validate=_url("http", "https"),
+    )
+    unsubscribe_secret = f.String(
+        data_key="UNSUBSCRIBE_SECRET",
+        load_default="dev-only-unsubscribe-secret",
+        validate=validate.Length(min=16),
+    )
+    scheduler_poll_interval_s = f.Float(
+        data_key="SCHEDULER_POLL_INTERVAL_S",
+        load_default=1.0,
+        validate=validate.Range(min=0.05, max=3600),
+    )
+    default_phone_region = f.String(
+        data_key="DEFAULT_PHONE_REGION", load_default="US", validate=validate.Regexp(r"^[A-Z]{2}$")
+    )
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,8 @@ log = logging.getLogger("events.consumer")
 Handler = Callable[[Event], bool | None]
 """Applies an event; returns False when it recognised a duplicate (None or True: applied)."""
 
+ANY_TYPE = "*"
+"""A handler under this key takes the event types that have no handler of their own."""
 REASON_HEADER = "x-dead-letter-reason"
 RETRY_HEADER = "x-retry-count"
 
@@ -158,7 +160,7 @@ class EventConsumer:
         except InvalidEvent as error:
             self._dead_letter(sub, message, error.reason, kind="invalid")
             return
-        handler = sub.handlers.get(event.type)
+        handler = sub.handlers.get(event.type) or sub.handlers.get(ANY_TYPE)
         if handler is None:
             self._dead_letter(
                 sub, message, f"no handler for event type {event.type!r}", kind="unhandled"

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 from flask_smorest import Blueprint
 from pymongo.database import Database
 
@@ -70,8 +70,8 @@ def _prepare_once(app: Flask, prepare_db: Callable[[Database], None]) -> None:
 
     @app.before_request
     def _prepare() -> None:
-        if done.is_set():
-            return
+        if done.is_set() or request.blueprint == health.blp.name:
+            return  # liveness/readiness must answer while MongoDB is down
         with lock:
             if not done.is_set():
                 prepare_db(app.extensions["mongo"].db)
