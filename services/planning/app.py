@@ -7,6 +7,8 @@ from typing import Any
 
 from flask import Flask
 
+from services.planning.api import BLUEPRINTS
+from services.planning.storage.indexes import prepare
 from shared.config import load_settings
 from shared.web import build_app
 
@@ -18,4 +20,6 @@ DESCRIPTION = (
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     settings = load_settings("planning", overrides=config)
-    return build_app(settings, title=TITLE, description=DESCRIPTION)
+    return build_app(
+        settings, title=TITLE, description=DESCRIPTION, blueprints=BLUEPRINTS, prepare_db=prepare
+    )

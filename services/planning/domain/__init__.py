@@ -3,9 +3,15 @@
 Nothing here touches Flask, kombu, pymongo or the clock: every function takes what it needs
 (including ``today`` or ``now``) and returns values, so the rules are tested without I/O.
 
+- ``intake_summary``: the intake as planning reads it from intake's events; clearances.
+- ``intake_stage``: intake events folded in any order (newest basis, union of clearances).
+- ``condition_tables``: ICD-10 condition groups -> techniques, session length, frequency.
 - ``drafting``: intake summary -> plan draft, or a blocked / held outcome.
+- ``plan_content``: the plan as stored; checked edits; fit with the referral.
 - ``plan_lifecycle``: plan states, transitions, editable fields and version history.
 - ``scheduling``: local time -> UTC, double-booking and authorization checks, session states.
+- ``session_record``: measurements scored; session notes checked against precautions.
 - ``progress``: outcome-measure progress against baseline and goals; re-assessment due.
-- ``referral_tracking``: visits and days remaining, and which referral alerts to send once.
+- ``referral_tracking``: visits and days remaining, which referral alerts to send once, and
+  the next day a date alert may fall due.
 """

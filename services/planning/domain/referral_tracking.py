@@ -12,7 +12,7 @@ urgent ones: a referral that jumps from 5 visits left to 1 gets one alert, not t
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 
@@ -106,3 +106,17 @@ def _alert(key: str, facts: dict[str, Any]) -> Alert:
     kind = key.split(":")[0]
     message = MESSAGES[kind].format(**facts)
     return Alert(key, kind, facts["visits"], facts["days"], message)
+
+
+def next_check_on(
+    today: date,
+    expires_on: date,
+    already_sent: set[str],
+    thresholds: AlertThresholds = DEFAULT_THRESHOLDS,
+) -> date | None:
+    """The next day a date alert may fall due (a days threshold reached, or the expiry);
+    None once the expiry alert was sent. Visit alerts come with bookings, not with days."""
+    if "expired" in already_sent:
+        return None
+    days = [expires_on - timedelta(days=t) for t in thresholds.days_remaining]
+    return min(d for d in (*days, expires_on + timedelta(days=1)) if d > today)

@@ -8,24 +8,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.planning.domain import drafting
-from services.planning.domain.drafting import (
+from services.planning.domain import condition_tables
+from services.planning.domain.condition_tables import (
     DEFAULT_TABLES,
     ConditionTables,
-    IntakeSummary,
-    InvalidIntake,
-    PlanBlocked,
-    PlanDraft,
-    PlanHeld,
-    draft_plan,
     group_for,
     matched_groups,
-    with_clearances,
 )
+from services.planning.domain.drafting import PlanBlocked, PlanDraft, PlanHeld, draft_plan
+from services.planning.domain.intake_summary import IntakeSummary, InvalidIntake, with_clearances
 from shared.outcome_measures import MEASURES, improvement_target
 
 TODAY = date(2025, 3, 3)
-TABLE_FILE = Path(drafting.__file__).with_name("condition_groups.json")
+TABLE_FILE = Path(condition_tables.__file__).with_name("condition_groups.json")
 
 
 def event_data(**changes: Any) -> dict[str, Any]:

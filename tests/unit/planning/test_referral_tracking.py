@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from services.planning.domain.referral_tracking import (
     AlertThresholds,
     days_remaining,
+    next_check_on,
     referral_alerts,
     visits_remaining,
 )
@@ -124,3 +125,31 @@ def test_each_alert_is_emitted_at_most_once_over_the_life_of_a_referral(steps):
     assert len(emitted) == len(set(emitted))
     known = {"visits_remaining:2", "visits_exhausted", "days_remaining:14", "expired"}
     assert set(emitted) <= known
+
+
+@pytest.mark.parametrize(
+    ("today", "sent", "expected"),
+    [
+        (EXPIRES_ON - timedelta(days=60), set(), EXPIRES_ON - timedelta(days=14)),
+        (EXPIRES_ON - timedelta(days=14), {"days_remaining:14"}, EXPIRES_ON + timedelta(days=1)),
+        (EXPIRES_ON, {"days_remaining:14"}, EXPIRES_ON + timedelta(days=1)),
+        (EXPIRES_ON + timedelta(days=1), {"days_remaining:14", "expired"}, None),
+    ],
+)
+def test_the_next_check_is_the_day_a_date_alert_falls_due(today, sent, expected):
+    assert next_check_on(today, EXPIRES_ON, sent) == expected
+
+
+@given(st.integers(min_value=-400, max_value=400), st.lists(st.integers(0, 90), max_size=4))
+def test_a_date_alert_is_never_due_between_today_and_the_next_check(offset, days):
+    thresholds = AlertThresholds(days_remaining=tuple(days))
+    today = EXPIRES_ON + timedelta(days=offset)
+    sent = {a.key for a in referral_alerts(0, 10, today, EXPIRES_ON, set(), thresholds)}
+    check_on = next_check_on(today, EXPIRES_ON, sent, thresholds)
+    if check_on is None:
+        assert "expired" in sent
+        return
+    assert check_on > today
+    for day in range((check_on - today).days - 1):
+        between = today + timedelta(days=day + 1)
+        assert not referral_alerts(0, 10, between, EXPIRES_ON, set(sent), thresholds)

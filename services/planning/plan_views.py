@@ -1,0 +1,100 @@
+"""Stored plan documents read as domain values (referral terms, progress, sessions), and back."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from services.planning.domain.intake_summary import Diagnosis, Referral
+from services.planning.domain.progress import Measurement, PlanProgress, plan_progress
+from services.planning.domain.scheduling import Session, counted_visits
+
+
+def referral_document(referral: Referral, referrer: Mapping[str, Any], version: int) -> dict:
+    return {
+        "authorized_visits": referral.authorized_visits,
+        "valid_from": referral.valid_from.isoformat(),
+        "expires_on": referral.expires_on.isoformat(),
+        "diagnoses": [{"code": d.code, "display": d.display} for d in referral.diagnoses],
+        "body_sites": list(referral.body_sites),
+        "referrer": {"name": referrer.get("name"), "email": referrer.get("email")},
+        "version": version,
+    }
+
+
+def referral_of(plan: Mapping[str, Any]) -> Referral:
+    raw = plan["referral"]
+    return Referral(
+        authorized_visits=raw["authorized_visits"],
+        valid_from=date.fromisoformat(raw["valid_from"]),
+        expires_on=date.fromisoformat(raw["expires_on"]),
+        diagnoses=tuple(Diagnosis(d["code"], d.get("display", "")) for d in raw["diagnoses"]),
+        body_sites=tuple(raw.get("body_sites", ())),
+    )
+
+
+def amended_terms(plan: Mapping[str, Any] | None) -> Referral | None:
+    """Terms from a "referral amended" event (version > 0) win over the intake's copy."""
+    if plan is None or not plan.get("referral") or not plan["referral"].get("version"):
+        return None
+    return referral_of(plan)
+
+
+def referrer_of(plan: Mapping[str, Any]) -> dict[str, Any]:
+    referrer = (plan.get("referral") or {}).get("referrer") or {}
+    return {"name": referrer.get("name"), "email": referrer.get("email")}
+
+
+def progress_of(plan: Mapping[str, Any]) -> PlanProgress:
+    targets = {g["measure"]: g["target"] for g in (plan.get("content") or {}).get("goals", ())}
+    measurements = [
+        Measurement(m["measure"], m["score"], m["taken_at"]) for m in plan.get("measurements", ())
+    ]
+    return plan_progress(plan.get("baseline") or {}, measurements, targets)
+
+
+def measures_payload(progress: PlanProgress) -> list[dict[str, Any]]:
+    return [
+        {
+            "measure": m.measure,
+            "baseline": m.baseline,
+            "latest": m.latest,
+            "change": m.change,
+            "percent_change": m.percent_change,
+            "clinically_improved": m.clinically_improved,
+            "target": m.target,
+            "goal_met": m.goal_met,
+        }
+        for m in progress.measures
+    ]
+
+
+def sessions_completed(plan: Mapping[str, Any]) -> int:
+    return sum(1 for s in plan.get("sessions", ()) if s["status"] == "completed")
+
+
+def visits_used(plan: Mapping[str, Any]) -> int:
+    return counted_visits(s["status"] for s in plan.get("sessions", ()))
+
+
+def session_of(raw: Mapping[str, Any]) -> Session:
+    """A stored session as the scheduling rules see it (rooms keyed by location and room)."""
+    return Session(
+        session_id=raw["session_id"],
+        therapist_id=raw["therapist_id"],
+        room_id=raw.get("room_key"),
+        start=raw["starts_at"],
+        duration_minutes=raw["duration_minutes"],
+        status=raw["status"],
+    )
+
+
+def find_session(plan: Mapping[str, Any], session_id: str) -> dict[str, Any] | None:
+    return next((s for s in plan.get("sessions", ()) if s["session_id"] == session_id), None)
+
+
+def last_assessed_at(plan: Mapping[str, Any]) -> datetime | None:
+    """When outcome measures were last taken: the latest measurement, else the intake."""
+    taken = [m["taken_at"] for m in plan.get("measurements", ())]
+    return max(taken) if taken else plan.get("intake_completed_at")

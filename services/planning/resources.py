@@ -1,0 +1,91 @@
+"""What the API returns: plans, progress and sessions as resources (plain dicts for the schemas)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from services.planning.domain.referral_tracking import days_remaining, visits_remaining
+from services.planning.domain.scheduling import zone
+from services.planning.plan_views import (
+    measures_payload,
+    progress_of,
+    sessions_completed,
+    visits_used,
+)
+
+
+def visits(plan: Mapping[str, Any]) -> dict[str, int]:
+    authorized = (plan.get("referral") or {}).get("authorized_visits", 0)
+    used = visits_used(plan)
+    return {"used": used, "authorized": authorized, "remaining": visits_remaining(used, authorized)}
+
+
+def plan_resource(plan: Mapping[str, Any]) -> dict[str, Any]:
+    keys = ("referral_id", "patient_id", "location_id", "intake_id", "status", "version")
+    return {
+        "plan_id": plan["_id"],
+        **{k: plan.get(k) for k in keys},
+        "reasons": plan.get("reasons", []),
+        "awaiting": plan.get("awaiting", []),
+        "content": plan.get("content"),
+        "referral": plan.get("referral"),
+        "baseline": plan.get("baseline", {}),
+        "visits": visits(plan) if plan.get("referral") else None,
+        "sessions_completed": sessions_completed(plan),
+        "closed": plan.get("closed"),
+        "created_at": plan.get("created_at"),
+        "updated_at": plan.get("updated_at"),
+    }
+
+
+def progress_resource(
+    plan: Mapping[str, Any], today: date, reassessment: Mapping[str, Any]
+) -> dict[str, Any]:
+    progress = progress_of(plan)
+    expires_on = date.fromisoformat(plan["referral"]["expires_on"])
+    return {
+        "plan_id": plan["_id"],
+        "measures": measures_payload(progress),
+        "improved": list(progress.improved_measures),
+        "goals_met": list(progress.goals_met),
+        "all_goals_met": progress.all_goals_met,
+        "sessions_completed": sessions_completed(plan),
+        "visits": visits(plan),
+        "days_remaining": days_remaining(today, expires_on),
+        "reassessment": dict(reassessment),
+    }
+
+
+def session_resource(
+    plan: Mapping[str, Any], session: Mapping[str, Any], detail: bool = False
+) -> dict[str, Any]:
+    local = session["starts_at"].astimezone(zone(session["location_tz"]))
+    resource = {
+        **{k: session.get(k) for k in SESSION_FIELDS},
+        "plan_id": plan["_id"],
+        "patient_id": plan.get("patient_id"),
+        "starts_at_local": local.isoformat(),
+    }
+    if detail:
+        resource |= {k: session.get(k) for k in ("record", "completed_at")}
+        resource["measurements"] = session.get("measurements", [])
+    return resource
+
+
+SESSION_FIELDS: Sequence[str] = (
+    "session_id",
+    "location_id",
+    "location_name",
+    "location_tz",
+    "therapist_id",
+    "room_id",
+    "starts_at",
+    "ends_at",
+    "duration_minutes",
+    "status",
+    "booked_by",
+    "cancelled_by",
+    "cancel_reason",
+)

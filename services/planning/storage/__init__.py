@@ -1,0 +1,1 @@
+"""MongoDB access for the planning service's collections (every call carries the tenant)."""

@@ -1,0 +1,66 @@
+"""Indexes of the planning database, created once per process (API) or at start-up (worker).
+
+Every index on tenant data leads with ``tenant_id``, except ``referral_check_due``: like the
+outbox relay's ``outbox_due`` it is a cross-tenant work queue that only the worker's referral
+tracker reads (sparse: only plans whose referral is due for a check are in it); what it finds
+is then handled tenant by tenant.
+"""
+
+from __future__ import annotations
+
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.database import Database
+
+from shared.audit import AUDIT_INDEXES
+from shared.events.outbox import OUTBOX_INDEX
+
+PLAN_INDEXES = [
+    IndexModel(
+        [("tenant_id", ASCENDING), ("referral_id", ASCENDING)],
+        name="one_plan_per_referral",
+        unique=True,
+    ),
+    IndexModel(
+        [("tenant_id", ASCENDING), ("status", ASCENDING), ("created_at", DESCENDING)],
+        name="tenant_status_created",
+    ),
+    IndexModel(
+        [("tenant_id", ASCENDING), ("location_id", ASCENDING), ("created_at", DESCENDING)],
+        name="tenant_location_created",
+    ),
+    IndexModel(
+        [("tenant_id", ASCENDING), ("patient_id", ASCENDING), ("created_at", DESCENDING)],
+        name="tenant_patient_created",
+    ),
+    IndexModel(
+        [
+            ("tenant_id", ASCENDING),
+            ("sessions.therapist_id", ASCENDING),
+            ("sessions.starts_at", ASCENDING),
+        ],
+        name="tenant_therapist_sessions",
+    ),
+    IndexModel(
+        [
+            ("tenant_id", ASCENDING),
+            ("sessions.room_key", ASCENDING),
+            ("sessions.starts_at", ASCENDING),
+        ],
+        name="tenant_room_sessions",
+    ),
+    IndexModel(
+        [
+            ("tenant_id", ASCENDING),
+            ("sessions.location_id", ASCENDING),
+            ("sessions.starts_at", ASCENDING),
+        ],
+        name="tenant_location_sessions",
+    ),
+    IndexModel([("referral_check_at", ASCENDING)], name="referral_check_due", sparse=True),
+    OUTBOX_INDEX,
+]
+
+
+def prepare(db: Database) -> None:
+    db.plans.create_indexes(PLAN_INDEXES)
+    db.audit.create_indexes(AUDIT_INDEXES)

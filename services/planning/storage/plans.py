@@ -1,0 +1,115 @@
+"""The `plans` collection: one document per referral, with its sessions, measurements and outbox.
+
+A plan embeds its sessions (a referral authorizes tens of visits, not thousands), so every
+state change of a plan or of one of its sessions is ONE write of one document, carrying its
+events (outbox) and, for event handlers, the applied event's key. Writes are guarded by the
+document's ``rev`` (optimistic concurrency): a write that lost a race matches nothing, and the
+use case reloads and tries again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pymongo import DESCENDING
+from pymongo.database import Database
+
+from shared.events import Event, apply_once, insert_once, outbox
+from shared.tenancy import TenantScoped
+
+AWAITING_INTAKE = "awaiting_intake"  # a referral amended or cancelled before its intake arrived
+VISIBLE_STATUSES = ("held", "cannot_plan", "draft", "active", "completed", "discontinued")
+BLOCKING_SESSION_STATUSES = ("scheduled", "completed", "no_show")
+LIST_PROJECTION = {"outbox": 0, "applied_events": 0, "history": 0, "intake": 0, "sessions": 0}
+
+
+def merge_updates(*updates: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """One update document from several (operators merged; a later field wins)."""
+    merged: dict[str, dict[str, Any]] = {}
+    for update in updates:
+        for operator, fields in update.items():
+            merged.setdefault(operator, {}).update(fields)
+    return merged
+
+
+class Plans:
+    def __init__(self, db: Database, tenant_id: str) -> None:
+        self.scoped = TenantScoped(db.plans, tenant_id)
+        self.tenant_id = tenant_id
+
+    # --- reads ---------------------------------------------------------------------------
+
+    def get(self, plan_id: str, projection: Mapping[str, Any] | None = None) -> dict | None:
+        return self.scoped.find_one(
+            {"_id": plan_id, "status": {"$in": VISIBLE_STATUSES}}, projection
+        )
+
+    def by_referral(self, referral_id: str) -> dict | None:
+        return self.scoped.find_one({"referral_id": referral_id})
+
+    def page(
+        self, filters: Mapping[str, Any], locations: Iterable[str] | None, skip: int, limit: int
+    ) -> list[dict]:
+        query: dict[str, Any] = {"status": {"$in": VISIBLE_STATUSES}, **filters}
+        if locations is not None:
+            allowed, wanted = set(locations), filters.get("location_id")
+            query["location_id"] = {
+                "$in": sorted(allowed if wanted is None else allowed & {wanted})
+            }
+        cursor = self.scoped.find(query, LIST_PROJECTION).sort("created_at", DESCENDING)
+        return list(cursor.skip(skip).limit(limit))
+
+    def with_sessions_near(
+        self, therapist_id: str, room_key: str | None, start: datetime, end: datetime, longest: int
+    ) -> list[dict]:
+        """Plans with a session of this therapist or room that may overlap [start, end)."""
+        window = {"$lt": end, "$gt": start - timedelta(minutes=longest)}
+        booked = {"starts_at": window, "status": {"$in": BLOCKING_SESSION_STATUSES}}
+        clauses = [{"sessions": {"$elemMatch": {"therapist_id": therapist_id, **booked}}}]
+        if room_key is not None:
+            clauses.append({"sessions": {"$elemMatch": {"room_key": room_key, **booked}}})
+        return list(self.scoped.find({"$or": clauses}, {"sessions": 1}))
+
+    def with_sessions_between(
+        self, criteria: Mapping[str, Any], start: datetime, end: datetime, limit: int
+    ) -> list[dict]:
+        """Plans with a session matching ``criteria`` (on session fields) that starts in [start, end)."""
+        match = {**criteria, "starts_at": {"$gte": start, "$lt": end}}
+        projection = {k: 1 for k in ("referral_id", "patient_id", "location_id", "sessions")}
+        return list(self.scoped.find({"sessions": {"$elemMatch": match}}, projection).limit(limit))
+
+    # --- writes --------------------------------------------------------------------------
+
+    def insert(
+        self, document: Mapping[str, Any], events: Sequence[outbox.Outgoing], event: Event
+    ) -> bool:
+        """A new plan and its events in one write; False if the referral has a plan already."""
+        now = datetime.now(UTC)
+        full = {
+            **document,
+            "tenant_id": self.tenant_id,
+            "rev": 1,
+            "created_at": now,
+            "updated_at": now,
+            **outbox.pending(events, now),
+        }
+        return insert_once(self.scoped.collection, full, event)
+
+    def save(
+        self,
+        document: Mapping[str, Any],
+        update: Mapping[str, Mapping[str, Any]],
+        events: Sequence[outbox.Outgoing] = (),
+        event: Event | None = None,
+    ) -> bool:
+        """Apply ``update`` if nobody changed the plan since it was read (and ``event`` is new)."""
+        guarded = {"_id": document["_id"], "tenant_id": self.tenant_id, "rev": document["rev"]}
+        stamped = merge_updates(
+            update, {"$inc": {"rev": 1}, "$set": {"updated_at": datetime.now(UTC)}}
+        )
+        full = outbox.with_events(stamped, events)
+        if event is not None:
+            return apply_once(self.scoped.collection, guarded, full, event)
+        return self.scoped.collection.update_one(guarded, full).matched_count == 1

@@ -1,0 +1,75 @@
+"""Planning's worker components (consumer, outbox relay, referral tracker) in threads, against the
+real RabbitMQ: intake's events in, planning's events out, bad events dead-lettered with a reason."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from services.planning import worker
+from shared.mongo import Mongo
+from tests.support import planning_data as data
+from tests.support.planning_api import InProcess, PlanningApi
+from tests.support.planning_harness import EventTap, Threads, publish
+from tests.support.waiting import wait_until
+
+
+@pytest.fixture
+def running_worker(make_settings):
+    settings = make_settings("planning", scheduler_poll_interval_s=0.1, outbox_poll_interval_s=0.1)
+    threads = Threads()
+    threads.start(worker.components(settings, Mongo(settings)))
+    yield settings
+    threads.stop()
+
+
+@pytest.fixture
+def tap(running_worker):
+    tap = EventTap(running_worker.amqp_url)
+    yield tap
+    tap.close()
+
+
+def test_intake_events_in_planning_events_out(running_worker, tap, client):
+    raw_key, key_event = data.principal_upserted("therapist")
+    intake = data.intake_completed()
+    soon = (date.today() + timedelta(days=5)).isoformat()
+    expiring_intake = data.intake_completed(**{"referral.expires_on": soon})
+    publish(
+        running_worker,
+        [
+            key_event,
+            data.location_upserted(),
+            data.intake_event("intake.completed", intake),
+            data.intake_event("intake.completed", expiring_intake),
+        ],
+    )
+
+    drafted = {e["data"]["referral_id"]: e for e in tap.expect("plan.drafted", count=2)}
+    assert drafted[intake["referral_id"]]["source"] == "clinic/planning"
+    assert drafted[intake["referral_id"]]["tenantid"] == data.TENANT
+    [expiring] = tap.expect("referral.expiring")
+    assert expiring["data"]["referral_id"] == expiring_intake["referral_id"]
+    assert expiring["data"]["kind"] == "days"
+
+    api = PlanningApi(InProcess(client))
+    plan_id = drafted[intake["referral_id"]]["data"]["plan_id"]
+    reply = wait_until(
+        lambda: (r := api.plan(raw_key, plan_id)).status == 200 and r,
+        timeout=10,
+        message="the replicated key to work",
+    )
+    assert reply.body["status"] == "draft"
+
+
+def test_an_unreadable_intake_is_dead_lettered_with_its_reason(running_worker, rabbit_admin, vhost):
+    bad = data.intake_completed(**{"screening.outcome": "unknown"})
+    publish(running_worker, [data.intake_event("intake.completed", bad)])
+
+    [message] = wait_until(
+        lambda: rabbit_admin.get_messages(vhost, "planning.intake-events.dlq"),
+        timeout=15,
+        message="the dead letter",
+    )
+    assert "unknown screening outcome" in message["properties"]["headers"]["x-dead-letter-reason"]
