@@ -7,13 +7,24 @@ from typing import Any
 
 from flask import Flask
 
+from services.intake import storage
+from services.intake.api import BLUEPRINTS
 from shared.config import load_settings
 from shared.web import build_app
 
 TITLE = "Intake API"
-DESCRIPTION = "Partner referrals (FHIR R4 or native JSON), patients, intake assessments, contraindication screening and consent."
+DESCRIPTION = (
+    "Partner referrals (FHIR R4 or native JSON), patients, intake assessments, "
+    "contraindication screening and consent. Partners: see docs/partners.md."
+)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     settings = load_settings("intake", overrides=config)
-    return build_app(settings, title=TITLE, description=DESCRIPTION)
+    return build_app(
+        settings,
+        title=TITLE,
+        description=DESCRIPTION,
+        blueprints=BLUEPRINTS,
+        prepare_db=storage.create_indexes,
+    )

@@ -1,16 +1,39 @@
-"""Worker process of the intake service: `python -m services.intake.worker`."""
+"""Worker process of the intake service: `python -m services.intake.worker`.
+
+Components: the outbox relay (intake's events and partner status), the consumer of partner
+referrals (`intake.partner-referrals`), and the declaration of partner status queues.
+"""
 
 from __future__ import annotations
 
 import sys
 
+from services.intake import storage
+from services.intake.consumers import PartnerInbox
+from services.intake.partner_queues import PartnerStatusQueues
 from shared.config import Settings
+from shared.events import event_components
+from shared.events.topology import PARTNER_STATUS_EXCHANGE
 from shared.mongo import Mongo
 from shared.worker import Component, run_worker
 
 
 def components(settings: Settings, mongo: Mongo) -> list[Component]:
-    return []
+    db = mongo.db
+    storage.create_indexes(db)
+    inbox = PartnerInbox(db, settings)
+    event_parts = event_components(
+        settings,
+        mongo,
+        outbox_collections=storage.OUTBOX_COLLECTIONS,
+        subscriptions=[inbox.subscription()],
+        publishes_to=[PARTNER_STATUS_EXCHANGE],
+    )
+    queues = PartnerStatusQueues(settings, db)
+    queues.declare(
+        only_new=False
+    )  # before the relay runs, so no known partner's status is unroutable
+    return [queues, *event_parts]
 
 
 def main() -> int:

@@ -75,13 +75,18 @@ def subscribe(
     purpose: str,
     bindings: Sequence[tuple[str, str]],
     handlers: Mapping[str, Handler],
+    owned_exchanges: Sequence[str] = (),
     **options: Any,
 ) -> Subscription:
-    """'On these events, call these functions': a queue `<service>.<purpose>` with its bindings."""
+    """'On these events, call these functions': a queue `<service>.<purpose>` with its bindings.
+
+    `owned_exchanges`: exchanges bound from that this service declares (rather than checks).
+    """
     spec = topology.QueueSpec(
         service=settings.service,
         purpose=purpose,
         bindings=tuple(bindings),
+        owned_exchanges=tuple(owned_exchanges),
         delivery_limit=settings.amqp_delivery_limit,
         retry_delays_ms=settings.retry_delays_ms,
     )

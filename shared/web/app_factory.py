@@ -70,8 +70,8 @@ def _prepare_once(app: Flask, prepare_db: Callable[[Database], None]) -> None:
 
     @app.before_request
     def _prepare() -> None:
-        if done.is_set() or request.blueprint == health.blp.name:
-            return  # liveness/readiness must answer while MongoDB is down
+        if done.is_set() or request.blueprint in (health.blp.name, "api-docs"):
+            return  # liveness, readiness and the API docs answer while MongoDB is down
         with lock:
             if not done.is_set():
                 prepare_db(app.extensions["mongo"].db)

@@ -3,9 +3,10 @@
 Both input forms map to ``Referral``: a FHIR R4 Bundle (``fhir_referral.py``) and the native
 JSON form, whose field names are the dataclass fields below (dates as ISO ``YYYY-MM-DD``)::
 
-    partner_referral_id, tenant_id, location_id (optional), status, priority, authored_on,
+    partner_referral_id, location_id (optional), status, priority, authored_on,
     patient: {identifiers: [{system, value}], given_name, family_name, birth_date, gender,
-              email, phone, language, address: {lines: [..], city, state, postal_code, country}},
+              email, phone, language, address: {lines: [..], city, state, postal_code, country},
+              consent: {email, sms} (optional)},
     diagnoses: [{system, code, display}],   # system http://hl7.org/fhir/sid/icd-10-cm
     requester: {name, npi, email, phone, organization},
     authorized_visits, visits_per_period: {visits, period, unit: d|wk|mo} (optional),
@@ -68,6 +69,7 @@ class ReferredPatient:
     language: str | None = None  # BCP-47, e.g. "en", "es"
     identifiers: list[Identifier] = field(default_factory=list)
     address: Address | None = None
+    consent: dict[str, bool] | None = None  # {"email": bool, "sms": bool}; None: not stated
 
 
 @dataclass(slots=True)
@@ -177,6 +179,16 @@ def check_terms(referral: Referral, today: date) -> list[str]:
         *_visit_problems(referral),
         *_diagnosis_problems(referral),
     ]
+
+
+def check_patient(referral: Referral) -> list[str]:
+    """Problems with the referred patient: a clinic needs the name and birth date to treat."""
+    patient = referral.patient
+    required = {"given_name": patient.given_name, "family_name": patient.family_name}
+    problems = [f"patient.{name}: is required" for name, value in required.items() if not value]
+    if patient.birth_date is None:
+        problems.append("patient.birth_date: is required")
+    return problems
 
 
 def normalise_email(email: str) -> str:

@@ -3,7 +3,6 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import date
 from importlib import resources
 
@@ -11,15 +10,8 @@ import pytest
 
 from services.intake.domain.fhir_referral import ReferralFormError, referral_from_fhir_bundle
 from services.intake.domain.referral import (
-    Address,
-    Diagnosis,
-    Identifier,
-    Referral,
-    ReferredPatient,
     Requester,
-    VisitsPerPeriod,
     check_terms,
-    normalise_contact,
 )
 
 EXAMPLES = resources.files("services.intake.domain") / "examples"
@@ -69,36 +61,6 @@ def test_the_example_bundle_maps_to_a_referral():
 def test_the_example_referral_has_acceptable_terms_before_it_starts():
     referral = referral_from_fhir_bundle(the_bundle())
     assert check_terms(referral, date(2026, 10, 30)) == []
-
-
-def native_to_referral(payload: dict) -> Referral:
-    """A stand-in for the native schema, to show that both examples hold one referral."""
-    patient, requester = dict(payload["patient"]), dict(payload["requester"])
-    for person in (patient, requester):
-        person["email"], person["phone"] = normalise_contact(person["email"], person["phone"])
-    patient |= {
-        "birth_date": date.fromisoformat(patient["birth_date"]),
-        "identifiers": [Identifier(**i) for i in patient["identifiers"]],
-        "address": Address(**patient["address"]),
-    }
-    dates = {k: date.fromisoformat(payload[k]) for k in ("valid_from", "expires_on", "authored_on")}
-    return Referral(
-        **payload
-        | dates
-        | {
-            "patient": ReferredPatient(**patient),
-            "diagnoses": [Diagnosis(**d) for d in payload["diagnoses"]],
-            "requester": Requester(**requester),
-            "visits_per_period": VisitsPerPeriod(**payload["visits_per_period"]),
-        }
-    )
-
-
-def test_the_native_example_holds_the_same_referral_as_the_fhir_example():
-    native = native_to_referral(example("referral_native.json"))
-    fhir = referral_from_fhir_bundle(the_bundle(), tenant_id="northside-massage")
-    # FHIR's quantityQuantity carries only the total; the native form adds the weekly rate
-    assert replace(native, visits_per_period=None) == fhir
 
 
 def drop_subject(b: dict) -> None:

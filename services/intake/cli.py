@@ -1,0 +1,145 @@
+"""Ops CLI of the intake service: tenants, locations, API keys and partners.
+
+    python -m services.intake.cli create-tenant --name "Northside Massage" --location "Main:America/New_York"
+    python -m services.intake.cli create-key --tenant northside-massage --role admin --name "Dana (ops)"
+    python -m services.intake.cli create-partner --id partner-example --name "Example Referral Network"
+    python -m services.intake.cli allow-partner --partner partner-example --tenant northside-massage
+
+Settings come from the environment (MONGO_URL, MONGO_DB, ...), as for the services. Each command
+prints one JSON object; `create-key` prints the raw key, once (only its hash is stored).
+A partner's AMQP user (its id) is created in RabbitMQ by ops (docs/compose.md, "Adding a
+partner"); the intake worker declares its status queue within seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from pymongo.database import Database
+
+from services.intake import access, storage
+from services.intake.errors import Conflict, Invalid, NotFound
+from shared.config import ConfigError, Settings, load_settings
+from shared.mongo import Mongo
+
+
+def _location(value: str) -> tuple[str, str]:
+    name, sep, timezone = value.rpartition(":")
+    if not sep or not name or not timezone:
+        raise argparse.ArgumentTypeError("expected NAME:IANA_TIME_ZONE, e.g. Main:America/New_York")
+    return name, timezone
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(
+        prog="python -m services.intake.cli", description=__doc__.split("\n")[0]
+    )
+    commands = root.add_subparsers(dest="command", required=True)
+    tenant = commands.add_parser("create-tenant", help="a clinic organisation and its locations")
+    tenant.add_argument("--name", required=True)
+    tenant.add_argument("--id", dest="tenant_id", help="default: derived from the name")
+    tenant.add_argument(
+        "--location",
+        dest="locations",
+        action="append",
+        type=_location,
+        default=[],
+        help="NAME:IANA_TIME_ZONE (repeatable)",
+    )
+    location = commands.add_parser("add-location", help="one more location of a tenant")
+    location.add_argument("--tenant", required=True)
+    location.add_argument("--name", required=True)
+    location.add_argument("--timezone", required=True)
+    key = commands.add_parser("create-key", help="an API key (printed once)")
+    key.add_argument("--tenant", required=True)
+    key.add_argument(
+        "--role", required=True, choices=["admin", "front_desk", "therapist", "partner"]
+    )
+    key.add_argument("--name", required=True)
+    key.add_argument(
+        "--location",
+        dest="locations",
+        action="append",
+        help="limit to this location id (repeatable); default: all",
+    )
+    key.add_argument("--partner", dest="partner_id", help="for --role partner: the partner id")
+    revoke = commands.add_parser("revoke-key", help="revoke an API key by its key id")
+    revoke.add_argument("--tenant", required=True)
+    revoke.add_argument("--key-id", required=True)
+    partner = commands.add_parser("create-partner", help="a partner (its id is its AMQP user name)")
+    partner.add_argument("--id", dest="partner_id", required=True)
+    partner.add_argument("--name", required=True)
+    partner.add_argument(
+        "--tenant",
+        dest="tenants",
+        action="append",
+        default=[],
+        help="a clinic it may refer to (repeatable)",
+    )
+    for name, help_text in (
+        ("allow-partner", "let a partner refer to a clinic"),
+        ("disallow-partner", "stop a partner referring to a clinic"),
+    ):
+        allow = commands.add_parser(name, help=help_text)
+        allow.add_argument("--partner", required=True)
+        allow.add_argument("--tenant", required=True)
+    return root
+
+
+def run(db: Database, args: argparse.Namespace) -> dict[str, Any]:
+    match args.command:
+        case "create-tenant":
+            return access.create_tenant(
+                db, name=args.name, locations=args.locations, tenant_id=args.tenant_id
+            )
+        case "add-location":
+            return access.add_location(db, args.tenant, name=args.name, timezone=args.timezone)
+        case "create-key":
+            document, raw_key = access.create_key(
+                db,
+                args.tenant,
+                role=args.role,
+                name=args.name,
+                locations=args.locations,
+                partner_id=args.partner_id,
+            )
+            return {**{k: v for k, v in document.items() if k != "_id"}, "key": raw_key}
+        case "revoke-key":
+            document = access.revoke_key(db, args.tenant, args.key_id)
+            return {k: v for k, v in document.items() if k not in ("_id", "outbox")}
+        case "create-partner":
+            return access.create_partner(
+                db, partner_id=args.partner_id, name=args.name, tenants=args.tenants
+            )
+        case _:
+            return access.set_partner_allowed(
+                db, args.partner, args.tenant, args.command == "allow-partner"
+            )
+
+
+def main(argv: Sequence[str] | None = None, settings: Settings | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        settings = settings or load_settings("intake")
+    except ConfigError as error:
+        print(f"intake cli: {error}", file=sys.stderr)
+        return 2
+    mongo = Mongo(settings)
+    try:
+        storage.create_indexes(mongo.db)
+        result = run(mongo.db, args)
+    except (Invalid, NotFound, Conflict) as error:
+        print(f"intake cli: {args.command}: {error}", file=sys.stderr)
+        return 1
+    finally:
+        mongo.close()
+    print(json.dumps(result, default=str, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

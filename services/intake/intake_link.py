@@ -1,0 +1,81 @@
+"""The patient's intake link: `{public_base_url}/intake/{token}`.
+
+The token is signed with `settings.intake_link_secret` (itsdangerous `URLSafeTimedSerializer`)
+and carries only the referral id and a nonce: no personal data, so a forwarded or logged link
+reveals nothing. It is valid for `settings.intake_link_ttl_hours`, and only while the nonce
+matches the referral's `intake_link_nonce` (a new nonce revokes every earlier link).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from pymongo.database import Database
+
+from services.intake import storage
+from shared.config import Settings
+
+SALT = "intake-link"
+
+
+class InvalidLink(ValueError):
+    """A token that is forged, malformed, expired or revoked; the message says which (never why in detail to users)."""
+
+
+@dataclass(frozen=True)
+class LinkClaims:
+    referral_id: str
+    nonce: str
+
+
+@dataclass(frozen=True)
+class LinkTarget:
+    tenant_id: str
+    referral_id: str
+
+
+def new_nonce() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def _serializer(settings: Settings) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(settings.intake_link_secret, salt=SALT)
+
+
+def new_token(settings: Settings, referral_id: str, nonce: str) -> str:
+    return _serializer(settings).dumps({"r": referral_id, "n": nonce})
+
+
+def link_for(settings: Settings, referral_id: str, nonce: str) -> str:
+    return (
+        f"{settings.public_base_url.rstrip('/')}/intake/{new_token(settings, referral_id, nonce)}"
+    )
+
+
+def read_token(settings: Settings, token: str) -> LinkClaims:
+    """The claims of a valid, unexpired token; raises InvalidLink."""
+    max_age = settings.intake_link_ttl_hours * 3600
+    try:
+        claims = _serializer(settings).loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise InvalidLink("the intake link has expired") from None
+    except BadSignature:
+        raise InvalidLink("the intake link is not valid") from None
+    if not isinstance(claims, dict) or not all(isinstance(claims.get(k), str) for k in "rn"):
+        raise InvalidLink("the intake link is not valid")
+    return LinkClaims(referral_id=claims["r"], nonce=claims["n"])
+
+
+def resolve(db: Database, settings: Settings, token: str) -> LinkTarget:
+    """The referral a link opens. The token is the credential, so this one lookup is by id alone."""
+    claims = read_token(settings, token)
+    referral = db[storage.REFERRALS].find_one(
+        {"_id": claims.referral_id}, {"tenant_id": 1, "intake_link_nonce": 1, "status": 1}
+    )
+    if referral is None or referral.get("intake_link_nonce") != claims.nonce:
+        raise InvalidLink("the intake link has been replaced or revoked")
+    if referral.get("status") != "accepted":
+        raise InvalidLink("the referral is no longer open for intake")
+    return LinkTarget(tenant_id=referral["tenant_id"], referral_id=claims.referral_id)

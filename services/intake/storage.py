@@ -1,0 +1,79 @@
+"""The intake database: collection names, indexes, and new ids.
+
+Every index on tenant data leads with `tenant_id`. The unique indexes are the backbone of
+deduplication: one referral per (tenant, partner, partner's referral id), one patient per
+match key within a tenant (see `patients.match_keys`), one intake per referral.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.database import Database
+
+from shared.audit import AUDIT_INDEXES
+from shared.events.outbox import OUTBOX_INDEX
+
+TENANTS = "tenants"
+PRINCIPALS = "principals"
+PARTNERS = "partners"
+PATIENTS = "patients"
+REFERRALS = "referrals"
+INTAKES = "intakes"
+PARTNER_REJECTIONS = "partner_rejections"
+
+OUTBOX_COLLECTIONS = (TENANTS, PRINCIPALS, PATIENTS, REFERRALS, INTAKES, PARTNER_REJECTIONS)
+
+INDEXES: dict[str, list[IndexModel]] = {
+    TENANTS: [],
+    PRINCIPALS: [IndexModel([("tenant_id", ASCENDING), ("key_id", ASCENDING)], name="tenant_key")],
+    PARTNERS: [
+        IndexModel([("status_queue_declared", ASCENDING)], name="status_queue_declared"),
+        IndexModel([("tenants", ASCENDING)], name="tenants"),
+    ],
+    PATIENTS: [
+        IndexModel(
+            [("tenant_id", ASCENDING), ("match_keys", ASCENDING)], name="match", unique=True
+        ),
+        IndexModel([("tenant_id", ASCENDING), ("location_ids", ASCENDING)], name="locations"),
+    ],
+    REFERRALS: [
+        IndexModel(
+            [
+                ("tenant_id", ASCENDING),
+                ("partner_id", ASCENDING),
+                ("partner_referral_id", ASCENDING),
+            ],
+            name="partner_referral",
+            unique=True,
+        ),
+        IndexModel([("tenant_id", ASCENDING), ("patient_id", ASCENDING)], name="patient"),
+        IndexModel([("tenant_id", ASCENDING), ("location_id", ASCENDING)], name="location"),
+    ],
+    INTAKES: [
+        IndexModel(
+            [("tenant_id", ASCENDING), ("referral_id", ASCENDING)], name="referral", unique=True
+        ),
+        IndexModel([("tenant_id", ASCENDING), ("patient_id", ASCENDING)], name="patient"),
+        IndexModel([("tenant_id", ASCENDING), ("location_id", ASCENDING)], name="location"),
+    ],
+    PARTNER_REJECTIONS: [
+        IndexModel([("partner_id", ASCENDING), ("at", DESCENDING)], name="partner_at"),
+    ],
+}
+
+
+def create_indexes(db: Database) -> None:
+    """Create every index (idempotent); run once per process before the first use."""
+    for name, indexes in INDEXES.items():
+        if indexes:
+            db[name].create_indexes(indexes)
+        if name in OUTBOX_COLLECTIONS:
+            db[name].create_indexes([OUTBOX_INDEX])
+    db.audit.create_indexes(AUDIT_INDEXES)
+
+
+def new_id(prefix: str) -> str:
+    """An opaque id such as `pat_3f9a...`: random, so it says nothing about the patient."""
+    return f"{prefix}_{secrets.token_hex(10)}"

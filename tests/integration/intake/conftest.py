@@ -1,0 +1,93 @@
+"""Fixtures of the intake integration tests: the app, the database, a seeded world, the worker in threads."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from services.intake import worker
+from services.intake.app import create_app
+from shared.mongo import Mongo
+from shared.web import auth
+from tests.support.intake_events import EventSink
+from tests.support.intake_partner import PartnerSystem
+from tests.support.intake_world import World
+
+
+@pytest.fixture
+def settings(make_settings):
+    return make_settings("intake", outbox_poll_interval_s=0.05)
+
+
+@pytest.fixture
+def mongo(settings):
+    handle = Mongo(settings)
+    yield handle
+    handle.close()
+
+
+@pytest.fixture
+def db(mongo):
+    return mongo.db
+
+
+@pytest.fixture
+def world(db):
+    auth.clear_cache()
+    world = World(db)
+    world.tenant("clinic-a")
+    world.tenant("clinic-b")
+    return world
+
+
+@pytest.fixture
+def app(settings, world):
+    overrides = {k: getattr(settings, k) for k in ("mongo_url", "mongo_db", "amqp_url")}
+    return create_app(overrides)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def internal_events(settings):
+    """What planning and notifications would receive from intake (bound before the worker runs)."""
+    sink = EventSink(settings.amqp_url)
+    yield sink
+    sink.close()
+
+
+@pytest.fixture
+def start_worker(settings, mongo, internal_events):
+    """Start the intake worker's components in threads (call after seeding partners)."""
+    stop = threading.Event()
+    threads: list[threading.Thread] = []
+
+    def start():
+        components = worker.components(settings, mongo)
+        for component in components:
+            thread = threading.Thread(target=component.run, args=(stop,), daemon=True)
+            thread.start()
+            threads.append(thread)
+        return components
+
+    yield start
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=30)
+
+
+@pytest.fixture
+def partner_system(rabbit_admin, vhost):
+    made: list[PartnerSystem] = []
+
+    def make(partner_id: str | None = None) -> PartnerSystem:
+        made.append(PartnerSystem(rabbit_admin, vhost, partner_id))
+        return made[-1]
+
+    yield make
+    for partner in made:
+        partner.close()

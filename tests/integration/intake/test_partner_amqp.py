@@ -1,0 +1,244 @@
+"""Partner referrals over AMQP, with the partner's own RabbitMQ user and the intake worker in threads:
+accepted referrals reach the clinic and the partner's own status queue; refusals are precise,
+dead-lettered, audited, and store nothing."""
+
+from __future__ import annotations
+
+import pytest
+from amqp.exceptions import AccessRefused, PreconditionFailed
+
+from services.intake import storage
+from shared.events.consumer import REASON_HEADER
+from tests.support.intake_partner import FHIR, cloud_event
+from tests.support.intake_world import bearer, fhir_referral, native_referral, resource
+from tests.support.waiting import wait_until
+
+DLQ = "intake.partner-referrals.dlq"
+
+
+@pytest.fixture
+def partner(world, partner_system, start_worker):
+    system = partner_system()
+    world.partner(system.partner_id, ["clinic-a"])
+    start_worker()
+    return system
+
+
+@pytest.fixture
+def front_desk(world):
+    return world.key("clinic-a", "front_desk")
+
+
+def status_of(partner, partner_referral_id):
+    return wait_until(
+        lambda: next(
+            (
+                s
+                for s in partner.statuses()
+                if s["data"]["partner_referral_id"] == partner_referral_id
+            ),
+            None,
+        ),
+        timeout=15,
+        message=f"a status event for {partner_referral_id}",
+    )
+
+
+def dead_letters(rabbit_admin, vhost, count):
+    return wait_until(
+        lambda: (
+            (found := rabbit_admin.get_messages(vhost, DLQ, 50)) and len(found) >= count and found
+        ),
+        timeout=15,
+        message=f"{count} dead letter(s)",
+    )
+
+
+@pytest.mark.parametrize(
+    ("form", "make"),
+    [
+        ("fhir", lambda rid: fhir_referral(rid)),
+        ("native", lambda rid: native_referral(partner_referral_id=rid)),
+    ],
+)
+def test_a_referral_published_as_the_partner_is_accepted_and_the_partner_hears_it(
+    client, world, partner, front_desk, form, make
+):
+    content_type = FHIR if form == "fhir" else "application/json"
+    partner.refer("clinic-a", make(f"REF-{form}"), datacontenttype=content_type)
+
+    status = status_of(partner, f"REF-{form}")
+    assert status["type"] == "referral.accepted"
+    assert status["routing_key"] == f"{partner.partner_id}.referral.accepted"
+    assert status["data"]["status"] == "accepted" and status["data"]["reasons"] == []
+    referral = client.get(
+        f"/referrals/{status['data']['referral_id']}", headers=bearer(front_desk)
+    ).json
+    assert (referral["form"], referral["channel"], referral["partner_id"]) == (
+        form,
+        "amqp",
+        partner.partner_id,
+    )
+    patients = client.get("/patients", headers=bearer(front_desk)).json
+    assert [p["id"] for p in patients] == [referral["patient_id"]]
+
+
+def test_the_same_event_delivered_twice_and_a_repeat_are_applied_once(world, partner):
+    event = cloud_event(
+        "clinic-a", native_referral(partner_referral_id="REF-R"), partner_id=partner.partner_id
+    )
+    partner.publish(event)
+    partner.publish(event)
+    partner.publish({**event, "id": "another-event-id"})
+    status_of(partner, "REF-R")
+    wait_until(
+        lambda: world.db.referrals.find_one({"outbox_due": {"$exists": False}}),
+        timeout=10,
+        message="relay",
+    )
+    assert (world.count("referrals"), world.count("patients")) == (1, 1)
+    assert len([s for s in partner.statuses() if s["type"] == "referral.accepted"]) == 1
+
+
+def test_a_partner_cancels_a_referral_with_a_cancellation_event(world, partner):
+    partner.refer("clinic-a", native_referral(partner_referral_id="REF-C"))
+    status_of(partner, "REF-C")
+    partner.refer(
+        "clinic-a",
+        {"partner_referral_id": "REF-C", "reason": "duplicate order"},
+        type="referral.cancelled",
+    )
+
+    cancelled = wait_until(
+        lambda: next((s for s in partner.statuses() if s["type"] == "referral.cancelled"), None),
+        timeout=15,
+        message="the cancellation status",
+    )
+    assert cancelled["routing_key"] == f"{partner.partner_id}.referral.cancelled"
+    assert world.db.referrals.find_one()["status"] == "cancelled"
+
+
+def bad_code(bundle):
+    resource(bundle, "Condition")["code"]["coding"][0]["code"] = "X99.99"
+    return bundle
+
+
+def no_subject(bundle):
+    del resource(bundle, "ServiceRequest")["subject"]
+    return bundle
+
+
+REFUSED_BY_CONTENT = [
+    ("malformed-json", lambda p: p.publish(b'{"specversion": "1.0", '), None, "body"),
+    (
+        "invalid-fhir",
+        lambda p: p.refer("clinic-a", no_subject(fhir_referral("REF-X")), datacontenttype=FHIR),
+        "REF-X",
+        "ServiceRequest.subject",
+    ),
+    (
+        "unknown-icd10",
+        lambda p: p.refer("clinic-a", bad_code(fhir_referral("REF-X")), datacontenttype=FHIR),
+        "REF-X",
+        "Condition[0].code",
+    ),
+    (
+        "clinic-not-allowed",
+        lambda p: p.refer("clinic-b", native_referral(partner_referral_id="REF-X")),
+        "REF-X",
+        "tenantid",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "send", "reference", "field"),
+    REFUSED_BY_CONTENT,
+    ids=[c[0] for c in REFUSED_BY_CONTENT],
+)
+def test_a_refused_message_is_dead_lettered_with_its_reason_answered_audited_and_stores_nothing(
+    world, partner, rabbit_admin, vhost, internal_events, case, send, reference, field
+):
+    send(partner)
+
+    [letter] = dead_letters(rabbit_admin, vhost, 1)
+    assert letter["properties"]["headers"][REASON_HEADER].startswith(f"referral refused: {field}")
+    status = wait_until(lambda: partner.statuses(), timeout=15, message="the rejection status")[0]
+    assert status["type"] == "referral.rejected"
+    assert status["routing_key"] == f"{partner.partner_id}.referral.rejected"
+    assert status["data"]["partner_referral_id"] == reference
+    assert status["data"]["reasons"][0]["field"] == field
+    [entry] = world.audit(action="partner_message.rejected")
+    assert entry["actor"] == f"partner:{partner.partner_id}" and entry["outcome"] == "rejected"
+    assert (world.count("referrals"), world.count("patients")) == (0, 0)
+    if case in ("invalid-fhir", "unknown-icd10"):  # the clinic hears of refusals meant for it
+        [internal] = wait_until(
+            lambda: internal_events.events("referral.rejected"),
+            timeout=10,
+            message="referral.rejected",
+        )
+        assert (internal["tenantid"], internal["data"]["partner_id"]) == (
+            "clinic-a",
+            partner.partner_id,
+        )
+    else:
+        assert internal_events.events("referral.rejected") == []
+
+
+def test_a_message_without_user_id_is_refused_and_audited_but_nobody_is_answered(
+    world, partner, rabbit_admin, vhost
+):
+    partner.publish(cloud_event("clinic-a", native_referral()), user_id=None)
+
+    [letter] = dead_letters(rabbit_admin, vhost, 1)
+    assert "user_id" in letter["properties"]["headers"][REASON_HEADER]
+    wait_until(
+        lambda: world.audit(action="partner_message.rejected"),
+        timeout=10,
+        message="the audit record",
+    )
+    assert world.audit(action="partner_message.rejected")[0]["actor"] == "partner:anonymous"
+    assert (world.count("referrals"), world.count("patients")) == (0, 0)
+    assert world.pending_events(storage.PARTNER_REJECTIONS) == []
+
+
+def test_an_unknown_partner_is_refused_and_gets_no_status(
+    world, partner_system, start_worker, rabbit_admin, vhost
+):
+    stranger = partner_system()
+    start_worker()
+    stranger.refer("clinic-a", native_referral())
+
+    [letter] = dead_letters(rabbit_admin, vhost, 1)
+    assert "is not a known partner" in letter["properties"]["headers"][REASON_HEADER]
+    wait_until(
+        lambda: world.audit(action="partner_message.rejected"),
+        timeout=10,
+        message="the audit record",
+    )
+    assert world.count("referrals") == 0
+
+
+def test_a_new_partner_gets_its_status_queue_within_seconds(world, partner, rabbit_admin, vhost):
+    world.partner("late-partner", ["clinic-a"])
+    queue = wait_until(
+        lambda: rabbit_admin.queue(vhost, "partner.late-partner.status"),
+        timeout=10,
+        message="the queue",
+    )
+    assert queue["arguments"] == {"x-queue-type": "quorum"}
+
+
+def test_a_partner_can_neither_read_another_partners_status_nor_publish_as_another(
+    world, partner, partner_system, rabbit_admin, vhost
+):
+    other = partner_system()
+    world.partner(other.partner_id, ["clinic-a"])
+    wait_until(
+        lambda: rabbit_admin.queue(vhost, other.status_queue), timeout=10, message="its queue"
+    )
+    with pytest.raises(AccessRefused):
+        partner.connection.channel().basic_get(other.status_queue, no_ack=False)
+    with pytest.raises(PreconditionFailed, match="user_id"):
+        partner.publish(cloud_event("clinic-a", native_referral()), user_id=other.partner_id)
+        partner.connection.drain_events(timeout=2)

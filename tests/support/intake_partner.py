@@ -1,0 +1,128 @@
+"""A partner system for tests: its own RabbitMQ user, publishing referrals and reading its status queue."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from kombu import Connection, Producer
+
+from tests.support.rabbit import AMQP_BASE, RabbitAdmin
+
+REFERRALS_EXCHANGE = "partner.referrals"
+FHIR = "application/fhir+json"
+NATIVE = "application/json"
+
+
+def cloud_event(
+    tenant_id: str,
+    data: Any,
+    *,
+    type: str = "referral.requested",
+    datacontenttype: str = NATIVE,
+    partner_id: str = "partner",
+) -> dict[str, Any]:
+    return {
+        "specversion": "1.0",
+        "id": uuid.uuid4().hex,
+        "source": f"partner/{partner_id}",
+        "type": type,
+        "time": datetime.now(UTC).isoformat(),
+        "datacontenttype": datacontenttype,
+        "tenantid": tenant_id,
+        "data": data,
+    }
+
+
+class PartnerSystem:
+    """A partner connected as its own RabbitMQ user with the permissions of docs/compose.md."""
+
+    def __init__(self, admin: RabbitAdmin, vhost: str, partner_id: str | None = None) -> None:
+        self.admin = admin
+        self.partner_id = partner_id or f"partner-{uuid.uuid4().hex[:8]}"
+        self.password = uuid.uuid4().hex
+        admin.add_user(
+            self.partner_id,
+            self.password,
+            vhost,
+            configure="^$",
+            write=r"^partner\.referrals$",
+            read=rf"^partner\.{self.partner_id}\.status$",
+        )
+        base = AMQP_BASE.split("://", 1)[1].split("@", 1)[1]
+        self.url = f"amqp://{self.partner_id}:{self.password}@{base}/{vhost}"
+        self.connection = Connection(self.url, transport_options={"confirm_publish": True})
+        self.producer = Producer(self.connection.channel())
+        self.received: list[dict[str, Any]] = []
+
+    @property
+    def status_queue(self) -> str:
+        return f"partner.{self.partner_id}.status"
+
+    def publish(
+        self,
+        event: dict[str, Any] | bytes,
+        *,
+        routing_key: str | None = None,
+        user_id: str | None = "self",
+    ) -> None:
+        body = event if isinstance(event, bytes) else json.dumps(event).encode()
+        kind = (
+            event.get("type", "referral.requested")
+            if isinstance(event, dict)
+            else "referral.requested"
+        )
+        options = {"user_id": self.partner_id if user_id == "self" else user_id}
+        self.producer.publish(
+            body,
+            exchange=REFERRALS_EXCHANGE,
+            routing_key=routing_key or f"{self.partner_id}.{kind}",
+            content_type="application/cloudevents+json",
+            delivery_mode=2,
+            message_id=uuid.uuid4().hex,
+            **{k: v for k, v in options.items() if v is not None},
+        )
+
+    def refer(
+        self,
+        tenant_id: str,
+        data: Any,
+        *,
+        datacontenttype: str = NATIVE,
+        type: str = "referral.requested",
+    ) -> dict[str, Any]:
+        event = cloud_event(
+            tenant_id, data, type=type, datacontenttype=datacontenttype, partner_id=self.partner_id
+        )
+        self.publish(event)
+        return event
+
+    def statuses(self) -> list[dict[str, Any]]:
+        """Every status event received so far (taking what waits in the partner's queue)."""
+        self.received.extend(self.take_status())
+        return self.received
+
+    def take_status(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Status events waiting in the partner's own queue, consumed as the partner."""
+        taken = []
+        channel = self.connection.channel()
+        try:
+            for _ in range(limit):
+                message = channel.basic_get(self.status_queue, no_ack=True)
+                if message is None:
+                    break
+                taken.append(
+                    {
+                        "routing_key": message.delivery_info["routing_key"],
+                        **json.loads(message.body),
+                    }
+                )
+        finally:
+            channel.close()
+        return taken
+
+    def close(self) -> None:
+        self.connection.release()
+        self.admin.delete_user(self.partner_id)
