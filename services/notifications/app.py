@@ -10,10 +10,19 @@ from flask import Flask
 from shared.config import load_settings
 from shared.web import build_app
 
+from .api import BLUEPRINTS
+from .store.indexes import ensure_indexes
+
 TITLE = "Notifications API"
 DESCRIPTION = "Delivery log, contact preferences and templates for messages to patients, referrers, staff and partners."
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     settings = load_settings("notifications", overrides=config)
-    return build_app(settings, title=TITLE, description=DESCRIPTION)
+    return build_app(
+        settings,
+        title=TITLE,
+        description=DESCRIPTION,
+        blueprints=BLUEPRINTS,
+        prepare_db=ensure_indexes,
+    )

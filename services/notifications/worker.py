@@ -1,16 +1,59 @@
-"""Worker process of the notifications service: `python -m services.notifications.worker`."""
+"""Worker process of the notifications service: `python -m services.notifications.worker`.
+
+Components: the event consumer (events -> deliveries, contact directory, access replicas),
+the outbox relay (`notification.sent` / `notification.failed`), and the sender loops that
+deliver due deliveries, reminders included (they are deliveries with a later `send_at`).
+"""
 
 from __future__ import annotations
 
 import sys
+from typing import cast
 
+from shared.access import replica_handlers
 from shared.config import Settings
+from shared.events import event_components
+from shared.events.relay import OutboxRelay
 from shared.mongo import Mongo
 from shared.worker import Component, run_worker
 
+from . import subscriptions
+from .domain.templates import TemplateRenderer
+from .planner import EventPlanner
+from .sender import Clock, SenderLoop, SenderTuning, sender_loops, utc_now
+from .store.indexes import ensure_indexes
+from .store.template_overrides import CachedOverrides, TemplateOverrides
+from .store.tenant_configs import CachedTenantSettings, TenantConfigs
 
-def components(settings: Settings, mongo: Mongo) -> list[Component]:
-    return []
+
+def components(
+    settings: Settings,
+    mongo: Mongo,
+    *,
+    tuning: SenderTuning = SenderTuning(),
+    clock: Clock = utc_now,
+) -> list[Component]:
+    db = mongo.db
+    ensure_indexes(db)
+    tenants = CachedTenantSettings(TenantConfigs(db))
+    renderer = TemplateRenderer(CachedOverrides(TemplateOverrides(db.template_overrides)))
+    # New deliveries wake the senders; recorded outcomes wake the relay (bound below).
+    loops = sender_loops(settings, db, tenants, renderer, tuning, clock, lambda: relay.wake())
+    planner = EventPlanner(db, tenants, clock, on_planned=lambda: wake_all(loops))
+    handlers = {**planner.handlers(), **replica_handlers(db.principals, db.locations)}
+    parts = event_components(
+        settings,
+        mongo,
+        outbox_collections=["deliveries"],
+        subscriptions=[subscriptions.inbox(settings, handlers), subscriptions.outcomes(settings)],
+    )
+    relay = cast(OutboxRelay, parts[0])  # event_components lists the relay first
+    return [*parts, *loops]
+
+
+def wake_all(loops: list[SenderLoop]) -> None:
+    for loop in loops:
+        loop.wake()
 
 
 def main() -> int:

@@ -21,7 +21,8 @@ from flask_smorest import abort
 
 ROLES = ("admin", "front_desk", "therapist", "partner")
 STAFF_ROLES = ("admin", "front_desk", "therapist")
-CACHE_TTL_S = 15.0
+CACHE_TTL_S = 15.0  # how long a revoked key may still work in one process
+MISS_TTL_S = 1.0  # unknown keys: a key issued a moment ago works as soon as its replica lands
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ _cache: dict[str, tuple[float, Principal | None]] = {}
 
 def _lookup(key_hash: str) -> Principal | None:
     cached = _cache.get(key_hash)
-    if cached and time.monotonic() - cached[0] < CACHE_TTL_S:
+    if cached and time.monotonic() - cached[0] < (CACHE_TTL_S if cached[1] else MISS_TTL_S):
         return cached[1]
     document = current_app.extensions["mongo"].db.principals.find_one(
         {"_id": key_hash, "revoked": {"$ne": True}}

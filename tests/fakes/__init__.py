@@ -1,5 +1,13 @@
 """Test doubles that behave like the real outside services (real sockets, same protocol)."""
 
-from .sms_provider import FakeSmsProvider, Reply, SentMessage
+from .partner_webhook import FakePartnerEndpoint, WebhookCall
+from .sms_provider import FakeSmsProvider, Reply, SentMessage, inbound_reply
 
-__all__ = ["FakeSmsProvider", "Reply", "SentMessage"]
+__all__ = [
+    "FakePartnerEndpoint",
+    "FakeSmsProvider",
+    "Reply",
+    "SentMessage",
+    "WebhookCall",
+    "inbound_reply",
+]

@@ -9,6 +9,9 @@ message). `script` queues answers for the next valid requests, e.g. ``script(500
     with FakeSmsProvider(api_key="k") as sms:
         HttpSmsProvider(sms.base_url, "k").send("+15551234567", "hi", "key-1")
         assert sms.sent[0].body == "hi"
+
+A patient's reply is forwarded to our ``POST /sms/inbound`` the way the provider does it:
+`inbound_reply(secret, "+15551234567", "STOP")` gives the signed body and headers.
 """
 
 from __future__ import annotations
@@ -21,6 +24,10 @@ from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from services.notifications.channels.webhook import sign
+
+INBOUND_SIGNATURE_HEADER = "X-Sms-Signature"
 
 
 @dataclass(frozen=True)
@@ -106,6 +113,16 @@ class FakeSmsProvider:
             if key is not None:
                 self._by_key[key] = message
             return Reply(scripted.status, scripted.headers, {"id": message.id, "status": "queued"})
+
+
+def inbound_reply(
+    secret: str, from_number: str, text: str, now: float | None = None
+) -> tuple[bytes, dict[str, str]]:
+    """The body and headers of a forwarded reply, signed with the inbound secret."""
+    body = json.dumps({"id": f"in_{uuid.uuid4().hex[:12]}", "from": from_number, "body": text})
+    raw = body.encode()
+    signature = sign(secret, raw, int(time.time() if now is None else now))
+    return raw, {"Content-Type": "application/json", INBOUND_SIGNATURE_HEADER: signature}
 
 
 def _handler_for(provider: FakeSmsProvider) -> type[BaseHTTPRequestHandler]:

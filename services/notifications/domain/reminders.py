@@ -84,10 +84,11 @@ def plan_reminders(
     channels = {offset.key: offset.channel for offset in offsets}
     planned = []
     for key, due_at in reminder_times(starts_at, offsets, now):
+        fitted: datetime | None = due_at
         if tz is not None and quiet is not None:
-            due_at = fit_to_quiet_hours(due_at, starts_at, as_utc(now), tz, quiet)
-        if due_at is not None:
-            planned.append(Reminder(session_id, key, channels[key], due_at, starts_at))
+            fitted = fit_to_quiet_hours(due_at, starts_at, as_utc(now), tz, quiet)
+        if fitted is not None:
+            planned.append(Reminder(session_id, key, channels[key], fitted, starts_at))
     return planned
 
 

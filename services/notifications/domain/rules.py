@@ -77,7 +77,8 @@ class TenantConfig:
         """Build from a stored tenant document; absent keys take the defaults above."""
         if isinstance(raw, TenantConfig):
             return raw
-        raw, values = raw or {}, {}
+        raw = raw or {}
+        values: dict[str, Any] = {}
         if "quiet_hours" in raw:
             quiet = raw["quiet_hours"]
             values["quiet_hours"] = (
@@ -85,7 +86,9 @@ class TenantConfig:
             )
         if "reminders" in raw:
             values["reminder_offsets"] = offsets = tuple(
-                ReminderOffset(r["key"], r["channel"], timedelta(minutes=int(r["minutes_before"])))
+                ReminderOffset(
+                    r["key"], r["channel"], timedelta(minutes=float(r["minutes_before"]))
+                )
                 for r in raw["reminders"]
             )
             if any(o.channel not in ("email", "sms") or o.before <= timedelta(0) for o in offsets):
@@ -210,7 +213,7 @@ def plan_notifications(
             template=rule.template,
             urgent=_urgent(rule.urgency, data, cfg, now),
             language=_language(rule.audience, effective, cfg),
-            timezone=_timezone(data, cfg),
+            timezone=local_timezone(data, cfg),
             quiet_hours=rule.quiet_hours,
         )
         for channel in rule.channels:
@@ -290,7 +293,8 @@ def _language(audience: str, prefs: PatientPrefs, cfg: TenantConfig) -> str:
     return (prefs.language if audience == "patient" else None) or cfg.language
 
 
-def _timezone(data: Mapping[str, Any], cfg: TenantConfig) -> str:
+def local_timezone(data: Mapping[str, Any], cfg: TenantConfig) -> str:
+    """The IANA zone of the event's location: its own `location_tz`, the tenant's map, or default."""
     location_tz = cfg.location_timezones.get(data.get("location_id") or "")
     return data.get("location_tz") or location_tz or cfg.timezone
 
@@ -299,7 +303,7 @@ def _urgent(urgency: str, data: Mapping[str, Any], cfg: TenantConfig, now: datet
     if urgency != "short_notice":
         return urgency == "always"
     now = as_utc(now or datetime.now(UTC))
-    starts_at, tz = as_utc(data["starts_at"]), zone(_timezone(data, cfg))
+    starts_at, tz = as_utc(data["starts_at"]), zone(local_timezone(data, cfg))
     if starts_at.astimezone(tz).date() <= now.astimezone(tz).date():
         return True  # the session is today (or already begun)
     return _next_allowed_send(now, tz, cfg.quiet_hours) > starts_at - cfg.short_notice_margin

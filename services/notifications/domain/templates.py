@@ -168,6 +168,8 @@ class TemplateRenderer:
             raise TemplateError(f"no template {file} for language {language!r}") from None
         except JinjaTemplateError as error:
             raise TemplateError(f"{file}: {error}") from None
+        except Exception as error:  # e.g. 1/0 in a tenant's template: the template's fault
+            raise TemplateError(f"{file}: {type(error).__name__} while rendering") from None
 
 
 def render_notification(

@@ -399,7 +399,7 @@ def test_every_referrer_and_staff_template_renders_from_its_event(template):
             "referrer": {"name": "Dr. Lee"},
             "sessions_completed": 8,
             "measures": CLINICAL["measures"],
-            "discharge_reason": "goals met",
+            "reason": "goals met",
         },
         "staff_new_referral": REFERRAL,
         "staff_clearance_needed": {

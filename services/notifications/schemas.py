@@ -1,0 +1,204 @@
+"""HTTP schemas of the notifications API (marshmallow; the OpenAPI document comes from them).
+
+Input schemas refuse unknown fields (422 naming them), so `tenant_id`, `status` or `_id` can
+never be sent in; the tenant always comes from the caller's API key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from .domain.deliveries import STATUSES
+from .domain.rules import CHANNELS
+from .tenant_settings import tenant_settings
+
+_ID = validate.Regexp(
+    r"^([A-Za-z0-9._:@+-]{1,128}|\*)$", error="must be 1-128 of [A-Za-z0-9._:@+-], or *"
+)
+_HHMM = validate.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", error="must be HH:MM (24 h)")
+_LANGUAGE = validate.Regexp(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$", error="must be a language tag")
+MAX_TEMPLATE_CHARS = 20_000
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+# --- delivery log ----------------------------------------------------------------------------
+
+
+class EventRefSchema(Schema):
+    source = fields.String()
+    id = fields.String()
+    type = fields.String()
+    time = fields.DateTime()
+
+
+class DeliverySchema(Schema):
+    id = fields.String(attribute="_id", metadata={"description": "The delivery key"})
+    kind = fields.String(metadata={"description": "message, reminder or failure_report"})
+    event = fields.Nested(EventRefSchema, metadata={"description": "The event it answers"})
+    audience = fields.String()
+    recipient = fields.String(attribute="recipient_key")
+    channel = fields.String()
+    template = fields.String()
+    language = fields.String()
+    location_id = fields.String(allow_none=True)
+    session_id = fields.String(allow_none=True)
+    status = fields.String(metadata={"enum": list(STATUSES)})
+    reason = fields.String(allow_none=True, metadata={"description": "Why suppressed or cancelled"})
+    attempts = fields.Integer()
+    send_at = fields.DateTime(allow_none=True)
+    sent_at = fields.DateTime(allow_none=True)
+    failed_at = fields.DateTime(allow_none=True)
+    provider_answer = fields.String(allow_none=True)
+    last_error = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class DeliveryQuerySchema(Strict):
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    recipient = fields.String(
+        validate=validate.Length(min=1, max=300),
+        metadata={"description": 'A recipient key, e.g. "patient:pat-1" or "staff:loc-1"'},
+    )
+    event_id = fields.String(validate=validate.Length(min=1, max=256))
+    event_type = fields.String(validate=validate.Length(min=1, max=100))
+    channel = fields.String(validate=validate.OneOf(CHANNELS))
+    limit = fields.Integer(
+        load_default=50,
+        validate=validate.Range(min=1),
+        metadata={"description": "Page size (capped by the MAX_PAGE_SIZE setting)"},
+    )
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100_000))
+
+
+# --- preferences -----------------------------------------------------------------------------
+
+
+class ChannelFlagsSchema(Schema):
+    email = fields.Boolean()
+    sms = fields.Boolean()
+
+
+class PreferencesSchema(Schema):
+    patient_id = fields.String()
+    consent = fields.Nested(ChannelFlagsSchema, metadata={"description": "From intake"})
+    receive = fields.Nested(
+        ChannelFlagsSchema, metadata={"description": "The patient's own choice (opt-in/out)"}
+    )
+    effective = fields.Nested(
+        ChannelFlagsSchema, metadata={"description": "What will be sent: consent and choice"}
+    )
+    language = fields.String(allow_none=True)
+
+
+class PreferencesUpdateSchema(Strict):
+    email = fields.Boolean(metadata={"description": "false: opt out of email; true: opt back in"})
+    sms = fields.Boolean(metadata={"description": "false: opt out of texts; true: opt back in"})
+
+
+# --- public endpoints ------------------------------------------------------------------------
+
+
+class UnsubscribeResultSchema(Schema):
+    channel = fields.String()
+    unsubscribed = fields.Boolean()
+
+
+class SmsInboundSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE  # providers add fields of their own
+
+    from_ = fields.String(data_key="from", required=True, validate=validate.Length(min=3, max=32))
+    body = fields.String(required=True, validate=validate.Length(max=2000))
+    id = fields.String(validate=validate.Length(max=200))
+
+
+class SmsInboundResultSchema(Schema):
+    command = fields.String(allow_none=True, metadata={"description": "stop, start or null"})
+    contacts = fields.Integer(metadata={"description": "How many contacts it applied to"})
+
+
+# --- tenant configuration --------------------------------------------------------------------
+
+
+class QuietHoursSchema(Strict):
+    start = fields.String(required=True, validate=_HHMM)
+    end = fields.String(required=True, validate=_HHMM)
+
+
+class ReminderSchema(Strict):
+    key = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9-]{1,32}$"))
+    channel = fields.String(required=True, validate=validate.OneOf(["email", "sms"]))
+    minutes_before = fields.Float(
+        required=True, validate=validate.Range(min=0.05, max=60 * 24 * 60)
+    )
+
+
+class PartnerWebhookSchema(Strict):
+    url = fields.Url(required=True, schemes={"https", "http"}, validate=validate.Length(max=500))
+    secret = fields.String(
+        load_only=True,
+        validate=validate.Length(min=16, max=200),
+        metadata={"description": "Write-only; omit to keep the stored one"},
+    )
+    secret_set = fields.Boolean(dump_only=True)
+
+
+class RetrySchema(Strict):
+    max_attempts = fields.Integer(validate=validate.Range(min=1, max=20))
+    first_delay_s = fields.Float(validate=validate.Range(min=0.1, max=3600))
+    max_delay_s = fields.Float(validate=validate.Range(min=0.1, max=86400))
+    jitter_s = fields.Float(validate=validate.Range(min=0, max=600))
+
+
+class TenantConfigSchema(Strict):
+    clinic_name = fields.String(validate=validate.Length(min=1, max=120))
+    language = fields.String(validate=_LANGUAGE)
+    timezone = fields.String(validate=validate.Length(min=1, max=64))
+    phone_region = fields.String(validate=validate.Regexp(r"^[A-Z]{2}$"))
+    quiet_hours = fields.Nested(
+        QuietHoursSchema, allow_none=True, metadata={"description": "null: no quiet hours"}
+    )
+    reminders = fields.List(fields.Nested(ReminderSchema), validate=validate.Length(max=6))
+    progress_report_every_sessions = fields.Integer(validate=validate.Range(min=1, max=100))
+    short_notice_margin_minutes = fields.Integer(validate=validate.Range(min=0, max=60 * 24 * 7))
+    staff_emails = fields.Dict(
+        keys=fields.String(validate=_ID),
+        values=fields.Email(),
+        validate=validate.Length(max=200),
+        metadata={"description": 'Staff inbox per location id; "*" for the clinic-wide one'},
+    )
+    partner_webhooks = fields.Dict(
+        keys=fields.String(validate=_ID),
+        values=fields.Nested(PartnerWebhookSchema),
+        validate=validate.Length(max=100),
+    )
+    retry = fields.Nested(RetrySchema)
+    updated_at = fields.DateTime(dump_only=True)
+
+    @validates_schema
+    def _rules_accept_it(self, data: dict[str, Any], **_: Any) -> None:
+        try:
+            tenant_settings("check", data)
+        except (ValueError, KeyError, TypeError) as error:
+            raise ValidationError(str(error)) from None
+
+
+# --- template overrides ----------------------------------------------------------------------
+
+
+class TemplateOverrideInSchema(Strict):
+    source = fields.String(required=True, validate=validate.Length(min=1, max=MAX_TEMPLATE_CHARS))
+
+
+class TemplateOverrideSchema(Schema):
+    language = fields.String()
+    name = fields.String(metadata={"description": 'e.g. "patient_welcome.email"'})
+    source = fields.String()
+    updated_at = fields.DateTime()

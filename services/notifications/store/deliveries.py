@@ -1,0 +1,179 @@
+"""The `deliveries` collection: planned, claimed, sent, failed; and the delivery log's reads.
+
+Worker side (`DeliveryStore`): an event's deliveries are inserted in one unordered
+`insert_many` whose duplicate keys are the deduplication; the sender claims one due delivery
+at a time with `find_one_and_update` (atomic: two workers never hold the same one) and records
+the outcome with one update guarded by its claim token, the outcome event folded in (outbox).
+
+A claim moves `send_at` to the end of the lease, so a delivery whose worker died becomes due
+again by itself when the lease runs out; `attempts` counts claims, so a delivery that keeps
+killing its worker still ends as failed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from pymongo import DESCENDING, ReturnDocument
+from pymongo.collection import Collection
+from pymongo.errors import BulkWriteError
+from pymongo.results import UpdateResult
+
+from shared.events import outbox
+from shared.tenancy import TenantScoped
+
+from ..domain.deliveries import CANCELLED, FAILED, PENDING, SENT, SUPPRESSED
+
+DUPLICATE_KEY = 11000
+HIDDEN_FIELDS = ("data", "address", "claim", "outbox", "outbox_due", "outbox_seq")
+"""Never shown by the delivery log: the event's data and the outbox may carry patient details."""
+TERMINAL_UNSET = {"data": "", "claim": "", "lease_until": ""}
+
+
+class DeliveryStore:
+    def __init__(self, collection: Collection) -> None:
+        self.collection = collection
+
+    def insert_planned(self, documents: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        """Insert, in one command, what is new; returns it (empty: all were planned before)."""
+        if not documents:
+            return []
+        try:
+            self.collection.insert_many(list(documents), ordered=False)
+        except BulkWriteError as error:
+            details = error.details
+            errors = details.get("writeErrors", [])
+            if details.get("writeConcernErrors") or any(
+                e.get("code") != DUPLICATE_KEY for e in errors
+            ):
+                raise
+            planned_before = {e["index"] for e in errors}
+            return [d for i, d in enumerate(documents) if i not in planned_before]
+        return list(documents)
+
+    def newer_session_change(self, tenant_id: str, session_id: str, time: datetime) -> bool:
+        """Whether an event about this session newer than `time` was applied already."""
+        found = TenantScoped(self.collection, tenant_id).find_one(
+            {"session_id": session_id, "session_time": {"$gt": time}}, {"_id": 1}
+        )
+        return found is not None
+
+    def cancel_session_pending(
+        self,
+        tenant_id: str,
+        session_id: str,
+        *,
+        before: datetime,
+        keep: Iterable[str],
+        reason: str,
+        now: datetime,
+    ) -> int:
+        """Cancel the session's pending deliveries planned by events older than `before`."""
+        result: UpdateResult = self.collection.update_many(
+            {
+                "tenant_id": tenant_id,
+                "session_id": session_id,
+                "session_time": {"$lt": before},
+                "status": {"$in": list(PENDING)},
+                "_id": {"$nin": list(keep)},
+            },
+            {
+                "$set": {"status": CANCELLED, "reason": reason, "send_at": None, "updated_at": now},
+                "$unset": TERMINAL_UNSET,
+            },
+        )
+        return result.modified_count
+
+    def claim(self, now: datetime, worker: str, lease_s: float) -> dict[str, Any] | None:
+        """Take the most overdue pending delivery for `lease_s` seconds, or None."""
+        lease_until = now + timedelta(seconds=lease_s)
+        return self.collection.find_one_and_update(
+            {"status": {"$in": list(PENDING)}, "send_at": {"$lte": now}},
+            {
+                "$set": {
+                    "claim": uuid.uuid4().hex,
+                    "claimed_by": worker,
+                    "lease_until": lease_until,
+                    "send_at": lease_until,
+                    "updated_at": now,
+                },
+                "$inc": {"attempts": 1},
+            },
+            sort=[("send_at", 1)],
+            return_document=ReturnDocument.AFTER,
+        )
+
+    def finish(
+        self,
+        delivery: Mapping[str, Any],
+        update: dict[str, Any],
+        events: Sequence[outbox.Outgoing] = (),
+    ) -> bool:
+        """Record an outcome if we still hold the claim; False if the lease was lost."""
+        guarded = {"_id": delivery["_id"], "claim": delivery["claim"]}
+        merged = outbox.with_events(update, events)
+        return self.collection.update_one(guarded, merged).matched_count == 1
+
+
+def sent_update(now: datetime, answer: str) -> dict[str, Any]:
+    return _terminal(SENT, now, provider_answer=answer[:300], sent_at=now, last_error=None)
+
+
+def failed_update(now: datetime, reason: str, answer: str | None = None) -> dict[str, Any]:
+    return _terminal(FAILED, now, last_error=reason[:300], provider_answer=answer, failed_at=now)
+
+
+def suppressed_update(now: datetime, reason: str) -> dict[str, Any]:
+    return _terminal(SUPPRESSED, now, reason=reason)
+
+
+def cancelled_update(now: datetime, reason: str) -> dict[str, Any]:
+    return _terminal(CANCELLED, now, reason=reason)
+
+
+def retry_update(
+    now: datetime, at: datetime, error: str, answer: str | None = None
+) -> dict[str, Any]:
+    return {
+        "$set": {
+            "send_at": at,
+            "last_error": error[:300],
+            "provider_answer": answer,
+            "updated_at": now,
+        },
+        "$unset": {"claim": "", "lease_until": ""},
+    }
+
+
+def _terminal(status: str, now: datetime, **fields: Any) -> dict[str, Any]:
+    return {
+        "$set": {"status": status, "send_at": None, "updated_at": now, **fields},
+        "$unset": TERMINAL_UNSET,
+    }
+
+
+class DeliveryLog:
+    """The delivery log API's reads: one tenant, and only the locations the caller may see."""
+
+    def __init__(
+        self, collection: Collection, tenant_id: str, locations: frozenset[str] | None = None
+    ) -> None:
+        self.scoped = TenantScoped(collection, tenant_id)
+        self.locations = locations
+
+    def list(self, filters: Mapping[str, Any], limit: int, offset: int) -> list[dict[str, Any]]:
+        cursor = self.scoped.find(self._visible(filters), {f: 0 for f in HIDDEN_FIELDS})
+        return list(cursor.sort("created_at", DESCENDING).skip(offset).limit(limit))
+
+    def get(self, delivery_id: str) -> dict[str, Any] | None:
+        return self.scoped.find_one(
+            self._visible({"_id": delivery_id}), {f: 0 for f in HIDDEN_FIELDS}
+        )
+
+    def _visible(self, filters: Mapping[str, Any]) -> dict[str, Any]:
+        if self.locations is None:
+            return dict(filters)
+        return {**filters, "location_id": {"$in": sorted(self.locations)}}

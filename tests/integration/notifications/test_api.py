@@ -1,0 +1,278 @@
+"""The notifications HTTP API in-process (Flask test client) on the real database: delivery log,
+preferences, unsubscribe links, STOP replies, clinic settings and template overrides."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+import pytest
+
+from services.notifications.app import create_app
+from shared.config import Settings
+from tests.fakes import Reply, inbound_reply
+from tests.support.notifications_harness import NO_QUIET_HOURS
+from tests.support.notifications_stack import TENANT, referral_accepted, staff_key
+
+OTHER = "clinic-south"
+PHONE = "+12125550142"
+INBOUND_SECRET = "test-inbound-secret"
+
+
+@pytest.fixture
+def app(settings):
+    overrides = {f.name: getattr(settings, f.name) for f in fields(Settings) if f.name != "service"}
+    return create_app({**overrides, "max_page_size": 3})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def keys(service):
+    """Bearer headers by role, made valid through the access replica (as intake's events do)."""
+    made = {}
+    for name, role, tenant, locations in (
+        ("admin", "admin", TENANT, None),
+        ("front_desk", "front_desk", TENANT, None),
+        ("therapist", "therapist", TENANT, None),
+        ("partner", "partner", TENANT, None),
+        ("loc2", "front_desk", TENANT, ["loc-2"]),
+        ("other", "admin", OTHER, None),
+    ):
+        raw, upserted = staff_key(role, tenant=tenant, locations=locations)
+        service.handle(upserted)
+        made[name] = {"Authorization": f"Bearer {raw}"}
+    return made
+
+
+@pytest.fixture
+def referred(service):
+    """A patient of each clinic, welcomed; one message of clinic-north already sent."""
+    service.configure(**NO_QUIET_HOURS)
+    service.configure(OTHER, **NO_QUIET_HOURS)
+    service.handle(
+        referral_accepted("pat-1", email="maria@example.org", phone=PHONE,
+                          consent=("email", "sms"), referrer_email=None),
+        referral_accepted("pat-9", email="other@example.org", tenant=OTHER),
+    )  # fmt: skip
+    service.send_due()
+    return service
+
+
+# --- delivery log ----------------------------------------------------------------------------
+
+
+def test_the_delivery_log_shows_one_clinics_deliveries_with_filters(client, keys, referred):
+    rows = client.get("/deliveries?limit=100", headers=keys["admin"]).get_json()
+    assert len(rows) == 3  # capped at MAX_PAGE_SIZE; north has 4
+    everything = rows + client.get("/deliveries?offset=3", headers=keys["admin"]).get_json()
+    assert {r["recipient"] for r in everything} == {"patient:pat-1", "staff:loc-1"}
+    assert all("data" not in r and "address" not in r and "outbox" not in r for r in everything)
+    suppressed = client.get("/deliveries?status=suppressed", headers=keys["admin"]).get_json()
+    assert [(r["recipient"], r["reason"]) for r in suppressed] == [("staff:loc-1", "no_address")]
+    sms = client.get("/deliveries?recipient=patient:pat-1&channel=sms", headers=keys["admin"])
+    [text] = sms.get_json()
+    assert (text["status"], text["attempts"], text["template"]) == ("sent", 1, "patient_welcome")
+    assert text["provider_answer"].startswith("msg_")
+    by_event = client.get(f"/deliveries?event_id={text['event']['id']}", headers=keys["admin"])
+    assert len(by_event.get_json()) == 3
+    assert client.get("/deliveries?status=lost", headers=keys["admin"]).status_code == 422
+
+
+def test_another_clinics_delivery_is_not_found_and_limited_staff_see_their_locations(
+    client, keys, referred
+):
+    theirs = referred.one(tenant_id=OTHER, audience="patient", channel="email")["_id"]
+    ours = referred.one(tenant_id=TENANT, audience="patient", channel="email")["_id"]
+    assert client.get(f"/deliveries/{theirs}", headers=keys["admin"]).status_code == 404
+    assert client.get(f"/deliveries/{theirs}", headers=keys["other"]).status_code == 200
+    one = client.get(f"/deliveries/{ours}", headers=keys["admin"]).get_json()
+    assert (one["status"], one["event"]["type"]) == ("sent", "referral.accepted")
+    assert client.get(f"/deliveries/{ours}", headers=keys["loc2"]).status_code == 404
+    assert client.get("/deliveries", headers=keys["loc2"]).get_json() == []
+
+
+def test_the_log_needs_a_staff_key_and_reading_it_is_audited_without_patient_data(
+    client, keys, referred
+):
+    assert client.get("/deliveries").status_code == 401
+    assert client.get("/deliveries", headers=keys["partner"]).status_code == 403
+    client.get("/deliveries?recipient=patient:pat-1", headers=keys["therapist"])
+    [entry] = list(referred.db.audit.find({"object.type": "delivery"}))
+    assert (entry["tenant_id"], entry["action"], entry["object"]["id"]) == (
+        TENANT, "list", "patient:pat-1",
+    )  # fmt: skip
+    assert entry["actor"].startswith("therapist:")
+    assert "maria" not in str(entry) and PHONE not in str(entry)
+
+
+def test_a_text_refused_for_good_is_visible_as_failed_in_the_log(client, keys, service, sms):
+    service.configure(**NO_QUIET_HOURS, staff_emails={"*": "desk@clinic.example"})
+    sms.script(Reply(400, body={"error": "number cannot receive texts"}))
+    service.handle(referral_accepted("pat-1", phone=PHONE, consent=("sms",)))
+    service.send_due()
+    [failed] = client.get("/deliveries?status=failed", headers=keys["front_desk"]).get_json()
+    assert (failed["recipient"], failed["channel"], failed["attempts"]) == (
+        "patient:pat-1",
+        "sms",
+        1,
+    )
+    assert "HTTP 400" in failed["last_error"] and "cannot receive" in failed["provider_answer"]
+    reports = client.get("/deliveries?recipient=staff:loc-1", headers=keys["admin"]).get_json()
+    assert "failure_report" in {r["kind"] for r in reports}
+
+
+# --- preferences, unsubscribe, STOP ----------------------------------------------------------
+
+
+def test_staff_opt_a_patient_out_of_and_back_into_a_channel(client, keys, referred):
+    url = "/patients/pat-1/preferences"
+    shown = client.get(url, headers=keys["therapist"]).get_json()
+    assert shown["effective"] == {"email": True, "sms": True}
+    changed = client.put(url, json={"sms": False}, headers=keys["front_desk"]).get_json()
+    assert changed["receive"] == {"email": True, "sms": False}
+    assert changed["effective"] == {"email": True, "sms": False}
+    assert changed["consent"] == {"email": True, "sms": True}  # intake's consent is untouched
+    back = client.put(url, json={"sms": True}, headers=keys["admin"]).get_json()
+    assert back["effective"]["sms"] is True
+    assert client.put(url, json={"sms": False}, headers=keys["therapist"]).status_code == 403
+
+
+def test_preferences_refuse_unknown_fields_and_other_clinics_patients(client, keys, referred):
+    refused = client.put(
+        "/patients/pat-1/preferences", json={"tenant_id": OTHER, "sms": False},
+        headers=keys["admin"],
+    )  # fmt: skip
+    assert refused.status_code == 422 and "tenant_id" in str(refused.get_json()["errors"])
+    assert referred.contact("pat-1")["opted_out_channels"] == []
+    for method in ("get", "put"):
+        answer = getattr(client, method)(
+            "/patients/pat-9/preferences", json={"sms": False}, headers=keys["admin"]
+        )
+        assert answer.status_code == 404
+    assert referred.contact("pat-9", OTHER)["opted_out_channels"] == []
+
+
+def test_the_unsubscribe_link_in_a_welcome_email_opts_the_patient_out(client, referred, inbox):
+    [welcome] = inbox.to("maria@example.org")
+    link = welcome.headers["List-Unsubscribe"].strip("<>")
+    path = link.removeprefix("https://notify.clinic.example")
+    page = client.get(path)
+    assert page.status_code == 200 and b"<form method=post>" in page.data
+    assert referred.contact("pat-1")["opted_out_channels"] == []  # GET changes nothing
+    assert client.post(path, data={"List-Unsubscribe": "One-Click"}).status_code == 200
+    assert referred.contact("pat-1")["opted_out_channels"] == ["email"]
+    assert client.post(path[:-2] + "xx").status_code == 404
+    assert referred.db.audit.find_one({"action": "opt_out"})["object"]["id"] == "pat-1"
+
+
+def test_a_stop_reply_opts_the_number_out_of_texts_and_start_back_in(client, referred):
+    body, headers = inbound_reply(INBOUND_SECRET, PHONE, "Stop")
+    answer = client.post("/sms/inbound", data=body, headers=headers)
+    assert answer.get_json() == {"command": "stop", "contacts": 1}
+    assert referred.contact("pat-1")["opted_out_channels"] == ["sms"]
+    body, headers = inbound_reply(INBOUND_SECRET, PHONE, "START")
+    client.post("/sms/inbound", data=body, headers=headers)
+    assert referred.contact("pat-1")["opted_out_channels"] == []
+    body, headers = inbound_reply(INBOUND_SECRET, PHONE, "what time is my appointment?")
+    assert client.post("/sms/inbound", data=body, headers=headers).get_json()["contacts"] == 0
+
+
+def test_an_inbound_reply_without_the_providers_signature_is_refused(client, referred):
+    body, headers = inbound_reply("someone-elses-secret", PHONE, "STOP")
+    assert client.post("/sms/inbound", data=body, headers=headers).status_code == 401
+    assert client.post("/sms/inbound", json={"from": PHONE, "body": "STOP"}).status_code == 401
+    assert referred.contact("pat-1")["opted_out_channels"] == []
+
+
+# --- clinic settings and template overrides --------------------------------------------------
+
+CONFIG = {
+    "clinic_name": "Calm Hands",
+    "quiet_hours": {"start": "20:00", "end": "09:00"},
+    "reminders": [{"key": "sms-3h", "channel": "sms", "minutes_before": 180}],
+    "staff_emails": {"*": "office@calmhands.example"},
+    "partner_webhooks": {
+        "partner-9": {"url": "https://partner.example/hook", "secret": "whsec-0123456789abcdef"}
+    },
+    "retry": {"max_attempts": 5, "first_delay_s": 10},
+}
+
+
+def test_admins_set_the_clinic_settings_and_secrets_are_never_shown(client, keys, referred):
+    stored = client.put("/config", json=CONFIG, headers=keys["admin"]).get_json()
+    assert stored["partner_webhooks"] == {
+        "partner-9": {"url": "https://partner.example/hook", "secret_set": True}
+    }
+    assert "whsec" not in str(client.get("/config", headers=keys["admin"]).get_json())
+    hooks = {"partner-9": {"url": "https://partner.example/v2"}}  # no secret: keep the stored one
+    client.put("/config", json={**CONFIG, "partner_webhooks": hooks}, headers=keys["admin"])
+    document = referred.db.tenant_configs.find_one({"_id": TENANT})
+    assert document["partner_webhooks"]["partner-9"] == {
+        "url": "https://partner.example/v2", "secret": "whsec-0123456789abcdef",
+    }  # fmt: skip
+    assert "Calm Hands" not in str(client.get("/config", headers=keys["other"]).get_json())
+    assert client.put("/config", json=CONFIG, headers=keys["front_desk"]).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"timezone": "Mars/Olympus_Mons"}, "Mars"),
+        ({"tenant_id": OTHER}, "tenant_id"),
+        ({"quiet_hours": {"start": "25:00", "end": "08:00"}}, "start"),
+        ({"reminders": [{"key": "x", "channel": "fax", "minutes_before": 5}]}, "channel"),
+    ],
+)
+def test_invalid_settings_are_refused_naming_the_problem(client, keys, referred, change, named):
+    answer = client.put("/config", json={**CONFIG, **change}, headers=keys["admin"])
+    assert answer.status_code == 422 and named in str(answer.get_json())
+    assert referred.db.tenant_configs.find_one({"_id": TENANT}).get("clinic_name") is None
+
+
+def test_a_template_override_is_used_for_that_clinic_until_removed(client, keys, service, sms):
+    service.configure(**NO_QUIET_HOURS)
+    url = "/templates/en/patient_welcome.sms"
+    source = (
+        "{{ clinic_name }} says hi{% if recipient_name %}, {{ recipient_name }}{% endif %}! "
+        "{{ intake_link }} Reply STOP to opt out."
+    )
+    stored = client.put(url, json={"source": source}, headers=keys["admin"])
+    assert stored.status_code == 200 and stored.get_json()["name"] == "patient_welcome.sms"
+    assert client.get("/templates", headers=keys["other"]).get_json() == []
+    service.handle(referral_accepted("pat-1", phone=PHONE, consent=("sms",)))
+    service.send_due()
+    assert sms.sent[-1].body.startswith("clinic-north says hi, Maria! https://intake.example/")
+    assert client.delete(url, headers=keys["admin"]).status_code == 204
+    assert client.get(url, headers=keys["admin"]).status_code == 404
+    service.handle(referral_accepted("pat-2", phone="+12125550143", consent=("sms",)))
+    service.send_due()
+    assert sms.sent[-1].body.startswith("clinic-north: welcome, Maria!")
+
+
+@pytest.mark.parametrize(
+    ("name", "source", "why"),
+    [
+        ("patient_welcome.sms", "Your {{ diagnoses[0].display }} care. Reply STOP", "clinical"),
+        ("patient_welcome.sms", "Welcome {{ recipient_name }}!", "STOP"),
+        ("patient_welcome.email", "Hello {{ recipient_name }}", "Subject"),
+        ("patient_welcome.email", "Subject: Hi {{ nobody }}", "undefined"),
+        ("patient_welcome.email", "Subject: Hi\n\n{{ 1 / 0 }}", "ZeroDivisionError"),
+        ("partner_referral_status.webhook", "{not json", "JSON"),
+        ("staff_new_referral.email", "Subject: x\n\n{% for %}", "staff_new_referral"),
+    ],
+)
+def test_an_override_that_would_not_render_or_would_leak_is_refused(
+    client, keys, referred, name, source, why
+):
+    answer = client.put(f"/templates/en/{name}", json={"source": source}, headers=keys["admin"])
+    assert answer.status_code == 422 and why in answer.get_json()["message"]
+    assert referred.db.template_overrides.count_documents({}) == 0
+
+
+def test_unknown_templates_and_languages_are_not_found(client, keys, referred):
+    for path in ("/templates/en/patient_secret.sms", "/templates/EN!/patient_welcome.sms"):
+        answer = client.put(path, json={"source": "x STOP"}, headers=keys["admin"])
+        assert answer.status_code == 404

@@ -1,0 +1,79 @@
+"""The notifications service in the test's own process, on the real MongoDB stand-in and real
+channels (aiosmtpd, the fake SMS provider), with a clock the test controls. No broker: events
+are handed to the consumer's handlers directly, as the consumer would."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo.database import Database
+
+from services.notifications.domain.templates import TemplateRenderer
+from services.notifications.planner import EventPlanner
+from services.notifications.sender import SenderLoop, SenderTuning, sender_loops
+from services.notifications.store.contacts import contact_id
+from services.notifications.store.indexes import ensure_indexes
+from services.notifications.store.template_overrides import CachedOverrides, TemplateOverrides
+from services.notifications.store.tenant_configs import CachedTenantSettings, TenantConfigs
+from shared.access import replica_handlers
+from shared.config import Settings
+from shared.events import Event
+from tests.support.notifications_stack import TENANT, FixedClock
+
+NOON_UTC = datetime(2026, 3, 10, 16, 0, tzinfo=UTC)  # 12:00 in New York, 17:00 in Berlin
+NO_QUIET_HOURS: dict[str, Any] = {"quiet_hours": None}
+FAST_RETRY = {"retry": {"max_attempts": 3, "first_delay_s": 1, "jitter_s": 0}}
+
+
+class InProcessNotifications:
+    def __init__(self, settings: Settings, db: Database, clock: FixedClock, senders: int = 1):
+        ensure_indexes(db)
+        self.db, self.clock = db, clock
+        tenants = CachedTenantSettings(TenantConfigs(db), ttl_s=0)
+        renderer = TemplateRenderer(
+            CachedOverrides(TemplateOverrides(db.template_overrides), ttl_s=0)
+        )
+        tuning = SenderTuning(threads=senders, lease_s=30, channel_timeout_s=5)
+        self.senders: list[SenderLoop] = sender_loops(
+            settings, db, tenants, renderer, tuning, clock
+        )
+        self.planner = EventPlanner(db, tenants, clock)
+        self.handlers = {
+            **self.planner.handlers(),
+            **replica_handlers(db.principals, db.locations),
+        }
+
+    def handle(self, *events: Event) -> list[bool]:
+        return [self.handlers[event.type](event) for event in events]
+
+    def send_due(self, limit: int = 100) -> int:
+        """Deliver what is due now (by the test's clock); returns how many were handled."""
+        handled = 0
+        while handled < limit and self.senders[0].run_once():
+            handled += 1
+        return handled
+
+    def configure(self, tenant: str = TENANT, **config: Any) -> None:
+        TenantConfigs(self.db).put(tenant, config, self.clock())
+
+    def deliveries(self, **filters: Any) -> list[dict[str, Any]]:
+        return list(self.db.deliveries.find(filters).sort("created_at", 1))
+
+    def one(self, **filters: Any) -> dict[str, Any]:
+        [delivery] = self.deliveries(**filters)
+        return delivery
+
+    def statuses(self, **filters: Any) -> dict[tuple[str, str, str], str]:
+        """{(audience, channel, template): status} (one delivery each expected)."""
+        return {
+            (d["audience"], d["channel"], d["template"]): d["status"]
+            for d in self.deliveries(**filters)
+        }
+
+    def contact(self, patient_id: str, tenant: str = TENANT) -> dict[str, Any] | None:
+        return self.db.contacts.find_one({"_id": contact_id(tenant, patient_id)})
+
+    def at(self, when: datetime) -> InProcessNotifications:
+        self.clock.set(when)
+        return self
