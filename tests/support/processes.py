@@ -60,8 +60,15 @@ class Process:
 
 
 class Api(Process):
-    def __init__(self, service: str, env: dict[str, str], log_dir: Path, workers: int = 1) -> None:
-        self.port = free_port()
+    def __init__(
+        self,
+        service: str,
+        env: dict[str, str],
+        log_dir: Path,
+        workers: int = 1,
+        port: int | None = None,
+    ) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         argv = [
             str(VENV_BIN / "gunicorn"),

@@ -1,0 +1,154 @@
+"""The whole system as real processes, for end-to-end tests and the benchmark.
+
+`LocalStack` runs each service's API (gunicorn) and worker against one MongoDB (a database per
+service under a fresh prefix), one RabbitMQ vhost, an SMTP server and an SMS provider given by
+the caller. `ops(...)` runs the intake ops CLI against the same stores, as ops would.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+import requests
+
+from tests.support.processes import ROOT, Api, Worker, free_port, python_env
+from tests.support.waiting import wait_until
+
+SERVICES = ("intake", "planning", "notifications")
+
+
+class LocalStack:
+    def __init__(
+        self,
+        *,
+        mongo_url: str,
+        db_prefix: str,
+        amqp_url: str,
+        log_dir: Path,
+        smtp_port: int,
+        sms_base_url: str = "http://127.0.0.1:9",
+        extra_env: Mapping[str, str] | None = None,
+        api_workers: int = 1,
+    ) -> None:
+        self.mongo_url, self.db_prefix, self.amqp_url = mongo_url, db_prefix, amqp_url
+        self.log_dir = log_dir
+        self.common = {
+            "MONGO_URL": mongo_url,
+            "AMQP_URL": amqp_url,
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(smtp_port),
+            "SMS_BASE_URL": sms_base_url,
+            "OUTBOX_POLL_INTERVAL_S": "0.2",
+            "SCHEDULER_POLL_INTERVAL_S": "0.2",
+            "PYTHONUNBUFFERED": "1",
+            **(extra_env or {}),
+        }
+        self.api_workers = api_workers
+        self.apis: dict[str, Api] = {}
+        self.workers: dict[str, Worker] = {}
+
+    def env(self, service: str) -> dict[str, str]:
+        return {**python_env(), **self.common, "MONGO_DB": f"{self.db_prefix}_{service}"}
+
+    def start(self) -> LocalStack:
+        ports = {service: free_port() for service in SERVICES}
+        self.common.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{ports['intake']}")
+        self.common.setdefault(
+            "NOTIFICATIONS_PUBLIC_URL", f"http://127.0.0.1:{ports['notifications']}"
+        )
+        for service in SERVICES:
+            self.start_worker(service)
+        for service in SERVICES:
+            self.apis[service] = Api(
+                service,
+                self.env(service),
+                self.log_dir,
+                workers=self.api_workers,
+                port=ports[service],
+            )
+        for api in self.apis.values():
+            api.wait_live()
+        for worker in self.workers.values():
+            wait_until(worker.heartbeat.exists, timeout=60, message=f"{worker.name} to start")
+        return self
+
+    def start_worker(self, service: str) -> Worker:
+        self.workers[service] = Worker(service, self.env(service), self.log_dir)
+        return self.workers[service]
+
+    def url(self, service: str) -> str:
+        return self.apis[service].url
+
+    def ops(self, *args: str) -> str:
+        """Run the intake ops CLI (as ops would) and return what it printed."""
+        result = subprocess.run(
+            [sys.executable, "-m", "services.intake.cli", *args],
+            env=self.env("intake"),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if result.returncode != 0:
+            raise AssertionError(f"intake CLI {args} failed: {result.stderr or result.stdout}")
+        return result.stdout
+
+    def logs(self) -> str:
+        parts = [
+            f"--- {p.name} ---\n{p.log()[-4000:]}"
+            for p in [*self.apis.values(), *self.workers.values()]
+        ]
+        return "\n".join(parts)
+
+    def stop(self) -> None:
+        for process in [*self.apis.values(), *self.workers.values()]:
+            process.stop()
+
+
+class StaffClient:
+    """HTTP as clinic staff: a bearer key and the three APIs."""
+
+    def __init__(self, stack: LocalStack, raw_key: str) -> None:
+        self.stack = stack
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {raw_key}"
+
+    def call(
+        self,
+        method: str,
+        service: str,
+        path: str,
+        expect: int | tuple[int, ...] = (200, 201),
+        **kwargs,
+    ):
+        response = self.session.request(
+            method, f"{self.stack.url(service)}{path}", timeout=30, **kwargs
+        )
+        expected = (expect,) if isinstance(expect, int) else expect
+        assert response.status_code in expected, (
+            f"{method} {service}{path} -> {response.status_code}: {response.text[:1000]}"
+        )
+        return (
+            response.json()
+            if response.content and "json" in response.headers.get("Content-Type", "")
+            else response
+        )
+
+    def get(self, service: str, path: str, **kwargs):
+        return self.call("GET", service, path, **kwargs)
+
+    def post(self, service: str, path: str, body: object, **kwargs):
+        return self.call("POST", service, path, json=body, **kwargs)
+
+    def put(self, service: str, path: str, body: object, **kwargs):
+        return self.call("PUT", service, path, json=body, **kwargs)
+
+
+def printed_json(text: str) -> dict:
+    """The JSON object a CLI command printed (the last `{...}` block)."""
+    start = text.index("{")
+    return json.loads(text[start:])
