@@ -17,6 +17,7 @@ worker_class = "sync"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5
+control_socket_disable = True  # no shared control socket in $HOME for several masters
 preload_app = False  # each worker builds its own app, MongoClient and broker connections
 accesslog = None  # the app logs one JSON line per request, with its request id
 errorlog = "-"

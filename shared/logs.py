@@ -44,5 +44,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         logger = logging.getLogger(name)
         logger.handlers[:] = []
         logger.propagate = True
+    # The app logs one line per request itself (with its ids); gunicorn's access line would repeat it.
+    logging.getLogger("gunicorn.access").setLevel(logging.WARNING)
     for noisy in ("pymongo", "amqp", "kombu"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
