@@ -13,9 +13,8 @@ from marshmallow import Schema, fields, validate
 from pymongo.database import Database
 
 from services.intake.errors import Conflict, Invalid, NotFound
-from shared import audit
 from shared.config import Settings
-from shared.web.auth import current_principal
+from shared.web.auditing import audit_request
 
 STAFF = ("admin", "front_desk", "therapist")
 
@@ -75,14 +74,4 @@ def record_access(
     outcome: str = "ok",
 ) -> None:
     """Audit what the current principal did with patient data (reads, and refused submissions)."""
-    principal = current_principal()
-    audit.record(
-        db(),
-        actor=principal.actor,
-        tenant_id=principal.tenant_id,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        outcome=outcome,
-        detail=detail,
-    )
+    audit_request(action, object_type, object_id, outcome=outcome, detail=detail)

@@ -7,7 +7,7 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
-from shared import audit
+from shared.web.auditing import audit_request
 from shared.web.auth import STAFF_ROLES, current_principal, requires
 
 from ..schemas import DeliveryQuerySchema, DeliverySchema
@@ -34,11 +34,7 @@ def _log() -> DeliveryLog:
 
 
 def _audit(action: str, object_id: str | None) -> None:
-    principal = current_principal()
-    audit.record(
-        db(), actor=principal.actor, tenant_id=principal.tenant_id,
-        action=action, object_type="delivery", object_id=object_id,
-    )  # fmt: skip
+    audit_request(action, "delivery", object_id)
 
 
 @blp.route("/deliveries")

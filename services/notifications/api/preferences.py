@@ -8,7 +8,7 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
-from shared import audit
+from shared.web.auditing import audit_request
 from shared.web.auth import current_principal, requires
 
 from ..domain.contacts import PATIENT_CHANNELS, prefs_of
@@ -35,11 +35,7 @@ def preferences_view(contact: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _audit(action: str, patient_id: str) -> None:
-    principal = current_principal()
-    audit.record(
-        db(), actor=principal.actor, tenant_id=principal.tenant_id,
-        action=action, object_type="patient_preferences", object_id=patient_id,
-    )  # fmt: skip
+    audit_request(action, "patient_preferences", patient_id)
 
 
 @blp.route("/patients/<string:patient_id>/preferences")

@@ -15,9 +15,8 @@ from flask_smorest import abort
 from pymongo.database import Database
 
 from services.planning.errors import PlanningError
-from shared import audit
 from shared.config import Settings
-from shared.web.auth import current_principal
+from shared.web.auditing import audit_request
 
 OUTCOMES = {403: "forbidden", 404: "not_found", 409: "refused", 422: "refused"}
 
@@ -36,19 +35,8 @@ def page_size(requested: int) -> int:
 
 @contextmanager
 def audited(action: str, object_type: str, object_id: str | None = None) -> Iterator[None]:
-    principal = current_principal()
-
     def log(outcome: str, detail: str | None = None) -> None:
-        audit.record(
-            db(),
-            actor=principal.actor,
-            tenant_id=principal.tenant_id,
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            outcome=outcome,
-            detail=detail,
-        )
+        audit_request(action, object_type, object_id, outcome=outcome, detail=detail)
 
     try:
         yield
