@@ -23,6 +23,11 @@ LOCATION_UPSERTED = "tenant.location_upserted"
 ACCESS_EVENT_TYPES = (PRINCIPAL_UPSERTED, PRINCIPAL_REVOKED, LOCATION_UPSERTED)
 
 
+def location_key(tenant_id: str, location_id: str) -> str:
+    """The `_id` of a location replica: location ids are unique within a tenant only."""
+    return f"{tenant_id}/{location_id}"
+
+
 def upsert_versioned(
     collection: Collection, _id: str, fields: Mapping[str, Any], version: int
 ) -> bool:
@@ -62,8 +67,12 @@ def replica_handlers(
 
     def on_location(event: Event) -> bool:
         data = event.data
-        fields = {k: data.get(k) for k in ("tenant_id", "name", "timezone", "address")}
-        return upsert_versioned(locations, data["location_id"], fields, data["version"])
+        fields = {
+            k: data.get(k) for k in ("tenant_id", "location_id", "name", "timezone", "address")
+        }
+        return upsert_versioned(
+            locations, location_key(data["tenant_id"], data["location_id"]), fields, data["version"]
+        )
 
     return {
         PRINCIPAL_UPSERTED: on_principal,

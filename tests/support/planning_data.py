@@ -13,6 +13,7 @@ from typing import Any
 
 from pymongo.database import Database
 
+from shared.access import location_key
 from shared.events import Event, new_event
 from shared.web.auth import hash_key, new_key
 
@@ -170,7 +171,8 @@ def insert_location(
 ) -> None:
     db.locations.insert_one(
         {
-            "_id": location_id,
+            "_id": location_key(tenant_id, location_id),
+            "location_id": location_id,
             "tenant_id": tenant_id,
             "name": f"Clinic {location_id}",
             "timezone": tz,

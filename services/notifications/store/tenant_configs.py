@@ -48,8 +48,10 @@ class TenantConfigs:
         return dict(stored or {})
 
     def location_timezones(self, tenant_id: str) -> dict[str, str]:
-        rows = TenantScoped(self.db.locations, tenant_id).find({}, {"timezone": 1})
-        return {row["_id"]: row["timezone"] for row in rows if row.get("timezone")}
+        rows = TenantScoped(self.db.locations, tenant_id).find(
+            {}, {"location_id": 1, "timezone": 1}
+        )
+        return {row["location_id"]: row["timezone"] for row in rows if row.get("timezone")}
 
     def settings(self, tenant_id: str) -> TenantSettings:
         return tenant_settings(tenant_id, self.get(tenant_id), self.location_timezones(tenant_id))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from pymongo.database import Database
 
+from shared.access import location_key
 from shared.tenancy import TenantScoped
 
 
@@ -18,7 +19,9 @@ class Location:
 
 def find_location(db: Database, tenant_id: str, location_id: str) -> Location | None:
     """The tenant's location, or None (unknown, or another tenant's)."""
-    document = TenantScoped(db.locations, tenant_id).find_one({"_id": location_id})
+    document = TenantScoped(db.locations, tenant_id).find_one(
+        {"_id": location_key(tenant_id, location_id)}
+    )
     if document is None:
         return None
     return Location(
