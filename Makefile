@@ -1,10 +1,11 @@
 # The two commands: `make run` (the whole stack) and `make test` (the whole suite).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint test-docker bench-events clean
+.PHONY: help setup run test lint test-docker bench-events demo clean
 
 help:
 	@echo "make run          install what is missing, start RabbitMQ, the MongoDB stand-in, a dev SMTP server and all six service processes"
+	@echo "make demo         one referral through the whole loop, on top of a running 'make run' (start that in another terminal first)"
 	@echo "make test         install what is missing, start what the tests need, run lint and the whole suite, stop what it started"
 	@echo "make test-docker  the integration tests against docker-compose.yml's real MongoDB 7 and RabbitMQ (needs a Docker engine)"
 	@echo "make lint         ruff and mypy only"
@@ -25,6 +26,9 @@ lint: setup
 
 test-docker: setup
 	@scripts/test_docker.sh
+
+demo: setup
+	@.venv/bin/python scripts/demo.py
 
 bench-events: setup
 	@.venv/bin/python scripts/bench_events.py

@@ -1,0 +1,131 @@
+"""`make demo` proven in CI: the demo's loop, run against the services as real processes (a
+fresh vhost and fresh databases), with an in-memory SMTP inbox in place of the Maildir."""
+
+from __future__ import annotations
+
+import mailbox
+import uuid
+from email.message import EmailMessage
+
+import pytest
+
+from scripts.demo import StackDown, run_demo
+from scripts.demo_clients import Inbox, Mail, MaildirSource
+from tests.support import rabbit
+from tests.support.notifications_stack import SmtpInbox, smtp_server
+from tests.support.processes import free_port
+from tests.support.rabbit import amqp_url
+from tests.support.stack import SERVICES, LocalStack
+
+
+class InboxSource:
+    """The demo's mail source over the test's SMTP server."""
+
+    def __init__(self, inbox: SmtpInbox) -> None:
+        self.inbox = inbox
+
+    def messages(self) -> list[Mail]:
+        return [
+            Mail(key=m.message_id, to=m.to, subject=m.subject.strip(), text=m.text)
+            for m in list(self.inbox.mails)
+        ]
+
+
+@pytest.fixture
+def stack(mongo_url, mongo_db_name, vhost, tmp_path):
+    with smtp_server() as (inbox, smtp_port):
+        local = LocalStack(
+            mongo_url=mongo_url,
+            db_prefix=mongo_db_name,
+            amqp_url=amqp_url(vhost),
+            log_dir=tmp_path,
+            smtp_port=smtp_port,
+        )
+        try:
+            yield local.start(), inbox
+        finally:
+            local.stop()
+
+
+@pytest.fixture
+def partner_id(rabbit_admin):
+    name = f"demo-partner-{uuid.uuid4().hex[:8]}"
+    yield name
+    rabbit_admin.delete_user(name)
+
+
+def test_the_demo_walks_one_referral_through_the_whole_loop(stack, partner_id):
+    local, inbox = stack
+    printed: list[str] = []
+    env = {**local.env("intake"), "RABBITMQ_MANAGEMENT_URL": rabbit.MANAGEMENT_URL}
+
+    try:
+        result = run_demo(
+            {service: local.url(service) for service in SERVICES},
+            env,
+            InboxSource(inbox),
+            printed.append,
+            partner_id=partner_id,
+        )
+    except Exception:
+        print("\n".join(printed), "\n", local.logs())
+        raise
+
+    assert result.intake_link.startswith(local.url("intake"))
+    assert result.screening == "modify"
+    assert result.plan_status == "completed"
+    nprs = next(m for m in result.progress if m["measure"] == "NPRS")
+    assert (nprs["baseline"], nprs["latest"], nprs["clinically_improved"]) == (7, 4, True)
+    to_referrer = [subject for to, subject in result.emails if to == "d.chen@clinic.example.org"]
+    for report in ("accepted by", "Plan of care", "Progress report", "Discharge report"):
+        assert sum(report in subject for subject in to_referrer) == 1, to_referrer
+    assert result.deliveries[("patient_session_reminder", "sent")] == 1
+    assert result.deliveries[("patient_welcome", "sent")] == 1
+    assert result.steps == [
+        "clinic",
+        "staff keys",
+        "partner",
+        "notifications",
+        "referral",
+        "accepted",
+        "welcome email",
+        "intake",
+        "plan drafted",
+        "approved",
+        "sessions",
+        "session done",
+        "reminder",
+        "discharged",
+        "delivery log",
+    ]
+    assert len(printed) > len(result.steps)
+
+
+def test_the_demo_says_which_service_does_not_answer_when_the_stack_is_down():
+    urls = {service: f"http://127.0.0.1:{free_port()}" for service in SERVICES}
+
+    with pytest.raises(StackDown) as down:
+        run_demo(urls, {}, InboxSource(SmtpInbox()), print)
+
+    assert down.value.problems == [f"{s} does not answer at {urls[s]}" for s in SERVICES]
+
+
+def email_to(address: str, subject: str, text: str) -> bytes:
+    message = EmailMessage()
+    message["To"], message["Subject"] = address, subject
+    message.set_content(text)
+    return bytes(message)
+
+
+def test_the_maildir_source_reads_what_the_dev_smtp_server_kept_since_the_demo_began(tmp_path):
+    box = mailbox.Maildir(tmp_path / "mail", create=True)
+    box.add(email_to("old@example.org", "Before the run", "old"))
+    inbox = Inbox(MaildirSource(tmp_path / "mail"))
+    box.add(email_to("maria@example.com", "Bienvenida a la clínica", "https://x.example/i/1"))
+    box.add(email_to("dr@example.org", "Discharge report", "done"))
+
+    assert [(m.to, m.subject, m.text.strip()) for m in inbox.new()] == [
+        (("maria@example.com",), "Bienvenida a la clínica", "https://x.example/i/1"),
+        (("dr@example.org",), "Discharge report", "done"),
+    ]
+    assert [m.subject for m in inbox.to("dr@example.org", "discharge")] == ["Discharge report"]
