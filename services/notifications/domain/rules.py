@@ -141,26 +141,38 @@ class Notification:
     suppressed: str | None = None  # e.g. "consent": log it, do not send it
 
 
-Condition = Callable[[Mapping[str, Any], TenantConfig], bool]
+Condition = Callable[[Mapping[str, Any], TenantConfig, datetime | None], bool]
+
+
+def _session_ahead(data: Mapping[str, Any], now: datetime | None) -> bool:
+    """A session that has not started yet (a back-dated booking needs no confirmation)."""
+    starts_at = data.get("starts_at")
+    if not starts_at or now is None:
+        return True
+    return datetime.fromisoformat(str(starts_at).replace("Z", "+00:00")) > now
+
 
 CONDITIONS: dict[str, Condition] = {
-    "has_partner": lambda data, cfg: bool(data.get("partner_id")),
-    "needs_clearance": lambda data, cfg: (
+    "has_partner": lambda data, cfg, now: bool(data.get("partner_id")),
+    "needs_clearance": lambda data, cfg, now: (
         (data.get("screening") or {}).get("outcome") == "needs_clearance"
     ),
-    "treatment_blocked": lambda data, cfg: (
+    "treatment_blocked": lambda data, cfg, now: (
         (data.get("screening") or {}).get("outcome") == "blocked"
     ),
-    "booked_by_patient": lambda data, cfg: data.get("booked_by") == "patient",
-    "clinic_cancelled": lambda data, cfg: data.get("cancelled_by") != "patient",
-    "patient_cancelled": lambda data, cfg: data.get("cancelled_by") == "patient",
-    "email_reminder": lambda data, cfg: data.get("channel") == "email",
-    "sms_reminder": lambda data, cfg: data.get("channel") == "sms",
-    "progress_report_due": lambda data, cfg: (
+    "booked_by_patient": lambda data, cfg, now: data.get("booked_by") == "patient",
+    "clinic_cancelled": lambda data, cfg, now: data.get("cancelled_by") != "patient",
+    "patient_cancelled": lambda data, cfg, now: data.get("cancelled_by") == "patient",
+    "email_reminder": lambda data, cfg, now: data.get("channel") == "email",
+    "sms_reminder": lambda data, cfg, now: data.get("channel") == "sms",
+    "progress_report_due": lambda data, cfg, now: (
         int(data.get("sessions_completed") or 0) > 0
         and int(data["sessions_completed"]) % cfg.progress_report_every == 0
     ),
-    "not_about_a_failure_report": lambda data, cfg: data.get("template") != "staff_delivery_failed",
+    "not_about_a_failure_report": lambda data, cfg, now: (
+        data.get("template") != "staff_delivery_failed"
+    ),
+    "session_ahead": lambda data, cfg, now: _session_ahead(data, now),
 }
 
 
@@ -200,7 +212,7 @@ def plan_notifications(
     effective = merge_event_consent(PatientPrefs.from_mapping(prefs), data)
     planned = []
     for rule in load_rules():
-        if rule.event != event_type or (rule.when and not CONDITIONS[rule.when](data, cfg)):
+        if rule.event != event_type or (rule.when and not CONDITIONS[rule.when](data, cfg, now)):
             continue
         recipient = _recipient(rule.audience, data, cfg)
         if recipient is None:  # e.g. a self-referred patient has no referrer

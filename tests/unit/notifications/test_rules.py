@@ -205,6 +205,14 @@ def test_staff_hear_of_bookings_the_patient_made():
     assert templates == {"patient_session_confirmed"}
 
 
+def test_a_session_entered_after_it_took_place_is_not_confirmed_to_the_patient():
+    data = session(datetime(2025, 6, 13, 16, 0, tzinfo=NY))
+    after = datetime(2025, 6, 14, tzinfo=UTC)
+    before = datetime(2025, 6, 12, tzinfo=UTC)
+    assert not plan_notifications("session.scheduled", data, ALL_OK, CONFIG, now=after)
+    assert plan_notifications("session.scheduled", data, ALL_OK, CONFIG, now=before)
+
+
 def test_a_due_reminder_goes_out_only_on_its_own_channel():
     data = {
         **session(datetime(2025, 6, 13, 16, 0, tzinfo=NY)),
