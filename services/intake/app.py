@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from services.intake import storage
+from services.intake import storage, web_form
 from services.intake.api import BLUEPRINTS
 from shared.config import load_settings
 from shared.web import build_app
@@ -21,10 +21,12 @@ DESCRIPTION = (
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     settings = load_settings("intake", overrides=config)
-    return build_app(
+    app = build_app(
         settings,
         title=TITLE,
         description=DESCRIPTION,
         blueprints=BLUEPRINTS,
         prepare_db=storage.create_indexes,
     )
+    app.register_blueprint(web_form.blp)  # the patient's HTML form: outside the OpenAPI document
+    return app

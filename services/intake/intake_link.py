@@ -2,26 +2,34 @@
 
 The token is signed with `settings.intake_link_secret` (itsdangerous `URLSafeTimedSerializer`)
 and carries only the referral id and a nonce: no personal data, so a forwarded or logged link
-reveals nothing. It is valid for `settings.intake_link_ttl_hours`, and only while the nonce
-matches the referral's `intake_link_nonce` (a new nonce revokes every earlier link).
+reveals nothing. It is valid for `settings.intake_link_ttl_hours`, only while the nonce
+matches the referral's `intake_link_nonce` (a new nonce revokes every earlier link), and only
+until the referral's intake is complete (one intake per referral: a used link opens nothing).
 """
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from typing import Literal
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from pymongo.database import Database
 
 from services.intake import storage
 from shared.config import Settings
+from shared.tenancy import TenantScoped
 
 SALT = "intake-link"
+LinkProblem = Literal["invalid", "expired", "closed", "used"]
 
 
 class InvalidLink(ValueError):
-    """A token that is forged, malformed, expired or revoked; the message says which (never why in detail to users)."""
+    """A token that is forged, malformed, expired, revoked or used; `problem` says which kind."""
+
+    def __init__(self, message: str, problem: LinkProblem = "invalid") -> None:
+        super().__init__(message)
+        self.problem: LinkProblem = problem
 
 
 @dataclass(frozen=True)
@@ -60,7 +68,7 @@ def read_token(settings: Settings, token: str) -> LinkClaims:
     try:
         claims = _serializer(settings).loads(token, max_age=max_age)
     except SignatureExpired:
-        raise InvalidLink("the intake link has expired") from None
+        raise InvalidLink("the intake link has expired", "expired") from None
     except BadSignature:
         raise InvalidLink("the intake link is not valid") from None
     if not isinstance(claims, dict) or not all(isinstance(claims.get(k), str) for k in "rn"):
@@ -69,7 +77,11 @@ def read_token(settings: Settings, token: str) -> LinkClaims:
 
 
 def resolve(db: Database, settings: Settings, token: str) -> LinkTarget:
-    """The referral a link opens. The token is the credential, so this one lookup is by id alone."""
+    """The referral a link opens, while its intake is still to do.
+
+    The token is the credential, so the referral is looked up by id alone; the intake, within
+    the referral's tenant (the `referral` index).
+    """
     claims = read_token(settings, token)
     referral = db[storage.REFERRALS].find_one(
         {"_id": claims.referral_id}, {"tenant_id": 1, "intake_link_nonce": 1, "status": 1}
@@ -77,5 +89,8 @@ def resolve(db: Database, settings: Settings, token: str) -> LinkTarget:
     if referral is None or referral.get("intake_link_nonce") != claims.nonce:
         raise InvalidLink("the intake link has been replaced or revoked")
     if referral.get("status") != "accepted":
-        raise InvalidLink("the referral is no longer open for intake")
+        raise InvalidLink("the referral is no longer open for intake", "closed")
+    intakes = TenantScoped(db[storage.INTAKES], referral["tenant_id"])
+    if intakes.find_one({"referral_id": claims.referral_id}, {"_id": 1}) is not None:
+        raise InvalidLink("the intake of this referral is complete", "used")
     return LinkTarget(tenant_id=referral["tenant_id"], referral_id=claims.referral_id)
