@@ -1,7 +1,7 @@
 # The two commands: `make run` (the whole stack) and `make test` (the whole suite).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint test-docker bench-events demo clean
+.PHONY: help setup run test lint test-docker bench bench-events demo clean
 
 help:
 	@echo "make run          install what is missing, start RabbitMQ, the MongoDB stand-in, a dev SMTP server and all six service processes"
@@ -9,6 +9,7 @@ help:
 	@echo "make test         install what is missing, start what the tests need, run lint and the whole suite, stop what it started"
 	@echo "make test-docker  the integration tests against docker-compose.yml's real MongoDB 7 and RabbitMQ (needs a Docker engine)"
 	@echo "make lint         ruff and mypy only"
+	@echo "make bench        the whole loop on fresh databases: cost per referral, CPU against a bare hop, latency, HTTP, every query on an index; JSON (docs/benchmark.md)"
 	@echo "make bench-events one event hop (outbox -> publish -> consume -> effect) against bare kombu, as JSON"
 	@echo "make clean        remove local data (var/) and the virtualenv"
 
@@ -29,6 +30,9 @@ test-docker: setup
 
 demo: setup
 	@.venv/bin/python scripts/demo.py
+
+bench: setup
+	@.venv/bin/python scripts/bench.py
 
 bench-events: setup
 	@.venv/bin/python scripts/bench_events.py

@@ -2,6 +2,9 @@
 
 Writes use write concern `majority` with a timeout and reads use read concern `majority`, so
 behaviour is the same on a replica set and on the development stand-in.
+
+With `MONGO_COMMAND_LOG=<directory>` set, every command is also recorded for the benchmark
+(`shared.command_log`); unset, nothing is recorded.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from pymongo.database import Database
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
+from shared import command_log
 from shared.config import Settings
 from shared.metrics import MONGO_COMMANDS
 
@@ -38,7 +42,11 @@ class Mongo:
         self, settings: Settings, listeners: list[monitoring.CommandListener] | None = None
     ):
         self._settings = settings
-        self._listeners = [_CommandCounter(), *(listeners or [])]
+        self._listeners = [
+            _CommandCounter(),
+            *command_log.from_environment(settings.service),
+            *(listeners or []),
+        ]
         self._client: MongoClient | None = None
         self._pid: int | None = None
         self._lock = threading.Lock()

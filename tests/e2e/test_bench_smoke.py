@@ -1,0 +1,132 @@
+"""`make bench`, short: every figure is there and sane, and no query the services sent in the
+whole loop goes without an index. And the rules that match a query shape with an index."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from bench_indexes import Index, best_index  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory) -> dict:
+    """One short run (about a minute), as its own process: its own stand-in, vhost and stack."""
+    out = tmp_path_factory.mktemp("bench") / "bench.json"
+    run_dir = out.parent / "run"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "scripts/bench.py",
+            "--short",
+            "--memory",
+            "--out",
+            str(out),
+            "--run-dir",
+            str(run_dir),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert out.exists(), f"no report; exit {result.returncode}:\n{result.stderr[-6000:]}"
+    return json.loads(out.read_text())
+
+
+def test_the_short_benchmark_passes_with_every_query_shape_on_an_index(report):
+    assert report["problems"] == []
+    assert report["query_shapes"]["unindexed"] == []
+    assert report["query_shapes"]["count"] >= 20
+    assert all(
+        shape["index"] or shape.get("whole_collection_read")
+        for shape in report["query_shapes"]["shapes"]
+    )
+
+
+def test_the_loop_is_counted_per_referral_per_service(report):
+    per = report["loop"]["per_referral"]
+    assert report["loop"]["referrals"] >= 4
+    for service in ("intake", "planning", "notifications", "total"):
+        kinds = per["mongo_commands"][service]
+        assert set(kinds) == {"insert", "update", "delete", "find", "other"}
+        assert kinds["insert"] >= 1 and kinds["find"] >= 1
+        assert per["mongo_write_statements"][service] >= 1
+        assert per["state_changes"][service] >= 1
+    # a patient, a referral, an intake, a plan, the deliveries: each counted at least once
+    detail = per["state_changes"]["detail"]
+    assert detail["intake"] == {
+        "patient versions": 1.0,
+        "referral versions": 1.0,
+        "intake versions": 1.0,
+    }
+    assert detail["planning"]["plan revisions"] == 1.0
+    assert detail["notifications"]["delivery outcomes"] >= 3  # patient, referrer, clinic
+    assert per["amqp_publishes"]["total"] >= 7
+    assert per["events_consumed"]["total"] >= 5
+
+
+def test_writes_stay_near_one_per_state_change(report):
+    """Lean-up guard: the outbox and deduplication ride in the state change's own write; what
+    remains is the relay marking events sent, intake's audit records and the contact upsert."""
+    assert report["summary"]["write_statements_per_state_change"] <= 2.0
+
+
+def test_cpu_is_compared_with_the_bare_hop_in_the_same_run(report):
+    cpu = report["cpu"]
+    assert cpu["per_referral_ms"]["total"] > 0
+    assert cpu["hops_per_referral"] >= 5
+    assert cpu["bare"]["events"] >= 150 and cpu["bare"]["cpu_ms_per_hop"] > 0
+    assert 1 <= cpu["ratio_project_to_bare_per_hop"] < 200
+
+
+def test_latency_from_the_partners_publish_to_the_email_is_ordered_and_bounded(report):
+    latency = report["latency_publish_to_email_s"]
+    assert latency["referrals"] == report["loop"]["referrals"]
+    assert 0 < latency["p50"] <= latency["p95"] <= latency["p99"] <= latency["max"] < 60
+
+
+def test_http_is_measured_for_the_real_and_the_bare_endpoint(report):
+    http = report["http"]
+    for side in ("real", "bare"):
+        assert http[side]["requests"] > 10 and http[side]["errors"] == 0
+        assert http[side]["requests_per_s"] > 0 and http[side]["cpu_ms_per_request"] > 0
+    assert http["ratio_cpu_per_request"] > 0
+
+
+TENANT_STATUS = Index("tenant_status", ("tenant_id", "status", "created_at"))
+DUE = Index("outbox_due", ("outbox_due",), sparse=True)
+PARTIAL = Index("session", ("tenant_id", "session_id"), partial=("session_id",))
+ID = Index("_id_", ("_id",))
+
+
+@pytest.mark.parametrize(
+    ("shape", "indexes", "expected"),
+    [
+        ({"_id": "?"}, [ID], ("_id_", 1)),
+        ({"tenant_id": "?", "status": {"$in": "?"}}, [ID, TENANT_STATUS], ("tenant_status", 2)),
+        ({"status": "?"}, [ID, TENANT_STATUS], None),  # not the index's first key
+        ({"tenant_id": {"$ne": "?"}}, [TENANT_STATUS], None),  # $ne bounds nothing
+        ({"outbox_due": {"$lte": "?"}}, [DUE], ("outbox_due", 1)),
+        ({"outbox_due": None}, [DUE], None),  # a sparse index has no missing fields
+        ({"outbox_due": {"$exists": False}}, [DUE], None),
+        ({"tenant_id": "?", "session_id": "?"}, [PARTIAL], ("session", 2)),
+        ({"tenant_id": "?"}, [PARTIAL], None),  # the partial filter is not implied
+        (
+            {"$or": [{"_id": "?"}, {"tenant_id": "?"}]},
+            [ID, TENANT_STATUS],
+            ("_id_ | tenant_status", 1),
+        ),
+        ({"$or": [{"_id": "?"}, {"status": "?"}]}, [ID, TENANT_STATUS], None),
+        ({}, [ID, TENANT_STATUS], None),  # a full scan
+    ],
+)
+def test_a_query_shape_is_matched_with_the_index_that_serves_it(shape, indexes, expected):
+    assert best_index(shape, indexes) == expected
