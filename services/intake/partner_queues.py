@@ -59,7 +59,9 @@ class PartnerStatusQueues:
         self.check_every_s = check_every_s
 
     def declare(self, only_new: bool) -> int:
-        query = {"status_queue_declared": {"$ne": True}} if only_new else {}
+        # Equality on the indexed flag (create_partner sets it False), so the poll is an index
+        # lookup; all partners at start: a whole-collection read on purpose.
+        query = {"status_queue_declared": False} if only_new else {}
         ids = [p["_id"] for p in self.partners.find(query, {"_id": 1})]
         if not ids:
             return 0

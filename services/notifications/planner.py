@@ -22,8 +22,9 @@ from . import metrics
 from .domain.contacts import CONTACT_FIELD_OF_EVENT, contact_update, prefs_of
 from .domain.deliveries import Origin, event_deliveries, ids, reminder_deliveries
 from .domain.rules import PatientPrefs, TenantConfig, load_rules
+from .handoff import Handoff
 from .store.contacts import ContactDirectory
-from .store.deliveries import DeliveryStore
+from .store.deliveries import DeliveryStore, due_now
 from .store.tenant_configs import CachedTenantSettings
 
 log = logging.getLogger("notifications.planner")
@@ -53,10 +54,14 @@ class EventPlanner:
         tenants: CachedTenantSettings,
         clock: Clock,
         on_planned: Callable[[], None] = lambda: None,
+        handoff: Handoff | None = None,
+        on_handoff: Callable[[], None] = lambda: None,
     ) -> None:
+        """`on_planned`: new deliveries wait in the store; `on_handoff`: in the handoff."""
         self.deliveries = DeliveryStore(db.deliveries)
         self.contacts = ContactDirectory(db.contacts)
         self.tenants, self.clock, self.on_planned = tenants, clock, on_planned
+        self.handoff, self.on_handoff = handoff, on_handoff
         self.patient_events = patient_event_types()
 
     def handlers(self) -> dict[str, Callable[[Event], bool]]:
@@ -126,10 +131,18 @@ class EventPlanner:
         return bool(self._insert(planned)) or not planned
 
     def _insert(self, planned: list[dict[str, Any]]) -> int:
-        """Insert the new deliveries; how many were new (0: the event was applied before)."""
+        """Insert the new deliveries (those due now claimed for the handoff, when there is one);
+        how many were new (0: the event was applied before)."""
+        if self.handoff is not None:
+            planned = self.handoff.claim_new(planned)
         inserted = self.deliveries.insert_planned(planned)
         for document in inserted:
             metrics.PLANNED.labels(channel=document["channel"], status=document["status"]).inc()
-        if inserted:
-            self.on_planned()
+        handed = self.handoff.offer(inserted) if self.handoff is not None else 0
+        if handed:
+            self.on_handoff()
+        if self.handoff is None or any(
+            due_now(d, self.clock()) and not d.get("claim") for d in inserted
+        ):
+            self.on_planned()  # due now in the store (later ones: the senders' timer)
         return len(inserted)

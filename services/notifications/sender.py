@@ -18,6 +18,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -43,6 +44,7 @@ from .domain.deliveries import (
 from .domain.phi_guard import PhiLeak
 from .domain.quiet_hours import as_utc
 from .domain.templates import TemplateError, TemplateRenderer, build_context, render_notification
+from .handoff import Handoff
 from .store.contacts import ContactDirectory
 from .store.deliveries import (
     DeliveryStore,
@@ -73,6 +75,7 @@ class SenderTuning:
     threads: int = 2
     channel_timeout_s: float = 10.0
     idle_poll_s: float | None = None  # None: the SCHEDULER_POLL_INTERVAL_S setting
+    handoff: int = 16  # deliveries claimed as planned, waiting in memory (0: claim them all later)
 
 
 class Suppressed(Exception):
@@ -242,7 +245,12 @@ def _answer(failure: PermanentFailure) -> str | None:
 
 
 class SenderLoop:
-    """A worker component: claims and delivers until stopped; idles on `idle_poll_s`."""
+    """A worker component: delivers what the handoff holds, else claims from the store.
+
+    It asks the store only when it may have something: at start, when woken (new deliveries
+    not handed over), after a delivery it found there, and every `idle_poll_s` (retries and
+    reminders fall due by time). A `nudge` says the handoff has something: no store query.
+    """
 
     def __init__(
         self,
@@ -251,6 +259,7 @@ class SenderLoop:
         lease_s: float,
         idle_poll_s: float,
         clock: Clock = utc_now,
+        handoff: Handoff | None = None,
     ) -> None:
         self.name, self.dispatcher, self.lease_s, self.idle_poll_s = (
             name,
@@ -258,23 +267,48 @@ class SenderLoop:
             lease_s,
             idle_poll_s,
         )
-        self.clock = clock
+        self.clock, self.handoff = clock, handoff
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{name}"
         self._wake = threading.Event()
+        self._store_due = True
+        self._store_checked = 0.0
 
     def wake(self) -> None:
+        """New deliveries wait in the store."""
+        self._store_due = True
+        self._wake.set()
+
+    def nudge(self) -> None:
+        """New deliveries wait in the handoff."""
         self._wake.set()
 
     def run(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            if not self.run_once():
-                self._wake.wait(self.idle_poll_s)
-                self._wake.clear()
-
-    def run_once(self) -> bool:
-        """Deliver one due delivery; False when none was due (or the store failed)."""
         try:
-            delivery = self.dispatcher.store.claim(self.clock(), self.worker_id, self.lease_s)
+            while not stop.is_set():
+                look = self._store_due or time.monotonic() - self._store_checked >= self.idle_poll_s
+                if not self.run_once(from_store=look):
+                    self._wake.wait(self.idle_poll_s)
+                    self._wake.clear()
+        finally:
+            self._give_back()
+
+    def _give_back(self) -> None:
+        """Deliveries handed over but not sent go back to the store (else: their lease runs out)."""
+        if self.handoff is None:
+            return
+        try:
+            self.handoff.release(self.dispatcher.store)
+        except Exception:  # the store is away: they are claimed again when their lease runs out
+            log.warning("could not give back handed deliveries", exc_info=True)
+
+    def run_once(self, from_store: bool = True) -> bool:
+        """Deliver one delivery (handed over, or due in the store); False when there was none."""
+        try:
+            delivery = self.handoff.take() if self.handoff is not None else None
+            if delivery is None and from_store:
+                self._store_due, self._store_checked = False, time.monotonic()
+                delivery = self.dispatcher.store.claim(self.clock(), self.worker_id, self.lease_s)
+                self._store_due |= delivery is not None
             if delivery is None:
                 return False
             self.dispatcher.deliver(delivery)
@@ -293,6 +327,7 @@ def sender_loops(
     tuning: SenderTuning,
     clock: Clock = utc_now,
     on_outbox: Callable[[], None] = lambda: None,
+    handoff: Handoff | None = None,
 ) -> list[SenderLoop]:
     """`tuning.threads` loops, each with its own channel connections; they wake each other."""
     links = UnsubscribeLinks(settings.unsubscribe_secret, settings.notifications_public_url)
@@ -306,5 +341,7 @@ def sender_loops(
     for index in range(tuning.threads):
         channels = Channels.from_settings(settings, tuning.channel_timeout_s)
         dispatcher = Dispatcher(db, channels, renderer, tenants, links, clock, wake_all, on_outbox)
-        loops.append(SenderLoop(f"sender-{index + 1}", dispatcher, tuning.lease_s, poll, clock))
+        loops.append(
+            SenderLoop(f"sender-{index + 1}", dispatcher, tuning.lease_s, poll, clock, handoff)
+        )
     return loops

@@ -48,7 +48,9 @@ def inbox(settings: Settings, handlers: Mapping[str, Handler]) -> Subscription:
     pending). Types without a handler of their own are acknowledged by `ANY_TYPE`.
     """
     bindings = [(exchange_of(t), t) for t in sorted(INTAKE_TYPES | PLANNING_TYPES)]
-    return subscribe(settings, "inbox", bindings, {ANY_TYPE: _nothing_to_do, **handlers})
+    every_type = {ANY_TYPE: _nothing_to_do, **handlers}
+    # The planner saves no event (the senders' outcomes do, and they wake the relay).
+    return subscribe(settings, "inbox", bindings, every_type, wakes_relay=False)
 
 
 def _nothing_to_do(event: Event) -> bool:
@@ -63,4 +65,5 @@ def outcomes(settings: Settings) -> Subscription:
     """
     exchange = events_exchange("notifications")
     handlers: dict[str, Handler] = dict.fromkeys(OUTCOME_TYPES, lambda event: True)
-    return subscribe(settings, "outcomes", [(exchange, t) for t in OUTCOME_TYPES], handlers)
+    bindings = [(exchange, t) for t in OUTCOME_TYPES]
+    return subscribe(settings, "outcomes", bindings, handlers, wakes_relay=False)

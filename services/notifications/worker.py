@@ -19,6 +19,7 @@ from shared.worker import Component, run_worker
 
 from . import subscriptions
 from .domain.templates import TemplateRenderer
+from .handoff import Handoff
 from .planner import EventPlanner
 from .sender import Clock, SenderLoop, SenderTuning, sender_loops, utc_now
 from .store.indexes import ensure_indexes
@@ -37,9 +38,16 @@ def components(
     ensure_indexes(db)
     tenants = CachedTenantSettings(TenantConfigs(db))
     renderer = TemplateRenderer(CachedOverrides(TemplateOverrides(db.template_overrides)))
-    # New deliveries wake the senders; recorded outcomes wake the relay (bound below).
-    loops = sender_loops(settings, db, tenants, renderer, tuning, clock, lambda: relay.wake())
-    planner = EventPlanner(db, tenants, clock, on_planned=lambda: wake_all(loops))
+    # New deliveries wake the senders; recorded outcomes wake the relay (bound below). Those due
+    # at once are claimed as they are planned and handed to the senders in memory.
+    handoff = Handoff(tuning.lease_s, tuning.handoff, clock) if tuning.handoff else None
+    loops = sender_loops(
+        settings, db, tenants, renderer, tuning, clock, lambda: relay.wake(), handoff
+    )
+    planner = EventPlanner(
+        db, tenants, clock,
+        on_planned=lambda: wake_all(loops), handoff=handoff, on_handoff=lambda: nudge_all(loops),
+    )  # fmt: skip
     handlers = {**planner.handlers(), **replica_handlers(db.principals, db.locations)}
     parts = event_components(
         settings,
@@ -54,6 +62,11 @@ def components(
 def wake_all(loops: list[SenderLoop]) -> None:
     for loop in loops:
         loop.wake()
+
+
+def nudge_all(loops: list[SenderLoop]) -> None:
+    for loop in loops:
+        loop.nudge()
 
 
 def main() -> int:

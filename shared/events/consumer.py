@@ -64,10 +64,14 @@ def decode_event(message: Message) -> Event:
 
 @dataclass
 class Subscription:
+    """`wakes_relay`: whether its handlers may save events (then the outbox relay is woken
+    after each applied event, instead of waiting for its next poll)."""
+
     spec: topology.QueueSpec
     handlers: Mapping[str, Handler]
     decode: Callable[[Message], Event] = decode_event
     on_dead_letter: Callable[[Message, str], None] | None = field(default=None)
+    wakes_relay: bool = True
 
 
 def subscribe(
@@ -191,7 +195,8 @@ class EventConsumer:
         HANDLER_SECONDS.labels(**labels).observe(time.perf_counter() - started)
         (DUPLICATES if applied is False else HANDLED).labels(**labels).inc()
         message.ack()
-        self.on_handled()
+        if applied is not False and sub.wakes_relay:
+            self.on_handled()
 
     def _retry_or_dead_letter(self, sub: Subscription, message: Message, error: str) -> None:
         headers = dict(message.headers or {})

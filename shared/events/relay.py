@@ -1,11 +1,15 @@
 """Outbox relay: publishes pending events from aggregate documents, then removes them.
 
 Polls each collection on the sparse `outbox_due` index (one cheap query per collection per poll
-when idle; `wake()` cuts the wait short). For each document it publishes the pending events in
-order with confirms; confirmed ones are pulled from the document in one guarded update (which
-also clears `outbox_due` when nothing new arrived meanwhile). A crash between confirm and that
-update republishes: consumers deduplicate on (source, id). Unroutable events and broker
-failures leave the events pending and push `outbox_due` back with a growing pause.
+when idle; `wake()` cuts the wait short). For each due document it publishes the pending events
+in order with confirms; then the confirmed ones are pulled from all the documents of the poll in
+ONE `update` command (a guarded statement per document, which also clears `outbox_due` when
+nothing new arrived meanwhile). A crash between confirm and that command republishes: consumers
+deduplicate on (source, id). Unroutable events and broker failures leave the events pending and
+push `outbox_due` back with a growing pause.
+
+After a poll the relay waits for the next one (or a wake) unless a collection returned a full
+batch: then more may be due at once, and it polls again straight away.
 """
 
 from __future__ import annotations
@@ -14,9 +18,11 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pymongo import UpdateOne
 from pymongo.collection import Collection
 
 from shared.events.metrics import OUTBOX_BACKLOG, PUBLISH_FAILED
@@ -26,6 +32,22 @@ log = logging.getLogger("events.relay")
 BATCH = 50
 BACKLOG_EVERY_S = 10.0
 UNROUTABLE_PAUSE = timedelta(seconds=5)
+
+
+@dataclass
+class _Relayed:
+    """What happened to one document's pending events in this poll."""
+
+    document: dict[str, Any]
+    sent: list[str] = field(default_factory=list)
+    retry_at: datetime | None = None
+
+    @property
+    def everything_sent(self) -> bool:
+        return len(self.sent) == len(self.document.get("outbox", []))
+
+    def pull(self) -> dict[str, Any]:
+        return {"$pull": {"outbox": {"id": {"$in": self.sent}}}} if self.sent else {}
 
 
 class OutboxRelay:
@@ -44,6 +66,7 @@ class OutboxRelay:
         self._publisher: ConfirmedPublisher | None = None
         self._failures = 0
         self._last_backlog = 0.0
+        self._more_due = False
 
     def wake(self) -> None:
         self._wake.set()
@@ -51,9 +74,9 @@ class OutboxRelay:
     def run(self, stop: threading.Event) -> None:
         try:
             while not stop.is_set():
-                busy = False
+                self._wake.clear()  # a wake from here on asks for another poll after this one
                 try:
-                    busy = self.relay_once()
+                    self.relay_once()
                     self._failures = 0
                 except PublishFailed as error:
                     self._failures += 1
@@ -61,73 +84,80 @@ class OutboxRelay:
                         "broker unavailable; events stay pending", extra={"error": str(error)}
                     )
                 self._report_backlog()
-                if not busy:
+                if not self._more_due or self._failures:
                     pause = (
                         self.poll_interval_s
                         if not self._failures
                         else min(0.25 * 2**self._failures, 3.0)
                     )
                     self._wake.wait(pause)
-                    self._wake.clear()
         finally:
             if self._publisher is not None:
                 self._publisher.close()
 
     def relay_once(self) -> bool:
         """Publish what is due in every collection; True if anything was published."""
-        published_any = False
+        published_any = self._more_due = False
         for collection in self.collections:
             now = datetime.now(UTC)
             due = collection.find({"outbox_due": {"$lte": now}}, {"outbox": 1, "outbox_seq": 1})
-            for document in due.sort("outbox_due", 1).limit(BATCH):
-                published_any |= self._relay_document(collection, document)
+            documents = list(due.sort("outbox_due", 1).limit(BATCH))
+            self._more_due |= len(documents) == BATCH
+            published_any |= self._relay_batch(collection, documents)
         return published_any
 
-    def _relay_document(self, collection: Collection, document: dict[str, Any]) -> bool:
-        publisher = self._publisher = self._publisher or self.publisher_factory()
-        sent: list[str] = []
+    def _relay_batch(self, collection: Collection, documents: list[dict[str, Any]]) -> bool:
+        relayed: list[_Relayed] = []
         try:
-            for item in document.get("outbox", []):
-                try:
-                    publisher.publish(
-                        item["exchange"], item["routing_key"], _body(item), message_id=item["id"]
-                    )
-                except PublishFailed:
-                    PUBLISH_FAILED.labels(exchange=item["exchange"]).inc()
-                    raise
-                sent.append(item["id"])
-        except Unroutable as error:
-            log.error(
-                "unroutable event stays pending",
-                extra={"event_id": item["id"], "error": str(error)},
-            )
-            self._mark_sent(
-                collection, document, sent, retry_at=datetime.now(UTC) + UNROUTABLE_PAUSE
-            )
-            return bool(sent)
-        except PublishFailed:
-            self._mark_sent(collection, document, sent, retry_at=None)
-            raise
-        self._mark_sent(collection, document, sent, retry_at=None)
-        return bool(sent)
+            for document in documents:
+                relayed.append(_Relayed(document))
+                self._publish_document(relayed[-1])
+        finally:  # what was confirmed is marked, even when the broker failed midway
+            self._mark_sent(collection, relayed)
+        return any(r.sent for r in relayed)
 
-    def _mark_sent(
-        self,
-        collection: Collection,
-        document: dict[str, Any],
-        sent: list[str],
-        retry_at: datetime | None,
-    ) -> None:
-        if not sent and retry_at is None:
-            return
-        pull = {"$pull": {"outbox": {"id": {"$in": sent}}}} if sent else {}
-        everything_sent = len(sent) == len(document.get("outbox", []))
-        if everything_sent:
-            guarded = {"_id": document["_id"], "outbox_seq": document.get("outbox_seq")}
-            if collection.update_one(guarded, {**pull, "$unset": {"outbox_due": ""}}).matched_count:
+    def _publish_document(self, relayed: _Relayed) -> None:
+        publisher = self._publisher = self._publisher or self.publisher_factory()
+        for item in relayed.document.get("outbox", []):
+            try:
+                publisher.publish(
+                    item["exchange"], item["routing_key"], _body(item), message_id=item["id"]
+                )
+            except Unroutable as error:
+                log.error(
+                    "unroutable event stays pending",
+                    extra={"event_id": item["id"], "error": str(error)},
+                )
+                relayed.retry_at = datetime.now(UTC) + UNROUTABLE_PAUSE
                 return
-        later = {"$set": {"outbox_due": retry_at}} if retry_at else {}
-        collection.update_one({"_id": document["_id"]}, {**pull, **later})
+            except PublishFailed:
+                PUBLISH_FAILED.labels(exchange=item["exchange"]).inc()
+                raise
+            relayed.sent.append(item["id"])
+
+    def _mark_sent(self, collection: Collection, relayed: list[_Relayed]) -> None:
+        """One `update` command for the poll: each fully sent document cleared (if nothing new
+        arrived meanwhile); the others, and any whose guard missed, pulled one by one."""
+        done = [r for r in relayed if r.everything_sent]
+        rest = [r for r in relayed if not r.everything_sent and (r.sent or r.retry_at)]
+        cleared = [
+            UpdateOne(
+                {"_id": r.document["_id"], "outbox_seq": r.document.get("outbox_seq")},
+                {**r.pull(), "$unset": {"outbox_due": ""}},
+            )
+            for r in done
+        ]
+        if cleared and collection.bulk_write(cleared, ordered=False).matched_count < len(done):
+            rest += done  # more events arrived in some: pull what was sent, leave them due
+        pulled = [
+            UpdateOne(
+                {"_id": r.document["_id"]},
+                {**r.pull(), **({"$set": {"outbox_due": r.retry_at}} if r.retry_at else {})},
+            )
+            for r in rest
+        ]
+        if pulled:
+            collection.bulk_write(pulled, ordered=False)
 
     def _report_backlog(self) -> None:
         now = datetime.now(UTC).timestamp()

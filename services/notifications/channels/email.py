@@ -2,12 +2,19 @@
 
 The Message-ID is built from the delivery key, so a message sent twice (a retry after a lost
 answer) is recognisable as the same message by the server, the recipient and our logs.
+
+One connection is kept open between messages (up to `KEEP_OPEN_S` idle), so a burst of emails
+pays for connecting, EHLO, STARTTLS and login once. A kept connection the server has closed
+meanwhile fails at MAIL FROM, before anything of the message was sent: the message is then
+sent once more on a fresh connection. Any other failure closes the connection.
+A sender is used by one thread (each sender loop has its own channels).
 """
 
 from __future__ import annotations
 
 import smtplib
 import ssl
+import time
 from collections.abc import Mapping
 from email.errors import MessageError
 from email.headerregistry import Address
@@ -19,6 +26,8 @@ from .errors import PermanentFailure, TemporaryFailure
 
 CREDENTIAL_CODES = frozenset({530, 534, 535, 538})
 """Authentication refusals: our configuration, not the recipient; retried (and so noticed)."""
+KEEP_OPEN_S = 20.0
+"""How long an idle connection is reused (well under the 5 minutes servers wait, RFC 5321)."""
 
 
 class SmtpSender:
@@ -36,6 +45,8 @@ class SmtpSender:
         self.username, self.password, self.timeout = username, password, timeout
         self.starttls = starttls
         self.domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+        self._smtp: smtplib.SMTP | None = None
+        self._idle_since = 0.0
 
     def build(
         self,
@@ -90,19 +101,50 @@ class SmtpSender:
             to, subject, text, html, headers,
             delivery_key=delivery_key, unsubscribe_url=unsubscribe_url,
         )  # fmt: skip
+        # smtplib sends bytes as they are: SMTP needs CRLF for dot-stuffing to work.
+        wire = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
-                self._hello(smtp)
+            smtp, reused = self._connection()
+            try:
                 _expect(smtp.mail(self.sender), "MAIL FROM")
-                _expect(smtp.rcpt(to), "RCPT TO")
-                # smtplib sends bytes as they are: SMTP needs CRLF for dot-stuffing to work.
-                wire = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
-                code, answer = smtp.data(wire)
-                return f"{code} {answer.decode('utf-8', 'replace')}"
+            except (smtplib.SMTPServerDisconnected, OSError):
+                if not reused:
+                    raise
+                self.close()  # closed by the server while idle: nothing was sent on it
+                smtp, _ = self._connection()
+                _expect(smtp.mail(self.sender), "MAIL FROM")
+            _expect(smtp.rcpt(to), "RCPT TO")
+            code, answer = smtp.data(wire)
         except smtplib.SMTPResponseException as error:
+            self.close()
             raise _classify(error.smtp_code, "SMTP") from None
         except (OSError, smtplib.SMTPException) as error:  # refused, timeout, dropped, TLS
+            self.close()
             raise TemporaryFailure(f"SMTP server unavailable: {type(error).__name__}") from None
+        except BaseException:  # refused at MAIL FROM or RCPT TO: start clean next time
+            self.close()
+            raise
+        self._idle_since = time.monotonic()
+        return f"{code} {answer.decode('utf-8', 'replace')}"
+
+    def _connection(self) -> tuple[smtplib.SMTP, bool]:
+        """(connection, reused): the kept one if fresh enough, else a new one (greeted)."""
+        if self._smtp is not None and time.monotonic() - self._idle_since < KEEP_OPEN_S:
+            return self._smtp, True
+        self.close()
+        smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        try:
+            self._hello(smtp)
+        except BaseException:
+            smtp.close()
+            raise
+        self._smtp = smtp
+        return smtp, False
+
+    def close(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            smtp.close()
 
     def _hello(self, smtp: smtplib.SMTP) -> None:
         smtp.ehlo()

@@ -15,13 +15,16 @@ leaked text itself, because exception messages end up in logs; `.leaks` has the 
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 ICD10_CODE = re.compile(r"(?<![\w.])[A-TV-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?(?![\w])")
 URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
+WORD = re.compile(r"\w+")
 
 BUILTIN_TERMS: tuple[str, ...] = (
     # outcome measures and scores
@@ -89,9 +92,14 @@ def find_leaks(text: str, forbidden_terms: Iterable[str] = ()) -> list[tuple[str
     leaks = [
         ("code", "ICD-10-like code", m.group()) for m in ICD10_CODE.finditer(URL.sub(" ", text))
     ]
-    for kind, terms in (("builtin", BUILTIN_TERMS), ("event", tuple(forbidden_terms))):
-        for index, term in enumerate(terms):
-            if (needle := _fold(term).strip()) and _term_pattern(needle).search(folded):
+    words = frozenset(WORD.findall(folded))
+    event_needles = tuple(_needle_of(term) for term in forbidden_terms)
+    for kind, terms, needles in (
+        ("builtin", BUILTIN_TERMS, _builtin_needles()),
+        ("event", tuple(forbidden_terms), event_needles),
+    ):
+        for index, (term, needle) in enumerate(zip(terms, needles, strict=True)):
+            if needle is not None and needle.found_in(folded, words):
                 leaks.append((kind, f"{kind} term #{index}", term))
     return leaks
 
@@ -105,6 +113,35 @@ def assert_patient_safe(text: str, forbidden_terms: Iterable[str] = ()) -> None:
 def _fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@dataclass(frozen=True)
+class _Needle:
+    """A term's pattern, and its first run of word characters: a term that starts with a word
+    character can only match where that run is a whole word of the text (a cheap set lookup
+    that spares most regular-expression searches)."""
+
+    pattern: re.Pattern[str]
+    first_word: str | None
+
+    def found_in(self, folded: str, words: frozenset[str]) -> bool:
+        if self.first_word is not None and self.first_word not in words:
+            return False
+        return self.pattern.search(folded) is not None
+
+
+@functools.cache
+def _builtin_needles() -> tuple[_Needle | None, ...]:
+    """Compiled once per process: the built-in list is the same for every message."""
+    return tuple(_needle_of(term) for term in BUILTIN_TERMS)
+
+
+def _needle_of(term: str) -> _Needle | None:
+    needle = _fold(term).strip()
+    if not needle:
+        return None
+    starts_with_word = WORD.match(needle)
+    return _Needle(_term_pattern(needle), starts_with_word.group() if starts_with_word else None)
 
 
 def _term_pattern(needle: str) -> re.Pattern[str]:

@@ -7,7 +7,8 @@ the outcome with one update guarded by its claim token, the outcome event folded
 
 A claim moves `send_at` to the end of the lease, so a delivery whose worker died becomes due
 again by itself when the lease runs out; `attempts` counts claims, so a delivery that keeps
-killing its worker still ends as failed.
+killing its worker still ends as failed. A delivery due at once can be claimed as it is
+inserted (`pre_claimed`, the worker's in-memory handoff): one write instead of two.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from pymongo import DESCENDING, ReturnDocument
+from pymongo import DESCENDING, ReturnDocument, UpdateOne
 from pymongo.collection import Collection
 from pymongo.errors import BulkWriteError
 from pymongo.results import UpdateResult
@@ -89,21 +90,30 @@ class DeliveryStore:
 
     def claim(self, now: datetime, worker: str, lease_s: float) -> dict[str, Any] | None:
         """Take the most overdue pending delivery for `lease_s` seconds, or None."""
-        lease_until = now + timedelta(seconds=lease_s)
         return self.collection.find_one_and_update(
             {"status": {"$in": list(PENDING)}, "send_at": {"$lte": now}},
-            {
-                "$set": {
-                    "claim": uuid.uuid4().hex,
-                    "claimed_by": worker,
-                    "lease_until": lease_until,
-                    "send_at": lease_until,
-                    "updated_at": now,
-                },
-                "$inc": {"attempts": 1},
-            },
+            {"$set": _claim_fields(now, worker, lease_s), "$inc": {"attempts": 1}},
             sort=[("send_at", 1)],
             return_document=ReturnDocument.AFTER,
+        )
+
+    def release(self, deliveries: Sequence[Mapping[str, Any]], now: datetime) -> None:
+        """Give back pre-claimed deliveries not attempted (a worker stopping): due again now."""
+        if not deliveries:
+            return
+        self.collection.bulk_write(
+            [
+                UpdateOne(
+                    {"_id": d["_id"], "claim": d["claim"]},
+                    {
+                        "$set": {"send_at": now, "updated_at": now},
+                        "$unset": {"claim": "", "lease_until": ""},
+                        "$inc": {"attempts": -1},
+                    },
+                )
+                for d in deliveries
+            ],
+            ordered=False,
         )
 
     def finish(
@@ -116,6 +126,29 @@ class DeliveryStore:
         guarded = {"_id": delivery["_id"], "claim": delivery["claim"]}
         merged = outbox.with_events(update, events)
         return self.collection.update_one(guarded, merged).matched_count == 1
+
+
+def _claim_fields(now: datetime, worker: str, lease_s: float) -> dict[str, Any]:
+    lease_until = now + timedelta(seconds=lease_s)
+    return {
+        "claim": uuid.uuid4().hex,
+        "claimed_by": worker,
+        "lease_until": lease_until,
+        "send_at": lease_until,
+        "updated_at": now,
+    }
+
+
+def due_now(delivery: Mapping[str, Any], now: datetime) -> bool:
+    send_at = delivery.get("send_at")
+    return delivery.get("status") in PENDING and send_at is not None and send_at <= now
+
+
+def pre_claimed(
+    delivery: Mapping[str, Any], now: datetime, worker: str, lease_s: float
+) -> dict[str, Any]:
+    """A new delivery due now, claimed as it is inserted (as `claim` would, in the same write)."""
+    return {**delivery, **_claim_fields(now, worker, lease_s), "attempts": 1}
 
 
 def sent_update(now: datetime, answer: str) -> dict[str, Any]:
