@@ -12,10 +12,9 @@ import pytest
 from scripts.demo import StackDown, run_demo
 from scripts.demo_clients import Inbox, Mail, MaildirSource
 from tests.support import rabbit
-from tests.support.notifications_stack import SmtpInbox, smtp_server
+from tests.support.notifications_stack import SmtpInbox
 from tests.support.processes import free_port
-from tests.support.rabbit import amqp_url
-from tests.support.stack import SERVICES, LocalStack
+from tests.support.stack import SERVICES
 
 
 class InboxSource:
@@ -32,19 +31,8 @@ class InboxSource:
 
 
 @pytest.fixture
-def stack(mongo_url, mongo_db_name, vhost, tmp_path):
-    with smtp_server() as (inbox, smtp_port):
-        local = LocalStack(
-            mongo_url=mongo_url,
-            db_prefix=mongo_db_name,
-            amqp_url=amqp_url(vhost),
-            log_dir=tmp_path,
-            smtp_port=smtp_port,
-        )
-        try:
-            yield local.start(), inbox
-        finally:
-            local.stop()
+def stack(system):
+    return system
 
 
 @pytest.fixture

@@ -23,27 +23,12 @@ from tests.support.intake_browser import (
 )
 from tests.support.intake_partner import PartnerSystem
 from tests.support.intake_world import fhir_referral
-from tests.support.notifications_stack import smtp_server
-from tests.support.rabbit import amqp_url
-from tests.support.stack import LocalStack
 from tests.support.waiting import wait_until
 
 
 @pytest.fixture
-def loop(mongo_url, mongo_db_name, vhost, tmp_path):
-    with smtp_server() as (inbox, smtp_port):
-        stack = LocalStack(
-            mongo_url=mongo_url,
-            db_prefix=mongo_db_name,
-            amqp_url=amqp_url(vhost),
-            log_dir=tmp_path,
-            smtp_port=smtp_port,
-        )
-        try:
-            stack.start()
-            yield stack, inbox
-        finally:
-            stack.stop()
+def loop(system):
+    return system
 
 
 def test_the_link_in_the_welcome_email_leads_to_a_completed_intake_and_a_drafted_plan(

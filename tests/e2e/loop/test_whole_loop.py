@@ -13,7 +13,6 @@ import pytest
 
 from tests.support.intake_partner import PartnerSystem
 from tests.support.intake_world import fhir_referral, resource
-from tests.support.notifications_stack import smtp_server
 from tests.support.stack import LocalStack, StaffClient, printed_json
 from tests.support.waiting import wait_until
 
@@ -24,26 +23,8 @@ STAFF_EMAIL = "front-desk@northside.example"
 
 
 @pytest.fixture
-def loop(mongo_url, mongo_db_name, vhost, rabbit_admin, tmp_path):
-    with smtp_server() as (inbox, smtp_port):
-        stack = LocalStack(
-            mongo_url=mongo_url,
-            db_prefix=mongo_db_name,
-            amqp_url=_amqp(vhost),
-            log_dir=tmp_path,
-            smtp_port=smtp_port,
-        )
-        try:
-            stack.start()
-            yield stack, inbox
-        finally:
-            stack.stop()
-
-
-def _amqp(vhost: str) -> str:
-    from tests.support.rabbit import amqp_url
-
-    return amqp_url(vhost)
+def loop(system):
+    return system
 
 
 def clinic(stack: LocalStack, partner_id: str) -> tuple[str, dict, StaffClient]:
