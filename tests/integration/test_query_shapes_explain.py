@@ -4,7 +4,7 @@ The short benchmark (scripts/bench.py) runs the loop against docker-compose's Mo
 RabbitMQ and keeps one example of each query shape with its values; each is then explained
 (`queryPlanner`) and must not scan the collection. The benchmark's own matching of shapes with
 indexes (scripts/bench_indexes.py) is a simplification of the planner's rules; this is the
-planner itself. Skipped without CLINIC_TEST_DOCKER=1 (no Docker engine on development machines).
+planner itself. Runs under `make test-docker` only (it needs the compose file's MongoDB 7).
 """
 
 from __future__ import annotations
@@ -27,10 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("intake", "planning", "notifications", "bare")
 MARK = {"$set": {"_explained": True}}  # explain never applies it
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("CLINIC_TEST_DOCKER") != "1",
-    reason="needs real MongoDB: make test-docker (CLINIC_TEST_DOCKER=1)",
-)
+pytestmark = pytest.mark.docker  # selected by `make test-docker` only (see pyproject.toml)
 
 
 def explain_command(example: dict[str, Any]) -> dict[str, Any]:
