@@ -9,7 +9,8 @@ One write per state change, with its events and its deduplication folded in:
 - changed content under the same id amends the referral in place: the previous terms go to
   `history`, the version goes up, and `referral.amended` is emitted;
 - a cancellation sets the status, once.
-Each outcome is audited (one record; it never holds patient data).
+Each outcome is audited (one record; it never holds patient data), and a referral whose patient
+has a possible duplicate (see `patients.match_or_register`) gets a second record naming the ids.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class Receipt:
     version: int
     status: str = "accepted"
     patient_registered: bool = False
+    possible_duplicates: tuple[str, ...] = ()  # other patients this one may be (staff decide)
 
 
 def _problems(referral: Referral, today: date) -> dict[str, list[str]]:
@@ -123,6 +125,8 @@ def receive(
                 receipt = _amend(db, settings, sender, existing, terms, location_id)
         if receipt is not None:
             _audit(db, sender, receipt)
+            if receipt.possible_duplicates:
+                _audit_possible_duplicates(db, sender, receipt)
             return receipt
     raise RuntimeError("the referral kept changing concurrently")
 
@@ -146,12 +150,19 @@ def _accept(
     location_id: str,
     form: str,
 ) -> Receipt | None:
-    patient, registered = patients.match_or_register(
-        db, sender.tenant_id, referral.patient, location_id
+    referral_id = storage.new_id("ref")
+    placement = patients.match_or_register(
+        db,
+        sender.tenant_id,
+        referral.patient,
+        location_id,
+        partner_id=sender.partner_id,
+        referral_id=referral_id,
     )
+    patient = placement.patient
     now = datetime.now(UTC)
     document = {
-        "_id": storage.new_id("ref"),
+        "_id": referral_id,
         "tenant_id": sender.tenant_id,
         "partner_id": sender.partner_id,
         "partner_referral_id": referral.partner_referral_id,
@@ -174,7 +185,14 @@ def _accept(
         Referrals(db, sender.tenant_id).insert({**document, **outbox.pending(pending)})
     except DuplicateKeyError:
         return None  # a concurrent copy won: read it and treat this one as a repeat
-    return Receipt("accepted", document["_id"], patient["_id"], 1, patient_registered=registered)
+    return Receipt(
+        "accepted",
+        referral_id,
+        patient["_id"],
+        1,
+        patient_registered=placement.registered,
+        possible_duplicates=placement.possible_duplicates,
+    )
 
 
 def _amend(
@@ -230,6 +248,22 @@ def _audit(db: Database, sender: Sender, receipt: Receipt, action: str | None = 
         object_type="referral",
         object_id=receipt.referral_id,
         detail=f"patient {receipt.patient_id}{' registered' if receipt.patient_registered else ''} via {sender.channel}",
+    )
+
+
+def _audit_possible_duplicates(db: Database, sender: Sender, receipt: Receipt) -> None:
+    """The referral's patient may be another record's person: ids only, never patient data."""
+    audit.record(
+        db,
+        actor=sender.actor,
+        tenant_id=sender.tenant_id,
+        action="patient.possible_duplicate",
+        object_type="patient",
+        object_id=receipt.patient_id,
+        detail=(
+            f"referral {receipt.referral_id}: not linked to possible duplicate "
+            f"{', '.join(receipt.possible_duplicates)}; both records flagged for review"
+        ),
     )
 
 

@@ -58,9 +58,10 @@ class Patients(Repository):
     location_field = "location_ids"
 
     def candidates(self, keys: list[str]) -> list[dict[str, Any]]:
+        """Every patient holding one of the keys (each key is unique: at most one per key)."""
         if not keys:
             return []
-        return list(self.scoped.find({"match_keys": {"$in": keys}}).limit(10))
+        return list(self.scoped.find({"match_keys": {"$in": keys}}).limit(len(keys)))
 
 
 class Referrals(Repository):

@@ -20,6 +20,7 @@ from services.intake.domain.referral import (
     ContactError,
     Diagnosis,
     Identifier,
+    PersonName,
     Referral,
     ReferredPatient,
     Requester,
@@ -64,6 +65,11 @@ class ConsentSchema(Strict):
     sms = fields.Boolean(required=True, metadata={"description": "Text OK"})
 
 
+class FormerNameSchema(Strict):
+    given_name = _optional(100)
+    family_name = _text(100, required=True)
+
+
 class NativePatientSchema(Strict):
     identifiers = fields.List(
         fields.Nested(IdentifierSchema), load_default=list, validate=validate.Length(max=10)
@@ -85,6 +91,12 @@ class NativePatientSchema(Strict):
         load_default=None,
         allow_none=True,
         metadata={"description": "Omitted: email OK when an address is given, texts not OK"},
+    )
+    former_names = fields.List(
+        fields.Nested(FormerNameSchema),
+        load_default=list,
+        validate=validate.Length(max=5),
+        metadata={"description": "Names the patient had before (e.g. a maiden name)"},
     )
 
 
@@ -174,6 +186,9 @@ class NativeReferralSchema(Strict):
             Identifier(i["value"], i["system"]) for i in patient["identifiers"]
         ]
         patient["address"] = patient["address"] and Address(**patient["address"])
+        patient["former_names"] = [
+            PersonName(n["given_name"] or "", n["family_name"]) for n in patient["former_names"]
+        ]
         rate = data["visits_per_period"]
         return Referral(
             **{

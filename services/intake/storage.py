@@ -2,7 +2,9 @@
 
 Every index on tenant data leads with `tenant_id`. The unique indexes are the backbone of
 deduplication: one referral per (tenant, partner, partner's referral id), one patient per
-match key within a tenant (see `patients.match_keys`), one intake per referral.
+match key within a tenant (see `domain/patient_matching.match_keys`), one intake per referral.
+Keys stored in an earlier format are not recomputed here: such patients are simply not matched
+automatically any more (docs/ops.md, "Patient records").
 """
 
 from __future__ import annotations

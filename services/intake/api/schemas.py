@@ -145,6 +145,24 @@ class PatientConsentSchema(Schema):
     source = fields.String()
 
 
+class PatientFlagSchema(Schema):
+    kind = fields.String(metadata={"description": "possible_duplicate"})
+    other_patient_id = fields.String(metadata={"description": "the record this one may duplicate"})
+    reason = fields.String(
+        metadata={
+            "description": "same_identifier_other_birth_date_or_name, "
+            "other_value_of_an_identifier_system or several_records_match"
+        }
+    )
+    referral_id = fields.String(metadata={"description": "the referral that raised it"})
+    at = fields.DateTime()
+
+
+class PersonNameSchema(Schema):
+    given_name = fields.String(allow_none=True)
+    family_name = fields.String()
+
+
 class PatientSchema(Schema):
     id = _id()
     location_id = fields.String()
@@ -157,7 +175,15 @@ class PatientSchema(Schema):
     phone = fields.String(allow_none=True)
     language = fields.String(allow_none=True)
     address = fields.Dict(allow_none=True)
-    identifiers = fields.List(fields.Dict())
+    identifiers = fields.List(
+        fields.Dict(),
+        metadata={"description": "{system, value, supplied_by (partner:<id> or clinic)}"},
+    )
+    former_names = fields.List(fields.Nested(PersonNameSchema))
+    flags = fields.List(
+        fields.Nested(PatientFlagSchema),
+        metadata={"description": "For staff: e.g. another record that may be the same person"},
+    )
     consent = fields.Nested(PatientConsentSchema)
     version = fields.Integer()
     created_at = fields.DateTime()

@@ -6,13 +6,15 @@ reported in ``ReferralFormError.errors`` under a path naming the field, such as
 index among its type when it can repeat (always for Condition). References resolve by
 ``fullUrl`` (``urn:uuid:...``) or by ``Type/id``. Authorized visits must be a
 ``quantityQuantity`` (a ``quantityRatio`` is refused rather than guessed into a total); the
-requester is a Practitioner, or a PractitionerRole naming one.
+requester is a Practitioner, or a PractitionerRole naming one. A person's current name and
+address skip those marked ``old`` (or ``maiden``) and those whose period has ended; the patient's
+skipped names are kept as its former names (they let a documented name change still match).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from fhir.resources.R4B import get_fhir_model_class
@@ -28,6 +30,7 @@ from .referral import (
     ContactError,
     Diagnosis,
     Identifier,
+    PersonName,
     Referral,
     ReferredPatient,
     Requester,
@@ -40,6 +43,8 @@ BUNDLE_TYPES = ("transaction", "batch", "collection", "document", "message")
 INTENTS = ("proposal", "plan", "directive", "order", "original-order", "reflex-order",
            "filler-order", "instance-order", "option")  # fmt: skip
 ALWAYS_INDEXED = {"Condition"}
+HISTORIC_USES = ("old", "maiden")  # HumanName.use / Address.use values of a former one
+PREFERRED_NAME_USES = ("official", "usual")
 _MESSAGES = {"missing": "is required", "extra_forbidden": "is not an element of this resource"}
 
 Found = tuple[str, Any]  # (label such as "Condition[0]", the resource)
@@ -71,10 +76,42 @@ def _as_date(value: date | datetime | None) -> date | None:
     return value.date() if isinstance(value, datetime) else value
 
 
-def _name(names: list[Any] | None) -> tuple[str, str]:
-    """(given names, family name) of the official name, else the first."""
-    name = next((n for n in names or [] if n.use == "official"), (names or [None])[0])
-    return (" ".join(name.given or []), name.family or "") if name else ("", "")
+def _ended(period: Any, today: date) -> bool:
+    """A period whose end has passed; a partial end ('2002', '2002-05') covers its whole span."""
+    end = period.end if period else None
+    if end is None:
+        return False
+    if isinstance(end, str):
+        return end < today.isoformat()[: len(end)]
+    ended = _as_date(end)
+    return ended is not None and ended < today
+
+
+def _in_use(items: list[Any] | None, today: date) -> tuple[list[Any], list[Any]]:
+    """(current, former) names or addresses: former ones are marked old or maiden, or ended."""
+    current: list[Any] = []
+    former: list[Any] = []
+    for item in items or []:
+        historic = item.use in HISTORIC_USES or _ended(item.period, today)
+        (former if historic else current).append(item)
+    return current, former
+
+
+def _parts(name: Any) -> tuple[str, str]:
+    return " ".join(name.given or []), name.family or ""
+
+
+def _name(names: list[Any] | None, today: date) -> tuple[str, str]:
+    """(given names, family name) of the current name: official, else usual, else the first."""
+    current, _ = _in_use(names, today)
+    preferred = (n for use in PREFERRED_NAME_USES for n in current if n.use == use)
+    name = next(preferred, current[0] if current else None)
+    return _parts(name) if name else ("", "")
+
+
+def _former_names(names: list[Any] | None, today: date) -> list[PersonName]:
+    _, former = _in_use(names, today)
+    return [PersonName(*_parts(n)) for n in former if n.family or n.given]
 
 
 def _texts(concepts: list[Any] | None) -> list[str]:
@@ -90,8 +127,9 @@ def _location_id(refs: list[Any] | None) -> str | None:
 class _Reader:
     """Parses the bundle once, then maps it, collecting every problem under its field path."""
 
-    def __init__(self, raw: Any, region: str) -> None:
+    def __init__(self, raw: Any, region: str, today: date) -> None:
         self.region = region
+        self.today = today
         self.errors: dict[str, list[str]] = {}
         self.bundle, self.labels = self._parse(raw)
         entries = list(zip(self.labels, self.bundle.entry or [], strict=True))
@@ -182,12 +220,19 @@ class _Reader:
 
     def patient(self, found: Found) -> ReferredPatient:
         label, res = found
-        given, family = _name(res.name)
+        given, family = _name(res.name, self.today)
         if not family:
-            self.add(f"{label}.name", "a family name is required")
+            self.add(
+                f"{label}.name",
+                (
+                    "a family name is required in a current name "
+                    "(one not marked old or maiden, its period not ended)"
+                ),
+            )
         spoken = sorted(res.communication or [], key=lambda c: not c.preferred)
         codings = spoken[0].language.coding if spoken else None
-        address = res.address[0] if res.address else None
+        addresses, _ = _in_use(res.address, self.today)
+        address = addresses[0] if addresses else None
         return ReferredPatient(
             given_name=given,
             family_name=family,
@@ -201,6 +246,7 @@ class _Reader:
             and Address(
                 address.line or [], address.city, address.state, address.postalCode, address.country
             ),
+            former_names=_former_names(res.name, self.today),
         )
 
     def requester(self, found: Found) -> Requester:
@@ -216,7 +262,7 @@ class _Reader:
         if res is None:
             return Requester(name="", organization=organization)
         return Requester(
-            name=" ".join(filter(None, _name(res.name))),
+            name=" ".join(filter(None, _name(res.name, self.today))),
             npi=next((i.value for i in res.identifier or [] if i.system == NPI_SYSTEM), None),
             email=self.contact(label, res.telecom, "email"),
             phone=self.contact(label, res.telecom, "phone"),
@@ -270,10 +316,17 @@ class _Reader:
 
 
 def referral_from_fhir_bundle(
-    bundle: dict[str, Any], *, tenant_id: str | None = None, region: str = "US"
+    bundle: dict[str, Any],
+    *,
+    tenant_id: str | None = None,
+    region: str = "US",
+    today: date | None = None,
 ) -> Referral:
-    """Map a FHIR R4 referral Bundle to a Referral; raises ReferralFormError with field paths."""
-    reader = _Reader(bundle, region)
+    """Map a FHIR R4 referral Bundle to a Referral; raises ReferralFormError with field paths.
+
+    `today` (default: the UTC date) decides which names and addresses have ended.
+    """
+    reader = _Reader(bundle, region, today or datetime.now(UTC).date())
     _, request = reader.one("ServiceRequest")
     reader.check_codes(request)
     subject = reader.resolve(request.subject, ("Patient",), "ServiceRequest.subject")

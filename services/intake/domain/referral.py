@@ -6,7 +6,8 @@ JSON form, whose field names are the dataclass fields below (dates as ISO ``YYYY
     partner_referral_id, location_id (optional), status, priority, authored_on,
     patient: {identifiers: [{system, value}], given_name, family_name, birth_date, gender,
               email, phone, language, address: {lines: [..], city, state, postal_code, country},
-              consent: {email, sms} (optional)},
+              consent: {email, sms} (optional),
+              former_names: [{given_name, family_name}] (optional: names the patient had before)},
     diagnoses: [{system, code, display}],   # system http://hl7.org/fhir/sid/icd-10-cm
     requester: {name, npi, email, phone, organization},
     authorized_visits, visits_per_period: {visits, period, unit: d|wk|mo} (optional),
@@ -59,6 +60,12 @@ class Address:
 
 
 @dataclass(slots=True)
+class PersonName:
+    given_name: str
+    family_name: str
+
+
+@dataclass(slots=True)
 class ReferredPatient:
     given_name: str
     family_name: str
@@ -70,6 +77,7 @@ class ReferredPatient:
     identifiers: list[Identifier] = field(default_factory=list)
     address: Address | None = None
     consent: dict[str, bool] | None = None  # {"email": bool, "sms": bool}; None: not stated
+    former_names: list[PersonName] = field(default_factory=list)  # e.g. a maiden name
 
 
 @dataclass(slots=True)

@@ -10,9 +10,11 @@ import pytest
 
 from services.intake.domain.fhir_referral import ReferralFormError, referral_from_fhir_bundle
 from services.intake.domain.referral import (
+    PersonName,
     Requester,
     check_terms,
 )
+from tests.support.fhir_examples import patient_of, third_party
 
 EXAMPLES = resources.files("services.intake.domain") / "examples"
 
@@ -340,3 +342,60 @@ def test_phone_numbers_without_a_country_code_are_read_in_the_given_region():
     bundle = the_bundle()
     resource(bundle, "Patient")["telecom"][1]["value"] = "020 7946 0958"
     assert referral_from_fhir_bundle(bundle, region="GB").patient.phone == "+442079460958"
+
+
+# --- the current name and address, and the former names --------------------------------------
+
+
+def test_names_and_addresses_marked_old_or_ended_are_not_current_and_old_names_are_former():
+    us_core = patient_of(
+        third_party("accepted-uscore-rehab-reasoncode-plus-observation-batch.json")
+    )
+    bundle = the_bundle()
+    resource(bundle, "Patient").update(name=us_core["name"], address=us_core["address"])
+    patient = referral_from_fhir_bundle(bundle).patient
+    assert (patient.given_name, patient.family_name) == ("Amy V.", "Baxter")
+    assert patient.former_names == [PersonName("Amy V.", "Shaw")]
+    assert patient.address.lines == ["183 MOUNTAIN VIEW ST"]
+
+
+def test_the_official_name_is_current_and_a_maiden_name_is_former():
+    bundle = third_party("accepted-r4-physiotherapy-transaction-urnuuid.json")
+    patient = referral_from_fhir_bundle(bundle).patient
+    assert (patient.given_name, patient.family_name) == ("Peter James", "Chalmers")
+    assert patient.former_names == [PersonName("Peter James", "Windsor")]
+
+
+@pytest.mark.parametrize(
+    ("names", "current", "former"),
+    [
+        (
+            [{"family": "Old", "given": ["A"], "period": {"end": "2020-01-01"}}, {"family": "New"}],
+            "New",
+            ["Old"],
+        ),
+        ([{"use": "usual", "family": "Usual"}, {"use": "official", "family": "Off"}], "Off", []),
+        ([{"family": "First"}, {"use": "usual", "family": "Usual"}], "Usual", []),
+        ([{"family": "Until2030", "period": {"end": "2030"}}], "Until2030", []),
+        (
+            [{"family": "Until2002", "period": {"end": "2002"}}, {"family": "Now"}],
+            "Now",
+            ["Until2002"],
+        ),
+    ],
+    ids=["ended-period", "official-first", "usual-before-first", "ends-later", "partial-end-date"],
+)
+def test_the_current_name_skips_ended_ones_and_prefers_official_then_usual(names, current, former):
+    bundle = the_bundle()
+    resource(bundle, "Patient")["name"] = names
+    patient = referral_from_fhir_bundle(bundle, today=date(2026, 12, 2)).patient
+    assert patient.family_name == current
+    assert [n.family_name for n in patient.former_names] == former
+
+
+def test_an_old_address_is_skipped_for_the_current_one():
+    bundle = the_bundle()
+    patient_resource = resource(bundle, "Patient")
+    current = patient_resource["address"][0]
+    patient_resource["address"] = [{**current, "use": "old", "line": ["1 Gone St"]}, current]
+    assert referral_from_fhir_bundle(bundle).patient.address.lines == current["line"]

@@ -1,0 +1,261 @@
+"""Which patient a referral goes to, through the real intake API and database: never another person.
+
+The Eve/Betsy pair are third-party examples (`../shared/fhir-examples/`) whose patients carry the
+same MRN of the same system: two people, who must stay two patients.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from services.intake import patients, storage
+from services.intake.domain.referral import Identifier, ReferredPatient
+from tests.support.fhir_examples import third_party
+from tests.support.intake_world import bearer, fhir_referral, native_referral, resource
+
+FHIR = "application/fhir+json"
+EVE = "accepted-bser-arthritis-referral-message.json"
+BETSY = "accepted-pacio-toc-pt-referral-practitionerrole.json"
+MEDICARE = "http://hl7.org/fhir/sid/us-medicare"
+
+
+def post(client, key, body, content_type="application/json"):
+    response = client.post(
+        "/referrals", data=json.dumps(body), content_type=content_type, headers=bearer(key)
+    )
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+@pytest.fixture
+def acme(world):
+    world.partner("acme-ehr", ["clinic-a"])
+    return world.key("clinic-a", "partner", partner_id="acme-ehr")
+
+
+@pytest.fixture
+def other_partner(world):
+    world.partner("other-ehr", ["clinic-a"])
+    return world.key("clinic-a", "partner", partner_id="other-ehr")
+
+
+@pytest.fixture
+def front_desk(world):
+    return world.key("clinic-a", "front_desk")
+
+
+def stored_patient(world, patient_id):
+    return world.db[storage.PATIENTS].find_one({"_id": patient_id})
+
+
+def without_flags(patient):
+    return {k: v for k, v in patient.items() if k != "flags"}
+
+
+def test_eve_and_betsy_sharing_an_mrn_stay_two_patients_both_flagged_as_possible_duplicates(
+    client, world, acme, front_desk
+):
+    eve = post(client, acme, third_party(EVE), FHIR)
+    eve_before = stored_patient(world, eve["patient_id"])
+
+    betsy = post(client, acme, third_party(BETSY), FHIR)
+
+    assert betsy["patient_id"] != eve["patient_id"]
+    assert world.count(storage.PATIENTS) == 2
+    eve_after = stored_patient(world, eve["patient_id"])
+    assert without_flags(eve_after) == eve_before
+    assert MEDICARE not in {i["system"] for i in eve_after["identifiers"]}
+    read = client.get(f"/patients/{betsy['patient_id']}", headers=bearer(front_desk)).json
+    assert (read["family_name"], read["birth_date"]) == ("Smith-Johnson", "1958-11-01")
+    assert MEDICARE in {i["system"] for i in read["identifiers"]}
+    for patient_id, other_id in (
+        (eve["patient_id"], betsy["patient_id"]),
+        (betsy["patient_id"], eve["patient_id"]),
+    ):
+        shown = client.get(f"/patients/{patient_id}", headers=bearer(front_desk)).json
+        [flag] = shown["flags"]
+        assert (flag["kind"], flag["other_patient_id"], flag["referral_id"]) == (
+            "possible_duplicate",
+            other_id,
+            betsy["referral_id"],
+        )
+    [entry] = world.audit(action="patient.possible_duplicate")
+    assert entry["object"] == {"type": "patient", "id": betsy["patient_id"]}
+    assert entry["detail"] == (  # ids only, no patient data
+        f"referral {betsy['referral_id']}: not linked to possible duplicate "
+        f"{eve['patient_id']}; both records flagged for review"
+    )
+    betsy_news = [
+        e
+        for e in world.pending_events(storage.REFERRALS)
+        if e["data"].get("referral_id") == betsy["referral_id"] and "patient" in e["data"]
+    ]
+    assert [e["data"]["patient"]["family_name"] for e in betsy_news] == ["Smith-Johnson"]
+
+
+def test_twins_with_the_same_family_name_birth_date_address_and_email_are_two_patients(
+    client, world, acme
+):
+    body = native_referral()
+    body["patient"] = {**body["patient"], "identifiers": [], "phone": None}
+    twin = native_referral()
+    twin["patient"] = {**body["patient"], "given_name": "Lucia"}
+
+    first, second = post(client, acme, body), post(client, acme, twin)
+
+    assert first["patient_id"] != second["patient_id"]
+    assert world.count(storage.PATIENTS) == 2
+    assert [stored_patient(world, r["patient_id"]).get("flags") for r in (first, second)] == [
+        None,
+        None,
+    ]
+
+
+def married(name_entries):
+    body = fhir_referral()
+    patient = resource(body, "Patient")
+    patient["name"] = name_entries
+    patient["telecom"] = [{"system": "email", "value": "maria.okafor@example.com"}]
+    return body
+
+
+OKAFOR = {"family": "Okafor", "given": ["Maria", "Elena"]}
+ALVAREZ_UNTIL_2025 = {
+    "use": "old",
+    "family": "Alvarez",
+    "given": ["Maria", "Elena"],
+    "period": {"end": "2025-06-01"},
+}
+
+
+def test_a_married_name_change_documented_as_an_old_name_is_the_same_patient_unchanged(
+    client, world, acme
+):
+    first = post(client, acme, fhir_referral(), FHIR)
+    before = stored_patient(world, first["patient_id"])
+
+    second = post(client, acme, married([ALVAREZ_UNTIL_2025, OKAFOR]), FHIR)
+
+    assert second["patient_id"] == first["patient_id"]
+    assert world.count(storage.PATIENTS) == 1
+    after = stored_patient(world, first["patient_id"])
+    assert (after["family_name"], after["email"]) == ("Alvarez", "maria.alvarez@example.com")
+    assert after == before  # same location: nothing of the patient changed
+    terms = world.db[storage.REFERRALS].find_one({"_id": second["referral_id"]})["terms"]
+    assert terms["patient"]["family_name"] == "Okafor"
+    assert terms["patient"]["former_names"] == [
+        {"given_name": "Maria Elena", "family_name": "Alvarez"}
+    ]
+
+
+def test_a_new_family_name_the_referral_does_not_explain_is_a_possible_duplicate_not_a_match(
+    client, world, acme
+):
+    first = post(client, acme, fhir_referral(), FHIR)
+    before = stored_patient(world, first["patient_id"])
+
+    second = post(client, acme, married([OKAFOR]), FHIR)
+
+    assert second["patient_id"] != first["patient_id"]
+    assert without_flags(stored_patient(world, first["patient_id"])) == before
+    [flag] = stored_patient(world, second["patient_id"])["flags"]
+    assert flag["other_patient_id"] == first["patient_id"]
+
+
+def test_another_partner_reusing_the_first_partners_identifier_reaches_no_patient_of_it(
+    client, world, acme, other_partner
+):
+    maria = native_referral()
+    mrn = maria["patient"]["identifiers"]
+    first = post(client, acme, maria)
+    before = stored_patient(world, first["patient_id"])
+    someone_else = native_referral()
+    someone_else["patient"] = {
+        **someone_else["patient"],
+        "given_name": "Betsy",
+        "family_name": "Smith-Johnson",
+        "birth_date": "1958-11-01",
+        "email": "betsy@example.com",
+        "phone": None,
+        "identifiers": mrn,
+    }
+    same_person_no_contact = native_referral()
+    same_person_no_contact["patient"] = {
+        **same_person_no_contact["patient"],
+        "email": None,
+        "phone": None,
+        "identifiers": mrn,
+    }
+
+    other = post(client, other_partner, someone_else)
+    same = post(client, other_partner, same_person_no_contact)
+
+    assert len({first["patient_id"], other["patient_id"], same["patient_id"]}) == 3
+    assert stored_patient(world, first["patient_id"]) == before
+    assert {
+        i["supplied_by"] for i in stored_patient(world, other["patient_id"])["identifiers"]
+    } == {"partner:other-ehr"}
+
+
+def test_a_match_adds_only_the_location_never_identifiers_or_contact_details(client, world, acme):
+    first = native_referral(location_id="main")
+    first["patient"] = {**first["patient"], "identifiers": [], "phone": None}
+    returning = native_referral(location_id="uptown")
+    returning["patient"] = {**returning["patient"], "phone": "+16175550199"}
+
+    one, two = post(client, acme, first), post(client, acme, returning)
+
+    assert one["patient_id"] == two["patient_id"]
+    stored = stored_patient(world, one["patient_id"])
+    assert (stored["location_ids"], stored["identifiers"], stored["phone"]) == (
+        ["main", "uptown"],
+        [],
+        None,
+    )
+
+
+# --- property, with the real database: different birth dates never make one patient -------
+
+MRNS = st.builds(
+    Identifier, st.sampled_from(["1032702", "10A3D58WH1600"]), st.just("urn:hospital-mrn")
+)
+people = st.builds(
+    ReferredPatient,
+    given_name=st.sampled_from(["Eve", "E.", "Betsy"]),
+    family_name=st.sampled_from(["Everywoman", "EVERYWOMAN", "Smith-Johnson"]),
+    birth_date=st.just(date(1974, 11, 24)),
+    email=st.sampled_from([None, "eve@example.com"]),
+    phone=st.sampled_from([None, "+14045551212"]),
+    identifiers=st.lists(
+        st.one_of(MRNS, st.builds(Identifier, st.just("1EG4TE5MK73"), st.just(MEDICARE))),
+        max_size=2,
+    ),
+)
+partners = st.sampled_from(["acme-ehr", "other-ehr", None])
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(people, partners, people, partners, st.integers(1, 3000))
+def test_two_referred_patients_whose_birth_dates_differ_never_end_as_one_patient(
+    world, first, first_partner, second, second_partner, days
+):
+    db = world.db
+    tenant = f"t-{uuid.uuid4().hex[:8]}"
+    second = replace(second, birth_date=first.birth_date - timedelta(days=days))
+    placed = [
+        patients.match_or_register(
+            db, tenant, person, "main", partner_id=partner, referral_id=f"ref-{n}"
+        )
+        for n, (person, partner) in enumerate(((first, first_partner), (second, second_partner)))
+    ]
+    assert placed[0].patient["_id"] != placed[1].patient["_id"]
+    assert db[storage.PATIENTS].count_documents({"tenant_id": tenant}) == 2
