@@ -39,7 +39,12 @@ class EventRefSchema(Schema):
 
 class DeliverySchema(Schema):
     id = fields.String(attribute="_id", metadata={"description": "The delivery key"})
-    kind = fields.String(metadata={"description": "message, reminder or failure_report"})
+    kind = fields.String(
+        metadata={
+            "description": "message, reminder, failure_notice (a failed delivery staff are told "
+            "of) or failure_report (the staff inbox's digest of its notices, one per period)"
+        }
+    )
     event = fields.Nested(EventRefSchema, metadata={"description": "The event it answers"})
     audience = fields.String()
     recipient = fields.String(attribute="recipient_key")
@@ -56,6 +61,9 @@ class DeliverySchema(Schema):
     failed_at = fields.DateTime(allow_none=True)
     provider_answer = fields.String(allow_none=True)
     last_error = fields.String(allow_none=True)
+    report = fields.String(
+        allow_none=True, metadata={"description": "A failure notice's report (its delivery id)"}
+    )
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 

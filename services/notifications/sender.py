@@ -7,9 +7,10 @@ takes the delivery again, with the same idempotency key (see `channels.outbound`
 possible repeat is an email whose SMTP server said 250 just before the worker died, before
 the outcome was recorded; it goes out once more with the same Message-ID.
 
-Outcomes: sent, failed (permanent failure, or retries exhausted: staff are told and
-`notification.failed` is emitted), retried later (temporary failure: `send_at` moves on by the
-tenant's backoff), or suppressed (the patient's consent or opt-out changed since planning).
+Outcomes: sent, failed (permanent failure, or retries exhausted: staff are told in their
+inbox's next digest, `domain/failure_digest`, and `notification.failed` is emitted), retried
+later (temporary failure: `send_at` moves on by the tenant's backoff), or suppressed (the
+patient's consent or opt-out changed since planning).
 """
 
 from __future__ import annotations
@@ -35,15 +36,19 @@ from .channels.outbound import Channels, Envelope
 from .domain.contacts import patient_address, prefs_of
 from .domain.deliveries import (
     FAILED,
+    FAILURE_REPORT,
     NOTIFICATIONS_SOURCE,
     REMINDER,
-    failure_report_deliveries,
+    WAITING,
+    failure_notice,
+    failure_report,
     notification_of,
     outcome_data,
 )
+from .domain.failure_digest import DIGEST_PERIOD, digest_data, period_end
 from .domain.phi_guard import PhiLeak
 from .domain.quiet_hours import as_utc
-from .domain.templates import TemplateError, TemplateRenderer, build_context, render_notification
+from .domain.templates import TemplateError, TemplateRenderer, render_notification
 from .handoff import Handoff
 from .store.contacts import ContactDirectory
 from .store.deliveries import (
@@ -60,6 +65,8 @@ from .unsubscribe_links import UnsubscribeLinks
 
 log = logging.getLogger("notifications.sender")
 TOO_LATE = "too_late"
+NOTHING_TO_REPORT = "nothing_to_report"
+OPEN_REPORT_TRIES = 3
 Clock = Callable[[], datetime]
 
 
@@ -95,16 +102,19 @@ class Dispatcher:
         tenants: CachedTenantSettings,
         links: UnsubscribeLinks,
         clock: Clock = utc_now,
-        on_planned: Callable[[], None] = lambda: None,
         on_outbox: Callable[[], None] = lambda: None,
     ) -> None:
         self.store, self.contacts = DeliveryStore(db.deliveries), ContactDirectory(db.contacts)
         self.channels, self.renderer, self.tenants, self.links = channels, renderer, tenants, links
-        self.clock, self.on_planned, self.on_outbox = clock, on_planned, on_outbox
+        self.clock, self.on_outbox = clock, on_outbox
 
     def deliver(self, delivery: dict[str, Any]) -> str:
         """Send a claimed delivery; returns the status it ended in (queued: retried later)."""
         tenant = self.tenants.get(delivery["tenant_id"])
+        if delivery["kind"] == FAILURE_REPORT:  # it lists the inbox's waiting notices
+            delivery = {**delivery, "notices": self.store.gather_notices(delivery)}
+            if not delivery["notices"]:  # they went with another report
+                return self._finish(delivery, cancelled_update(self.clock(), NOTHING_TO_REPORT))
         if delivery["attempts"] > tenant.retry.max_attempts:  # it kept dying mid-send
             return self._fail(delivery, tenant, "interrupted on every attempt", None)
         if too_late(delivery, self.clock()):  # e.g. the worker was down past the session
@@ -130,13 +140,12 @@ class Dispatcher:
             address, extras = self._patient(delivery)
         if not address:
             raise PermanentFailure("no address is configured for this recipient")
-        context = build_context(
-            delivery["event"]["type"], delivery.get("data") or {},
-            clinic_name=tenant.clinic_name, **extras,
-        )  # fmt: skip
+        notices = delivery.get("notices")
+        data = digest_data(notices) if notices else delivery.get("data") or {}
         message = render_notification(
-            self.renderer, notification_of(delivery), context, tenant_id=delivery["tenant_id"]
-        )
+            self.renderer, notification_of(delivery), data,
+            tenant_id=delivery["tenant_id"], clinic_name=tenant.clinic_name, **extras,
+        )  # fmt: skip
         partner = delivery["recipient_key"].removeprefix("partner:")
         return Envelope(
             channel, address, message, delivery["_id"],
@@ -180,12 +189,13 @@ class Dispatcher:
         reason: str,
         answer: str | None = None,
     ) -> str:
-        """Failed for good: staff are told (first, so a crash cannot lose the report)."""
+        """Failed for good: staff are told in their inbox's next report (`failure_digest`); the
+        notice and its open report are written first, so a crash cannot lose them."""
         now = self.clock()
-        if self.store.insert_planned(
-            failure_report_deliveries(delivery, reason, tenant.rules, now)
-        ):
-            self.on_planned()
+        if (notice := failure_notice(delivery, reason, tenant.rules, now)) is not None:
+            self.store.insert_planned([notice])
+            if notice["status"] == WAITING:
+                self._open_report(notice, now)
         failed = self._outcome("notification.failed", delivery, reason)
         status = self._finish(delivery, failed_update(now, reason, answer), [failed])
         if status == FAILED:
@@ -207,6 +217,8 @@ class Dispatcher:
         events: list[outbox.Outgoing] | None = None,
     ) -> str:
         status = update["$set"]["status"]
+        if delivery.get("notices"):  # a report's outcome is its notices' (written first)
+            self.store.finish_notices(delivery, status, self.clock())
         if not self.store.finish(delivery, update, events or []):
             metrics.LEASES_LOST.inc()
             log.warning(
@@ -217,6 +229,17 @@ class Dispatcher:
         if events:
             self.on_outbox()
         return status
+
+    def _open_report(self, notice: dict[str, Any], now: datetime) -> None:
+        """Open a report for the (already written) notice's inbox: one still unclaimed will take
+        the notice when it is sent; one claimed may have taken the inbox's notices before this
+        one was written, so then the next period's report is opened."""
+        ends_at = period_end(now)
+        for _ in range(OPEN_REPORT_TRIES):
+            if self.store.open_report(failure_report(notice, ends_at, now)):
+                return
+            ends_at += DIGEST_PERIOD
+        raise RuntimeError("no open failure report for a staff inbox")  # retried with the lease
 
     def _outcome(self, type_: str, delivery: Mapping[str, Any], reason: str | None = None):
         event = new_event(
@@ -329,18 +352,13 @@ def sender_loops(
     on_outbox: Callable[[], None] = lambda: None,
     handoff: Handoff | None = None,
 ) -> list[SenderLoop]:
-    """`tuning.threads` loops, each with its own channel connections; they wake each other."""
+    """`tuning.threads` loops, each with its own channel connections."""
     links = UnsubscribeLinks(settings.unsubscribe_secret, settings.notifications_public_url)
     poll = tuning.idle_poll_s or settings.scheduler_poll_interval_s
     loops: list[SenderLoop] = []
-
-    def wake_all() -> None:
-        for loop in loops:
-            loop.wake()
-
     for index in range(tuning.threads):
         channels = Channels.from_settings(settings, tuning.channel_timeout_s)
-        dispatcher = Dispatcher(db, channels, renderer, tenants, links, clock, wake_all, on_outbox)
+        dispatcher = Dispatcher(db, channels, renderer, tenants, links, clock, on_outbox)
         loops.append(
             SenderLoop(f"sender-{index + 1}", dispatcher, tuning.lease_s, poll, clock, handoff)
         )

@@ -1,12 +1,19 @@
 """The notifications service in the test's own process, on the real MongoDB stand-in and real
 channels (aiosmtpd, the fake SMS provider), with a clock the test controls. No broker: events
-are handed to the consumer's handlers directly, as the consumer would."""
+are handed to the consumer's handlers directly, as the consumer would.
+
+`worker_in_threads` runs the worker's own components instead (consumer, relay, senders) on the
+real RabbitMQ, with the real clock."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from kombu import Connection, Exchange, Queue
 from pymongo.database import Database
 
 from services.notifications.domain.templates import TemplateRenderer
@@ -16,14 +23,44 @@ from services.notifications.store.contacts import contact_id
 from services.notifications.store.indexes import ensure_indexes
 from services.notifications.store.template_overrides import CachedOverrides, TemplateOverrides
 from services.notifications.store.tenant_configs import CachedTenantSettings, TenantConfigs
+from services.notifications.worker import components
 from shared.access import replica_handlers
 from shared.config import Settings
 from shared.events import Event
-from tests.support.notifications_stack import TENANT, FixedClock
+from shared.mongo import Mongo
+from tests.support.notifications_stack import TENANT, FixedClock, OtherServices
 
 NOON_UTC = datetime(2026, 3, 10, 16, 0, tzinfo=UTC)  # 12:00 in New York, 17:00 in Berlin
 NO_QUIET_HOURS: dict[str, Any] = {"quiet_hours": None}
 FAST_RETRY = {"retry": {"max_attempts": 3, "first_delay_s": 1, "jitter_s": 0}}
+OUTCOMES_OBSERVER = "test.notification-outcomes"
+"""A queue bound to what the service announces (`notification.#`), for the tests to read."""
+
+
+@contextmanager
+def worker_in_threads(settings: Settings) -> Iterator[OtherServices]:
+    """The notifications worker's components, running in threads of this process; yields a
+    publisher playing intake's and planning's part."""
+    stop = threading.Event()
+    mongo = Mongo(settings)
+    parts = components(settings, mongo, tuning=SenderTuning(threads=1, lease_s=5))
+    with Connection(settings.amqp_url) as conn:  # a witness of what the service announces
+        Queue(
+            OUTCOMES_OBSERVER, Exchange("notifications.events", "topic", passive=True),
+            routing_key="notification.#", durable=False, channel=conn.default_channel,
+        ).declare()  # fmt: skip
+    threads = [threading.Thread(target=p.run, args=(stop,), daemon=True) for p in parts]
+    for thread in threads:
+        thread.start()
+    others = OtherServices(settings)
+    try:
+        yield others
+    finally:
+        others.close()
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+        mongo.close()
 
 
 class InProcessNotifications:

@@ -70,7 +70,9 @@ class TemplateOverride(MethodView):
     @blp.response(200, TemplateOverrideSchema)
     @blp.alt_response(404, description="No such template")
     def put(self, body: dict[str, str], language: str, name: str):
-        """Store an override; refused (422) if it does not render into a sendable, safe message."""
+        """Store an override; refused (422, naming the problem under `source`) if it does not
+        render into a sendable, safe message, or if a patient template names a field patient
+        messages cannot show (only names, times, places and links: no clinical field)."""
         _checked_path(language, name)
         tenant_id = current_principal().tenant_id
         try:

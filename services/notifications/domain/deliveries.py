@@ -6,8 +6,12 @@ needs (the event's data, rendered only at send time; no patient address, which i
 in the contact directory when it is sent) and drops the data once it is sent or failed.
 
 Statuses: queued (due at `send_at`), deferred (waiting out quiet hours), sent, failed,
-suppressed (`reason`: "consent", or "no_address" when nobody is configured to receive it) and
-cancelled (a reminder or message whose session moved or was cancelled).
+suppressed (`reason`: "consent", or "no_address" when nobody is configured to receive it),
+cancelled (a reminder or message whose session moved or was cancelled) and waiting (a failure
+notice waiting for its staff inbox's report; it then takes the report's status).
+
+Kinds: message, reminder, failure_notice (one per failed delivery, never sent alone) and
+failure_report (the digest of an inbox's notices, one per period: `failure_digest`).
 """
 
 from __future__ import annotations
@@ -30,12 +34,15 @@ from .rules import (
     send_at,
 )
 
-QUEUED, DEFERRED, SENT, FAILED, SUPPRESSED, CANCELLED = (
-    "queued", "deferred", "sent", "failed", "suppressed", "cancelled",
+QUEUED, DEFERRED, SENT, FAILED, SUPPRESSED, CANCELLED, WAITING = (
+    "queued", "deferred", "sent", "failed", "suppressed", "cancelled", "waiting",
 )  # fmt: skip
-STATUSES = (QUEUED, DEFERRED, SENT, FAILED, SUPPRESSED, CANCELLED)
+STATUSES = (QUEUED, DEFERRED, SENT, FAILED, SUPPRESSED, CANCELLED, WAITING)
 PENDING = (QUEUED, DEFERRED)
-MESSAGE, REMINDER, FAILURE_REPORT = "message", "reminder", "failure_report"
+MESSAGE, REMINDER, FAILURE_NOTICE, FAILURE_REPORT = (
+    "message", "reminder", "failure_notice", "failure_report",
+)  # fmt: skip
+KINDS = (MESSAGE, REMINDER, FAILURE_NOTICE, FAILURE_REPORT)
 NOTIFICATIONS_SOURCE = "clinic/notifications"
 NO_ADDRESS = "no_address"
 ANY_CHANNEL = PatientPrefs(email_ok=True, sms_ok=True)
@@ -168,10 +175,12 @@ def reminder_deliveries(
     return documents
 
 
-def failure_report_deliveries(
+def failure_notice(
     failed: Mapping[str, Any], reason: str, cfg: TenantConfig, now: datetime
-) -> list[dict[str, Any]]:
-    """Staff deliveries telling that `failed` (a delivery document) failed for good."""
+) -> dict[str, Any] | None:
+    """The notice telling staff that `failed` (a delivery document) failed for good, waiting
+    for its inbox's report (suppressed if no inbox is configured); None for a failed report
+    (never a loop). Its key is the failed delivery's: recorded twice, it is one notice."""
     data = {
         "recipient_key": failed["recipient_key"],
         "channel": failed["channel"],
@@ -185,12 +194,26 @@ def failure_report_deliveries(
         NOTIFICATIONS_SOURCE, f"{failed['_id']}:failed", DELIVERY_FAILED, now,
         failed.get("correlation_id"),
     )  # fmt: skip
-    return [
-        delivery_document(
-            failed["tenant_id"], origin, data, n, now=now, due=now, kind=FAILURE_REPORT
-        )
-        for n in plan_notifications(DELIVERY_FAILED, data, None, cfg, now=now)
-    ]
+    planned = plan_notifications(DELIVERY_FAILED, data, None, cfg, now=now)
+    if not planned:
+        return None
+    notice = delivery_document(
+        failed["tenant_id"], origin, data, planned[0], now=now, due=now, kind=FAILURE_NOTICE
+    )
+    if notice["status"] in PENDING:
+        notice.update(status=WAITING, send_at=None)
+    return notice
+
+
+def failure_report(notice: Mapping[str, Any], ends_at: datetime, now: datetime) -> dict[str, Any]:
+    """The report (digest) of `notice`'s staff inbox for the period that ends at `ends_at`,
+    due then; one per inbox and period (its key says which)."""
+    origin = Origin(NOTIFICATIONS_SOURCE, f"digest:{ends_at.isoformat()}", DELIVERY_FAILED, now)
+    data = {"location_id": notice.get("location_id")}
+    return delivery_document(
+        notice["tenant_id"], origin, data, notification_of(notice), now=now, due=ends_at,
+        kind=FAILURE_REPORT,
+    )  # fmt: skip
 
 
 def outcome_data(delivery: Mapping[str, Any], reason: str | None = None) -> dict[str, Any]:

@@ -1,14 +1,22 @@
 """The last check before anything goes to a patient: no diagnosis or clinical detail.
 
 Email and SMS are not secure channels, and a phone's lock screen shows texts to anyone. Patient
-messages say *when* and *where*, never *why*. The check looks for ICD-10-looking codes, for a
-built-in list of condition and outcome-measure words (English and Spanish), and for the
-clinical strings of the event that triggered the message (`clinical_terms`).
+messages say *when* and *where*, never *why*. Two lines of defence keep it so:
 
-Matching ignores case and accents and respects word boundaries. Codes are looked for outside
-URLs (our links carry random tokens that can look like codes); terms are looked for everywhere.
-General advice words ("fever", "infection") are deliberately not listed: "please reschedule if
-you have a fever" says nothing about the patient.
+1. What a patient template can show is safe by construction: its context holds only the fields
+   of `patient_context.PATIENT_FIELDS` (names, times, places, links), never the event's data.
+2. This guard, over the rendered text, looks for the clinical strings of the event that
+   triggered the message (`clinical_terms`: every string under a clinical field, codes and
+   displays alike) and for a built-in list of condition and outcome-measure words (English and
+   Spanish).
+
+It does not look for code-shaped words: "P10" is a name, "M54 1AA" a Manchester postcode, "B12"
+a unit, "C12" a room. An ICD-10 code is caught when it is one of the event's clinical values
+(a diagnosis code "M54" does block "M54 1AA": that message fails and staff are told, rightly).
+
+Matching ignores case and accents and respects word boundaries, everywhere in the text (links
+too). General advice words ("fever", "infection") are deliberately not listed: "please
+reschedule if you have a fever" says nothing about the patient.
 `PhiLeak`'s message names the kinds of leak and their positions in the term lists, never the
 leaked text itself, because exception messages end up in logs; `.leaks` has the text.
 """
@@ -22,8 +30,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-ICD10_CODE = re.compile(r"(?<![\w.])[A-TV-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?(?![\w])")
-URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
 WORD = re.compile(r"\w+")
 
 BUILTIN_TERMS: tuple[str, ...] = (
@@ -87,16 +93,14 @@ def clinical_terms(data: Mapping[str, Any]) -> list[str]:
 
 
 def find_leaks(text: str, forbidden_terms: Iterable[str] = ()) -> list[tuple[str, str, str]]:
-    """(kind, where, matched text) for each leak; kind is "code", "builtin" or "event"."""
+    """(kind, where, matched text) for each leak; kind is "builtin" or "event"."""
     folded = _fold(text)
-    leaks = [
-        ("code", "ICD-10-like code", m.group()) for m in ICD10_CODE.finditer(URL.sub(" ", text))
-    ]
+    leaks: list[tuple[str, str, str]] = []
     words = frozenset(WORD.findall(folded))
-    event_needles = tuple(_needle_of(term) for term in forbidden_terms)
+    event_terms = tuple(forbidden_terms)
     for kind, terms, needles in (
         ("builtin", BUILTIN_TERMS, _builtin_needles()),
-        ("event", tuple(forbidden_terms), event_needles),
+        ("event", event_terms, tuple(_needle_of(term) for term in event_terms)),
     ):
         for index, (term, needle) in enumerate(zip(terms, needles, strict=True)):
             if needle is not None and needle.found_in(folded, words):
@@ -105,7 +109,7 @@ def find_leaks(text: str, forbidden_terms: Iterable[str] = ()) -> list[tuple[str
 
 
 def assert_patient_safe(text: str, forbidden_terms: Iterable[str] = ()) -> None:
-    """Raise `PhiLeak` if `text` contains an ICD-10-like code, a built-in or a given term."""
+    """Raise `PhiLeak` if `text` contains a built-in clinical term or one of `forbidden_terms`."""
     if leaks := find_leaks(text, forbidden_terms):
         raise PhiLeak([(kind, match) for kind, _, match in leaks], [w for _, w, _ in leaks])
 

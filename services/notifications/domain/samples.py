@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .failure_digest import digest_data
+
 CLINICAL: dict[str, Any] = {
     "diagnoses": [
         {"code": "M79.7", "display": "Fibromyalgia"},
@@ -46,6 +48,22 @@ SESSION = {
 }  # fmt: skip
 PLAN = {"plan_id": "plan-1", "referral_id": "ref-1", "patient_id": "pat-1", "location_id": "loc-1"}
 INTAKE = {**PLAN, "intake_id": "in-1", "screening": CLINICAL["screening"]}
+
+FAILURES = [
+    {
+        "recipient_key": "patient:pat-1",
+        "channel": channel,
+        "template": template,
+        "reason": reason,
+        "attempts": 1,
+        "failed_event_type": event_type,
+        "location_id": "loc-1",
+    }
+    for channel, template, event_type, reason in (
+        ("sms", "patient_session_reminder", "session.reminder_due", "SMS provider refused (400)"),
+        ("email", "patient_welcome", "referral.accepted", "SMTP refused the recipient (550)"),
+    )
+]
 
 SAMPLES: Mapping[str, tuple[str, dict[str, Any]]] = {
     "patient_welcome": ("referral.accepted", REFERRAL),
@@ -105,15 +123,7 @@ SAMPLES: Mapping[str, tuple[str, dict[str, Any]]] = {
     "staff_referral_expired": ("referral.expired", {**PLAN, "expires_on": "2025-09-01"}),
     "staff_delivery_failed": (
         "notification.delivery_failed",
-        {
-            "recipient_key": "patient:pat-1",
-            "channel": "sms",
-            "template": "patient_session_reminder",
-            "reason": "SMS provider refused the request (HTTP 400)",
-            "attempts": 1,
-            "failed_event_type": "session.reminder_due",
-            "location_id": "loc-1",
-        },
+        digest_data([{"data": failure} for failure in FAILURES]),
     ),
     "partner_referral_status": ("referral.accepted", REFERRAL),
 }

@@ -2,17 +2,22 @@
 
 An override is rendered from the template's sample event (`samples`), through the same path
 as a real message: email needs a subject, SMS a STOP instruction and at most 320 characters,
-webhooks must be JSON, and a patient template must not show any clinical detail.
+webhooks must be JSON, and a patient template must not show any clinical detail. A patient
+template may name only the fields of `patient_context.PATIENT_FIELDS`: one that names another
+(``{{ diagnoses }}``) is refused, naming it, rather than stored to fail on every send.
 """
 
 from __future__ import annotations
 
 import re
 
+from jinja2 import TemplateSyntaxError, meta
+
+from .patient_context import PATIENT_FIELDS
 from .phi_guard import PhiLeak
 from .rules import Notification
 from .samples import SAMPLES, sample_data
-from .templates import TemplateError, TemplateRenderer, build_context, render_notification
+from .templates import TemplateError, TemplateRenderer, render_notification
 
 NAME = re.compile(r"^(?P<template>[a-z0-9_]+)\.(?P<channel>email|sms|webhook)(?P<html>\.html)?$")
 SAMPLE_EXTRAS = {
@@ -43,13 +48,26 @@ def check_override(tenant_id: str, language: str, name: str, source: str) -> Non
     renderer = TemplateRenderer({(tenant_id, language, f"{name}.j2"): source})
     event_type, data = sample_data(template)
     audience = template.split("_", 1)[0]
+    if audience == "patient":
+        _check_patient_fields(renderer, source)
     notification = Notification(
         event_type, audience, "sample", channel, template, language=language
     )
-    context = build_context(event_type, data, **SAMPLE_EXTRAS)
     try:
-        render_notification(renderer, notification, context, tenant_id=tenant_id)
+        render_notification(renderer, notification, data, tenant_id=tenant_id, **SAMPLE_EXTRAS)
     except TemplateError as error:
         raise OverrideRefused(str(error)) from None
     except PhiLeak as leak:
         raise OverrideRefused(f"a patient message may not show clinical detail ({leak})") from None
+
+
+def _check_patient_fields(renderer: TemplateRenderer, source: str) -> None:
+    try:
+        used = meta.find_undeclared_variables(renderer.env.parse(source))
+    except TemplateSyntaxError:
+        return  # rendering it reports the error, as for any template
+    if unknown := sorted(used - set(PATIENT_FIELDS) - set(renderer.env.globals)):
+        raise OverrideRefused(
+            f"a patient template may not use {', '.join(unknown)}: patient messages can show "
+            f"only {', '.join(PATIENT_FIELDS)}"
+        )

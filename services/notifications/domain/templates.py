@@ -11,7 +11,9 @@ Lookup order for ``(tenant, language, file)``: for the language tag ("es-MX"), t
 language ("es"), then "en", try the tenant's override (``overrides[(tenant_id, language,
 file)]``, where file is e.g. ``"patient_welcome.email.j2"``), then the built-in file. Templates
 run in Jinja's immutable sandbox because tenant overrides are tenant-authored, and undefined
-names fail loudly (`StrictUndefined`). Patient messages go through `phi_guard` after rendering.
+names fail loudly (`StrictUndefined`). A patient message sees only `patient_context` (an
+allow-list of fields that cannot carry clinical content) and goes through `phi_guard` after
+rendering.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from jinja2 import BaseLoader, Environment, StrictUndefined, TemplateNotFound, p
 from jinja2 import TemplateError as JinjaTemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from .patient_context import patient_context
 from .phi_guard import assert_patient_safe, clinical_terms
 from .quiet_hours import as_utc, zone
 from .rules import Notification
@@ -116,7 +119,10 @@ class TemplateRenderer:
             lstrip_blocks=True,
             auto_reload=True,
         )
-        self.env.filters.update(local_datetime=_local_datetime, initial=_initial, number=_number)
+        self.env.filters.update(
+            local_datetime=_local_datetime, initial=_initial, number=_number,
+            channel_name=_channel_name, indefinite=_indefinite,
+        )  # fmt: skip
 
     def exists(
         self, template: str, channel: str, language: str = FALLBACK_LANGUAGE, tenant_id: str = ""
@@ -175,22 +181,26 @@ class TemplateRenderer:
 def render_notification(
     renderer: TemplateRenderer,
     notification: Notification,
-    context: Mapping[str, Any],
+    data: Mapping[str, Any],
     *,
     tenant_id: str,
-    forbidden_terms: tuple[str, ...] = (),
+    clinic_name: str,
+    **extras: Any,
 ) -> RenderedMessage:
-    """Render a `rules.Notification`; a patient message must pass `phi_guard` or this raises.
-
-    The event's own clinical strings (`phi_guard.clinical_terms` of `context`) are always
-    added to `forbidden_terms`.
+    """Render a `rules.Notification` from its event's `data`; a patient message is rendered
+    from `patient_context` only and must pass `phi_guard` against the event's clinical strings
+    (`phi_guard.clinical_terms` of `data`), or this raises `PhiLeak`.
     """
+    patient = notification.audience == "patient"
+    context = (patient_context if patient else build_context)(
+        notification.event_type, data, clinic_name=clinic_name, **extras
+    )
     message = renderer.render(
         notification.template, notification.channel, context,
         language=notification.language, tenant_id=tenant_id,
     )  # fmt: skip
-    if notification.audience == "patient":
-        terms = (*clinical_terms(context), *forbidden_terms)
+    if patient:
+        terms = clinical_terms(data)
         for part in (message.subject, message.text, message.html):
             if part:
                 assert_patient_safe(part, terms)
@@ -200,10 +210,10 @@ def render_notification(
 def build_context(
     event_type: str, data: Mapping[str, Any], *, clinic_name: str, **extras: Any
 ) -> dict[str, Any]:
-    """The event's data plus what templates need besides it.
+    """A referrer's, staff or partner message's context: the event's data plus what templates
+    need besides it (patient messages: `patient_context`, an allow-list).
 
-    Patient emails need ``unsubscribe_url``; ``recipient_name`` (for the greeting) defaults to
-    the given name in the event, else None.
+    ``recipient_name`` defaults to the given name in the event, else None.
     """
     contact = data.get("patient") or data.get("contact") or {}
     context = {**data, "event_type": event_type, "clinic_name": clinic_name}
@@ -273,3 +283,20 @@ def _number(value: float | int | None, signed: bool = False) -> str:
     if value is None:
         return "-"
     return format(round(float(value), 1), "+g" if signed else "g")
+
+
+CHANNEL_NAMES = {"email": "email", "sms": "SMS", "webhook": "webhook"}
+_VOWEL_SOUND_LETTERS = "AEFHILMNORSX"  # letters whose names start with a vowel: "an SMS"
+
+
+def _channel_name(channel: str) -> str:
+    """``{{ "sms" | channel_name }}`` -> "SMS"."""
+    return CHANNEL_NAMES.get(channel, channel)
+
+
+def _indefinite(word: str, capital: bool = False) -> str:
+    """``{{ "email" | indefinite }}`` -> "an email"; "an SMS" (an acronym is read by its
+    letters), "a webhook". ``capital=true`` starts a sentence."""
+    vowel_sound = word[:1] in (_VOWEL_SOUND_LETTERS if word.isupper() else "aeiouAEIOU")
+    article = "an" if vowel_sound else "a"
+    return f"{article.capitalize() if capital else article} {word}"

@@ -5,6 +5,9 @@ Worker side (`DeliveryStore`): an event's deliveries are inserted in one unorder
 at a time with `find_one_and_update` (atomic: two workers never hold the same one) and records
 the outcome with one update guarded by its claim token, the outcome event folded in (outbox).
 
+Failure notices wait for their staff inbox's report (`open_report`), which takes them when it
+is sent (`gather_notices`) and gives them its outcome (`finish_notices`): `failure_digest`.
+
 A claim moves `send_at` to the end of the lease, so a delivery whose worker died becomes due
 again by itself when the lease runs out; `attempts` counts claims, so a delivery that keeps
 killing its worker still ends as failed. A delivery due at once can be claimed as it is
@@ -20,13 +23,21 @@ from typing import Any
 
 from pymongo import DESCENDING, ReturnDocument, UpdateOne
 from pymongo.collection import Collection
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 from pymongo.results import UpdateResult
 
 from shared.events import outbox
 from shared.tenancy import TenantScoped
 
-from ..domain.deliveries import CANCELLED, FAILED, PENDING, SENT, SUPPRESSED
+from ..domain.deliveries import (
+    CANCELLED,
+    FAILED,
+    FAILURE_NOTICE,
+    PENDING,
+    SENT,
+    SUPPRESSED,
+    WAITING,
+)
 
 DUPLICATE_KEY = 11000
 HIDDEN_FIELDS = ("data", "address", "claim", "outbox", "outbox_due", "outbox_seq")
@@ -115,6 +126,44 @@ class DeliveryStore:
             ],
             ordered=False,
         )
+
+    def open_report(self, report: Mapping[str, Any]) -> bool:
+        """Make sure `report` (a failure report) exists and no sender has claimed it yet;
+        False if it was claimed already (its notices are taken: use the next period's)."""
+        fields = {key: value for key, value in report.items() if key != "_id"}
+        try:
+            self.collection.update_one(
+                {"_id": report["_id"], "claimed_by": {"$exists": False}},
+                {"$setOnInsert": fields},
+                upsert=True,
+            )
+        except DuplicateKeyError:  # claimed (or done), or inserted this instant by another sender
+            found = self.collection.find_one({"_id": report["_id"]}, {"claimed_by": 1})
+            return found is not None and "claimed_by" not in found
+        return True
+
+    def gather_notices(self, report: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Give every waiting notice of the report's inbox to this report (each notice goes to
+        one report only), and return all the report's notices, oldest first."""
+        inbox = {"tenant_id": report["tenant_id"], "recipient_key": report["recipient_key"]}
+        self.collection.update_many(
+            {**inbox, "kind": FAILURE_NOTICE, "status": WAITING, "report": {"$exists": False}},
+            {"$set": {"report": report["_id"]}},
+        )
+        return list(self.collection.find({**inbox, "report": report["_id"]}).sort("created_at", 1))
+
+    def finish_notices(self, report: Mapping[str, Any], status: str, now: datetime) -> int:
+        """The report's waiting notices take its final status; how many."""
+        result = self.collection.update_many(
+            {
+                "tenant_id": report["tenant_id"],
+                "recipient_key": report["recipient_key"],
+                "report": report["_id"],
+                "status": WAITING,
+            },
+            {"$set": {"status": status, "updated_at": now}},
+        )
+        return result.modified_count
 
     def finish(
         self,

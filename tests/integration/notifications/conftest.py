@@ -1,5 +1,5 @@
 """Fixtures for the notifications integration tests: real SMTP and SMS servers, the stand-in
-database, a fixed clock, and the service in this process."""
+database, a fixed clock, the service in this process, and the worker's components."""
 
 from __future__ import annotations
 
@@ -9,8 +9,13 @@ import pytest
 
 from shared.mongo import Mongo
 from tests.fakes import FakeSmsProvider
-from tests.support.notifications_harness import NOON_UTC, InProcessNotifications
-from tests.support.notifications_stack import FixedClock, SmtpInbox, smtp_server
+from tests.support.notifications_harness import (
+    NO_QUIET_HOURS,
+    NOON_UTC,
+    InProcessNotifications,
+    worker_in_threads,
+)
+from tests.support.notifications_stack import FixedClock, OtherServices, SmtpInbox, smtp_server
 
 SMS_KEY = "test-sms-key"
 
@@ -61,3 +66,12 @@ def clock() -> FixedClock:
 @pytest.fixture
 def service(settings, db, clock) -> InProcessNotifications:
     return InProcessNotifications(settings, db, clock)
+
+
+@pytest.fixture
+def worker(settings, service) -> Iterator[OtherServices]:
+    """The notifications worker's own components in threads (real RabbitMQ, SMTP, real clock);
+    publish events through what it yields."""
+    service.configure(**NO_QUIET_HOURS)
+    with worker_in_threads(settings) as others:
+        yield others

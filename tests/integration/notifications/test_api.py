@@ -255,10 +255,12 @@ def test_a_template_override_is_used_for_that_clinic_until_removed(client, keys,
 @pytest.mark.parametrize(
     ("name", "source", "why"),
     [
-        ("patient_welcome.sms", "Your {{ diagnoses[0].display }} care. Reply STOP", "clinical"),
+        ("patient_welcome.sms", "Your {{ diagnoses[0].display }} care. STOP", "use diagnoses"),
+        ("patient_welcome.sms", "About your fibromyalgia. Reply STOP", "clinical detail"),
         ("patient_welcome.sms", "Welcome {{ recipient_name }}!", "STOP"),
         ("patient_welcome.email", "Hello {{ recipient_name }}", "Subject"),
-        ("patient_welcome.email", "Subject: Hi {{ nobody }}", "undefined"),
+        ("patient_welcome.email", "Subject: Hi {{ nobody }}", "may not use nobody"),
+        ("staff_new_referral.email", "Subject: Hi {{ nobody }}", "undefined"),
         ("patient_welcome.email", "Subject: Hi\n\n{{ 1 / 0 }}", "ZeroDivisionError"),
         ("partner_referral_status.webhook", "{not json", "JSON"),
         ("staff_new_referral.email", "Subject: x\n\n{% for %}", "staff_new_referral"),
@@ -269,6 +271,19 @@ def test_an_override_that_would_not_render_or_would_leak_is_refused(
 ):
     answer = client.put(f"/templates/en/{name}", json={"source": source}, headers=keys["admin"])
     assert answer.status_code == 422 and why in answer.get_json()["message"]
+    assert referred.db.template_overrides.count_documents({}) == 0
+
+
+def test_a_patient_override_naming_a_clinical_field_is_refused_with_a_field_error_naming_it(
+    client, keys, referred
+):
+    source = "{{ clinic_name }}: your score was {{ measures[0].baseline }}. Reply STOP to opt out."
+    answer = client.put(
+        "/templates/en/patient_welcome.sms", json={"source": source}, headers=keys["admin"]
+    )
+    assert answer.status_code == 422
+    [error] = answer.get_json()["errors"]["json"]["source"]
+    assert error.startswith("a patient template may not use measures: patient messages can show")
     assert referred.db.template_overrides.count_documents({}) == 0
 
 

@@ -168,10 +168,7 @@ def test_a_kept_connection_the_server_dropped_is_replaced_and_the_email_goes_onc
 def reference_leaks(text: str, terms: list[str]) -> list[tuple[str, str, str]]:
     """The guard without its word-set shortcut: every pattern searched."""
     folded = phi_guard._fold(text)
-    found = [
-        ("code", "ICD-10-like code", m.group())
-        for m in phi_guard.ICD10_CODE.finditer(phi_guard.URL.sub(" ", text))
-    ]
+    found = []
     for kind, listed in (("builtin", phi_guard.BUILTIN_TERMS), ("event", tuple(terms))):
         for index, term in enumerate(listed):
             needle = phi_guard._fold(term).strip()

@@ -7,20 +7,31 @@ import threading
 
 from prometheus_client import REGISTRY
 
+from services.notifications.domain.failure_digest import DIGEST_PERIOD
 from services.notifications.store.deliveries import DeliveryStore, sent_update
 from tests.fakes import FakePartnerEndpoint, Reply
-from tests.support.notifications_harness import FAST_RETRY, NO_QUIET_HOURS, InProcessNotifications
+from tests.support.notifications_harness import (
+    FAST_RETRY,
+    NO_QUIET_HOURS,
+    NOON_UTC,
+    InProcessNotifications,
+)
 from tests.support.notifications_stack import referral_accepted
 from tests.support.waiting import wait_until
 
 PHONE = "+12125550142"
 STAFF = "office@clinic.example"
+REPORT_TIME = NOON_UTC + DIGEST_PERIOD  # the end of the period the failures fall in
 
 
 def texts_only(patient_id: str = "pat-1", **extra):
     return referral_accepted(
         patient_id, phone=PHONE, consent=("sms",), referrer_email=None, **extra
     )
+
+
+def failure_reports(inbox):
+    return [m for m in inbox.to(STAFF) if m.subject.endswith("could not be delivered")]
 
 
 def failed_total(channel: str) -> float:
@@ -45,7 +56,7 @@ def test_an_sms_answered_500_then_200_is_delivered_once_after_a_retry(service, s
 
 
 def test_a_permanent_4xx_fails_visibly_emits_notification_failed_and_tells_staff(
-    service, sms, inbox
+    service, sms, inbox, clock
 ):
     service.configure(**NO_QUIET_HOURS, **FAST_RETRY, staff_emails={"*": STAFF})
     sms.script(Reply(400, body={"error": "number cannot receive texts"}))
@@ -60,10 +71,16 @@ def test_a_permanent_4xx_fails_visibly_emits_notification_failed_and_tells_staff
     assert outcome["event"]["data"]["reason"] == failed["last_error"]
     assert PHONE not in str(outcome)
     assert failed_total("sms") == before + 1
-    told = [m for m in inbox.to(STAFF) if m.subject == "A sms message could not be delivered"]
-    assert len(told) == 1
-    assert "patient:pat-1" in told[0].text and "HTTP 400" in told[0].text
-    assert service.one(kind="failure_report")["status"] == "sent"
+    assert service.one(kind="failure_notice")["status"] == "waiting"
+    assert failure_reports(inbox) == []  # staff hear at the end of the quarter hour
+    clock.set(REPORT_TIME)
+    service.send_due()
+    [told] = failure_reports(inbox)
+    assert told.subject == "An SMS message could not be delivered"
+    assert "patient:pat-1" in told.text and "HTTP 400" in told.text
+    report = service.one(kind="failure_report")
+    assert report["status"] == "sent"
+    assert service.one(kind="failure_notice")["report"] == report["_id"]
 
 
 def test_a_provider_that_stays_down_ends_in_failed_after_the_tenants_max_attempts(
@@ -161,7 +178,7 @@ def test_a_patient_template_that_would_leak_clinical_detail_fails_instead_of_sen
     service, sms, inbox
 ):
     service.configure(**NO_QUIET_HOURS, staff_emails={"*": STAFF})
-    service.db.template_overrides.insert_one({  # stored behind the API's back: the guard holds
+    service.db.template_overrides.insert_one({  # stored behind the API's back: still safe
         "_id": "clinic-north#en#patient_welcome.sms.j2", "tenant_id": "clinic-north",
         "language": "en", "file": "patient_welcome.sms.j2",
         "source": "Your {{ diagnoses[0].display }} care starts soon. Reply STOP to opt out.",
@@ -169,7 +186,8 @@ def test_a_patient_template_that_would_leak_clinical_detail_fails_instead_of_sen
     service.handle(texts_only())
     service.send_due()
     failed = service.one(channel="sms", audience="patient")
-    assert failed["status"] == "failed" and failed["last_error"].startswith("PhiLeak")
-    assert "Cervicalgia" not in failed["last_error"]
+    assert failed["status"] == "failed"  # an unknown name is an error, never a blank
+    assert failed["last_error"] == "TemplateError: patient_welcome.sms.j2: 'diagnoses' is undefined"
     assert sms.requests == 0
-    assert [m.subject for m in inbox.to(STAFF)][-1] == "A sms message could not be delivered"
+    service.at(REPORT_TIME).send_due()
+    assert [m.subject for m in failure_reports(inbox)] == ["An SMS message could not be delivered"]

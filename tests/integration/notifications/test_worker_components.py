@@ -4,51 +4,22 @@ planning's exchanges, emails out, `notification.*` events published through the 
 from __future__ import annotations
 
 import json
-import threading
 
-import pytest
-from kombu import Connection, Exchange, Queue
+from kombu import Connection
 
-from services.notifications.sender import SenderTuning
-from services.notifications.worker import components
 from shared.events.consumer import REASON_HEADER
-from shared.mongo import Mongo
-from tests.support.notifications_harness import NO_QUIET_HOURS
-from tests.support.notifications_stack import OtherServices, event, referral_accepted
+from tests.support.notifications_harness import OUTCOMES_OBSERVER
+from tests.support.notifications_stack import event, referral_accepted
 from tests.support.rabbit import ready_messages
 from tests.support.waiting import wait_until
-
-OBSERVER = "test.notification-outcomes"
-
-
-@pytest.fixture
-def worker(settings, service):
-    """The notifications worker's components, running in threads of this process."""
-    service.configure(**NO_QUIET_HOURS)
-    stop = threading.Event()
-    mongo = Mongo(settings)
-    parts = components(settings, mongo, tuning=SenderTuning(threads=1, lease_s=5))
-    with Connection(settings.amqp_url) as conn:  # a witness of what the service announces
-        Queue(
-            OBSERVER, Exchange("notifications.events", "topic", passive=True),
-            routing_key="notification.#", durable=False, channel=conn.default_channel,
-        ).declare()  # fmt: skip
-    threads = [threading.Thread(target=p.run, args=(stop,), daemon=True) for p in parts]
-    for thread in threads:
-        thread.start()
-    others = OtherServices(settings)
-    yield others
-    others.close()
-    stop.set()
-    for thread in threads:
-        thread.join(timeout=30)
-    mongo.close()
 
 
 def announced(settings) -> list[dict]:
     found = []
     with Connection(settings.amqp_url) as conn:
-        while (message := conn.default_channel.basic_get(OBSERVER, no_ack=True)) is not None:
+        while (
+            message := conn.default_channel.basic_get(OUTCOMES_OBSERVER, no_ack=True)
+        ) is not None:
             found.append(json.loads(message.body))
     return found
 

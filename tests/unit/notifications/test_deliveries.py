@@ -4,7 +4,8 @@ from services.notifications.domain.deliveries import (
     NOTIFICATIONS_SOURCE,
     Origin,
     event_deliveries,
-    failure_report_deliveries,
+    failure_notice,
+    failure_report,
     outcome_data,
     reminder_deliveries,
 )
@@ -113,7 +114,7 @@ def test_a_rescheduled_session_gets_new_reminder_keys_and_a_repeat_the_same_ones
     assert plan(SESSION).isdisjoint(plan(moved))
 
 
-def test_a_failure_report_goes_to_staff_and_names_no_contact_details():
+def test_a_failure_notice_waits_for_its_staff_inboxs_report_and_names_no_contact_details():
     [welcome] = [
         d
         for d in event_deliveries(
@@ -121,15 +122,39 @@ def test_a_failure_report_goes_to_staff_and_names_no_contact_details():
         )
         if d["audience"] == "patient" and d["channel"] == "email"
     ]
-    [report] = failure_report_deliveries(
-        {**welcome, "attempts": 3}, "SMTP refused (550)", CONFIG, NOW
-    )
-    assert (report["audience"], report["kind"], report["address"]) == (
-        "staff", "failure_report", "desk@clinic.example",
+    notice = failure_notice({**welcome, "attempts": 3}, "SMTP refused (550)", CONFIG, NOW)
+    assert notice is not None
+    assert (notice["audience"], notice["kind"], notice["address"]) == (
+        "staff", "failure_notice", "desk@clinic.example",
     )  # fmt: skip
-    assert report["data"]["recipient_key"] == "patient:pat-1"
-    assert "maria" not in str(report) and "Cervicalgia" not in str(report)
-    assert failure_report_deliveries(report, "again", CONFIG, NOW) == []  # never a loop
+    assert (notice["status"], notice["send_at"]) == ("waiting", None)  # never sent alone
+    assert notice["data"]["recipient_key"] == "patient:pat-1"
+    assert "maria" not in str(notice) and "Cervicalgia" not in str(notice)
+    again = failure_notice({**welcome, "attempts": 4}, "again", CONFIG, NOW + timedelta(hours=1))
+    assert again is not None and again["_id"] == notice["_id"]  # one notice per failed delivery
+    ends_at = datetime(2026, 3, 10, 16, 15, tzinfo=UTC)
+    report = failure_report(notice, ends_at, NOW)
+    assert (report["kind"], report["status"], report["send_at"]) == (
+        "failure_report", "queued", ends_at,
+    )  # fmt: skip
+    assert (report["recipient_key"], report["address"]) == ("staff:loc-1", "desk@clinic.example")
+    assert failure_report(again, ends_at, NOW + timedelta(hours=1))["_id"] == report["_id"]
+    assert failure_report(notice, ends_at + timedelta(minutes=15), NOW)["_id"] != report["_id"]
+    assert failure_notice(report, "refused", CONFIG, NOW) is None  # never a loop
+
+
+def test_a_failure_notice_with_no_staff_inbox_configured_is_logged_as_suppressed():
+    [welcome] = [
+        d
+        for d in event_deliveries(
+            "t1", origin("referral.accepted"), REFERRAL, EMAIL_ONLY, CONFIG, NOW
+        )
+        if d["audience"] == "patient" and d["channel"] == "email"
+    ]
+    notice = failure_notice(welcome, "SMTP refused (550)", TenantConfig(), NOW)
+    assert notice is not None and (notice["status"], notice["reason"]) == (
+        "suppressed", "no_address",
+    )  # fmt: skip
 
 
 def test_outcome_events_carry_no_personal_data():

@@ -2,6 +2,8 @@ import json
 
 import pytest
 
+from services.notifications.domain.failure_digest import digest_data
+from services.notifications.domain.patient_context import PATIENT_FIELDS, patient_context
 from services.notifications.domain.phi_guard import (
     PhiLeak,
     assert_patient_safe,
@@ -72,6 +74,11 @@ PATIENT_SAMPLES = {
     ),
 }
 EXTRAS = {"clinic_name": "Calm Hands Massage", "unsubscribe_url": "https://clinic.example/u/abc"}
+FAILED_SMS = {
+    "recipient_key": "patient:pat-1", "channel": "sms", "template": "patient_session_reminder",
+    "reason": "SMS provider refused the request (HTTP 400)", "attempts": 1,
+    "failed_event_type": "session.reminder_due",
+}  # fmt: skip
 
 
 def builtin_files(language: str) -> set[str]:
@@ -87,16 +94,33 @@ def patient_template_files() -> list[tuple[str, str]]:
     )
 
 
-def context_for(template: str, *, cancelled_by: str = "clinic", **extras):
+def data_for(template: str, *, cancelled_by: str = "clinic") -> tuple[str, dict]:
+    """(event type, data) of a patient template's sample event, with clinical detail in it."""
     event_type, data = PATIENT_SAMPLES[template]
     data = {**data, **CLINICAL}
     if "cancelled_by" in data:
         data["cancelled_by"] = cancelled_by
-    return build_context(event_type, data, **{**EXTRAS, **extras})
+    return event_type, data
+
+
+def context_for(template: str, *, cancelled_by: str = "clinic", **extras):
+    event_type, data = data_for(template, cancelled_by=cancelled_by)
+    return patient_context(event_type, data, **{**EXTRAS, **extras})
 
 
 def patient(template: str, channel: str, language: str) -> Notification:
-    return Notification("x", "patient", "patient:pat-1", channel, template, language=language)
+    event_type, _ = PATIENT_SAMPLES[template]
+    return Notification(
+        event_type, "patient", "patient:pat-1", channel, template, language=language
+    )
+
+
+def render_patient(renderer, template, channel, language="en", *, cancelled_by="clinic", **extras):
+    _, data = data_for(template, cancelled_by=cancelled_by)
+    return render_notification(
+        renderer, patient(template, channel, language), data,
+        tenant_id="t1", **{**EXTRAS, **extras},
+    )  # fmt: skip
 
 
 def test_every_template_the_rules_name_exists_and_patient_ones_in_every_patient_language():
@@ -118,15 +142,11 @@ def test_every_patient_template_renders_without_clinical_detail(language, file):
     template, channel = file.split(".")[:2]
     renderer = TemplateRenderer()
     for cancelled_by in ("clinic", "patient"):
-        context = context_for(template, cancelled_by=cancelled_by)
-        message = render_notification(
-            renderer, patient(template, channel, language), context, tenant_id="t1"
-        )
+        _, data = data_for(template, cancelled_by=cancelled_by)
+        message = render_patient(renderer, template, channel, language, cancelled_by=cancelled_by)
         for part in (message.subject, message.text, message.html):
             if part:
-                assert_patient_safe(
-                    part, clinical_terms(context)
-                )  # explicit, on top of render_notification
+                assert_patient_safe(part, clinical_terms(data))  # on top of render_notification
                 assert "pat-1" not in part  # internal ids are not for patients either
         if channel == "sms":
             assert len(message.text) <= SMS_MAX_CHARS and "STOP" in message.text
@@ -136,18 +156,8 @@ def test_every_patient_template_renders_without_clinical_detail(language, file):
 
 def test_spanish_patients_get_spanish_and_english_patients_english():
     renderer = TemplateRenderer()
-    es = render_notification(
-        renderer,
-        patient("patient_session_reminder", "email", "es"),
-        context_for("patient_session_reminder"),
-        tenant_id="t1",
-    )
-    en = render_notification(
-        renderer,
-        patient("patient_session_reminder", "email", "en"),
-        context_for("patient_session_reminder"),
-        tenant_id="t1",
-    )
+    es = render_patient(renderer, "patient_session_reminder", "email", "es")
+    en = render_patient(renderer, "patient_session_reminder", "email", "en")
     assert (
         es.subject.startswith("Recordatorio")
         and "jueves 12 de junio de 2025, 10:00 (EDT)" in es.text
@@ -257,24 +267,30 @@ def test_a_changed_override_is_picked_up_without_a_restart():
     )
 
 
-def test_an_override_that_prints_a_diagnosis_is_stopped_before_sending():
-    overrides = {
-        (
-            "t1",
-            "en",
-            "patient_session_reminder.email.j2",
-        ): "Subject: About your {{ diagnoses[0].display }}\n\nSee you. {{ unsubscribe_url }}"
-    }
-    renderer = TemplateRenderer(overrides)
-    with pytest.raises(PhiLeak) as caught:
-        render_notification(
-            renderer,
-            patient("patient_session_reminder", "email", "en"),
-            context_for("patient_session_reminder"),
-            tenant_id="t1",
-        )
-    assert ("builtin", "fibromyalgia") in caught.value.leaks
-    assert "ibromyalgia" not in str(caught.value)  # the message, which reaches logs, names no PHI
+@pytest.mark.parametrize(
+    "field", ["diagnoses[0].display", "screening.reasons[0]", "measures[0].baseline", "body_sites"]
+)
+def test_an_override_naming_a_clinical_field_renders_an_error_not_the_field(field):
+    source = f"Subject: About your {{{{ {field} }}}}\n\nSee you. {{{{ unsubscribe_url }}}}"
+    renderer = TemplateRenderer({("t1", "en", "patient_session_reminder.email.j2"): source})
+    _, data = data_for("patient_session_reminder")
+    data["body_sites"] = ["neck"]  # clinical, though no term list names it
+    with pytest.raises(TemplateError, match=f"'{field.split('[')[0].split('.')[0]}' is undefined"):
+        render_patient(renderer, "patient_session_reminder", "email")
+
+
+def test_a_patient_template_sees_only_the_allow_listed_fields_and_only_plain_values():
+    event_type, data = data_for("patient_welcome")
+    data = {
+        **data, "notes": "prefers light pressure", "medications": ["warfarin"],
+        "goals": [{"measure": "NPRS"}], "location_name": {"smuggled": "Cervicalgia"},
+    }  # fmt: skip
+    context = patient_context(event_type, data, clinic_name="Calm Hands", unsubscribe_url="u")
+    assert set(context) <= set(PATIENT_FIELDS)
+    assert context == {
+        "recipient_name": "Maria", "clinic_name": "Calm Hands", "event_type": event_type,
+        "intake_link": REFERRAL["intake_link"], "unsubscribe_url": "u",
+    }  # fmt: skip
 
 
 def test_overrides_run_in_a_sandbox():
@@ -351,12 +367,7 @@ def test_reports_to_referrers_may_carry_clinical_detail():
         "email",
         "referrer_progress_report",
     )
-    message = render_notification(
-        TemplateRenderer(),
-        referrer,
-        build_context("progress.updated", data, **EXTRAS),
-        tenant_id="t1",
-    )
+    message = render_notification(TemplateRenderer(), referrer, data, tenant_id="t1", **EXTRAS)
     rows = [
         line.split() for line in message.text.splitlines() if line.startswith(("NPRS", "Oswestry"))
     ]
@@ -425,14 +436,7 @@ def test_every_referrer_and_staff_template_renders_from_its_event(template):
         "staff_referral_expired": {"referral_id": "ref-1", "patient_id": "pat-1"},
         "staff_patient_cancelled": {**SESSION, "cancelled_by": "patient"},
         "staff_session_booked": {**SESSION, "booked_by": "patient"},
-        "staff_delivery_failed": {
-            "recipient_key": "patient:pat-1",
-            "channel": "sms",
-            "template": "patient_session_reminder",
-            "reason": "SMS provider refused the request (HTTP 400)",
-            "attempts": 1,
-            "failed_event_type": "session.reminder_due",
-        },
+        "staff_delivery_failed": digest_data([{"data": FAILED_SMS}]),
     }
     message = TemplateRenderer().render(
         template, "email", build_context("e", samples[template], **EXTRAS)
@@ -488,15 +492,31 @@ def test_partner_webhooks_are_json_with_the_referral_status():
 
 
 class TestPhiGuard:
-    def test_icd10_codes_are_caught(self):
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "Hello P10, welcome",  # a name
+            "Unit B12, 4 Mill Lane, Manchester M54 1AA",  # an address with a UK postcode
+            "Your appointment at K12 Studio, room C12",  # a clinic and a room
+            "See you at S13 Bodywork, Suite G44",
+        ],
+    )
+    def test_code_shaped_names_addresses_clinics_and_rooms_are_not_leaks(self, text):
+        assert_patient_safe(text, clinical_terms({"diagnoses": [{"code": "M54.2"}]}))
+
+    def test_the_events_own_codes_are_caught_wherever_they_appear(self):
+        terms = clinical_terms(
+            {"diagnoses": [{"code": "M54.50", "display": "Low back pain"}, {"code": "S13.4XXA"}]}
+        )
         for text in (
             "Your visit for M54.50 is booked",
-            "code G44.209.",
-            "(S13.4XXA)",
-            "M79 follow-up",
+            "(s13.4xxa)",
+            "https://x.example/?dx=M54.50",
         ):
-            with pytest.raises(PhiLeak):
-                assert_patient_safe(text)
+            with pytest.raises(PhiLeak) as caught:
+                assert_patient_safe(text, terms)
+            assert {kind for kind, _ in caught.value.leaks} == {"event"}
+        assert_patient_safe("Your visit for M54.5 is booked", terms)  # not the event's code
 
     def test_codes_inside_our_links_and_ordinary_text_are_not_codes(self):
         assert_patient_safe("Open https://clinic.example/intake/M54.2?t=S13.4XXA today at 10:30 AM")

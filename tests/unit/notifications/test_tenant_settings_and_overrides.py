@@ -71,6 +71,32 @@ def test_unknown_override_names_are_refused(name):
 
 def test_a_safe_override_passes_and_one_showing_a_diagnosis_to_a_patient_does_not():
     check_override("t1", "es", "patient_welcome.sms", "Hola {{ recipient_name }}. STOP para salir")
-    with pytest.raises(OverrideRefused, match="clinical detail"):
+    with pytest.raises(OverrideRefused, match="may not use diagnoses"):
         check_override("t1", "en", "patient_welcome.email.html", "<p>{{ diagnoses }}</p>")
+    with pytest.raises(OverrideRefused, match="clinical detail"):  # written out: the guard
+        check_override("t1", "en", "patient_welcome.sms", "Your fibromyalgia care. STOP")
     check_override("t1", "en", "referrer_progress_report.email", "Subject: {{ measures }}\n\nok")
+
+
+@pytest.mark.parametrize(
+    ("source", "named"),
+    [
+        ("Your score: {{ measures[0].baseline }}. STOP", "measures"),  # no term list catches 42
+        ("{% for r in screening.reasons %}{{ r.label }}{% endfor %} STOP", "screening"),
+        ("{{ notes | default('') }}{{ body_sites | default('') }} STOP", "body_sites, notes"),
+    ],
+)
+def test_a_patient_override_naming_a_field_outside_the_allow_list_is_refused_naming_it(
+    source, named
+):
+    with pytest.raises(OverrideRefused, match=f"may not use {named}:"):
+        check_override("t1", "en", "patient_session_reminder.sms", source)
+
+
+def test_a_patient_override_may_use_every_allow_listed_field_its_event_carries():
+    source = (
+        "{{ clinic_name }}: {{ recipient_name }}, {{ starts_at | local_datetime(location_tz) }}, "
+        "{{ duration_minutes }} min at {{ location_name }}, room {{ room_id }}"
+        "{% for i in range(1) %}{{ loop.index }}{% endfor %}. Reply STOP"
+    )
+    check_override("t1", "en", "patient_session_confirmed.sms", source)
