@@ -4,9 +4,15 @@ Partners publish CloudEvents with routing key `<partner_id>.referral.requested` 
 `.referral.cancelled`, as their own RabbitMQ user, with the AMQP `user_id` property set to that
 user (the broker refuses a `user_id` other than the connection's user, so it names the partner).
 
-`decode` never drops anything: a message it cannot read becomes a `partner.message.unreadable`
-event, so every refusal goes through one path (`PartnerInbox._refuse`): it is recorded
-(rejections.py: audit, status event to a known partner), then dead-lettered with the reason.
+Who sent a message is its origin (`shared.events.origin`): the broker-validated `user_id` and
+routing key of the first publish, carried by the service's own headers through retries and the
+DLQ tool's `move-back`, so a retried referral is judged as the original was. A partner that sets
+those headers itself is refused.
+
+`decode` never drops anything: a message it cannot read (or with forged origin headers) becomes
+a `partner.message.unreadable` event, so every refusal goes through one path
+(`PartnerInbox._reject`): it is recorded (rejections.py: audit, status event to a known
+partner), then dead-lettered with the reason.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from services.intake.referral_forms import FHIR, form_of, read_cancellation, rea
 from services.intake.rejections import Refusal
 from shared.config import Settings
 from shared.events import Event, InvalidEvent, Reject, Subscription, parse_event, subscribe
+from shared.events.origin import origin_of
 from shared.events.topology import PARTNER_REFERRALS_EXCHANGE
 
 PURPOSE = "partner-referrals"
@@ -57,17 +64,18 @@ def _unreadable(
 
 
 def decode(message: Message) -> Event:
-    """The event, with the broker-validated `user_id` and the routing key in `extra`."""
-    info = message.delivery_info or {}
-    extra = {
-        "user_id": message.properties.get("user_id"),
-        "routing_key": info.get("routing_key", ""),
-    }
+    """The event, with the broker-validated `user_id` and the routing key of its origin in `extra`."""
+    origin = origin_of(message)
+    extra = {"user_id": origin.user_id, "routing_key": origin.routing_key}
     try:
         event = parse_event(message.body)
     except InvalidEvent as error:
         field = "body" if error.reason.startswith("body") else "envelope"
         return _unreadable(message, field, error.reason, extra)
+    try:
+        origin.check()
+    except InvalidEvent as error:
+        return _unreadable(message, "headers", error.reason, extra, event.tenant_id)
     if event.type not in (REQUESTED, CANCELLED):
         reason = f"{event.type!r} is not {REQUESTED} or {CANCELLED}"
         return _unreadable(message, "type", reason, extra, event.tenant_id)

@@ -2,10 +2,14 @@
 
 For each message: decode and validate (an invalid one goes to `<queue>.dlq` with the reason in
 its headers), call the handler for its type, then ack. A handler exception is retried through
-the delayed retry queues (backoff), then dead-lettered with the error. `Reject` dead-letters at
-once (a permanent problem with the event). A crash before the ack leaves the message to be
-redelivered; the handler's guarded write (see `idempotency`) makes the repeat a no-op, and the
-queue's `x-delivery-limit` dead-letters a message that keeps killing its consumer.
+the delayed retry queues (backoff), then dead-lettered with the error. A store or broker outage
+(`shared.outages`) is not the message's fault: it does not use up the retries, and the message
+comes back at the backoff steps, then every longest step, until the dependency answers.
+`Reject` dead-letters at once (a permanent problem with the event). Every copy the consumer
+sends on carries the message's origin (who published it, and where: see `origin`), so a retried
+or moved-back message is judged exactly as the original was. A crash before the ack leaves the
+message to be redelivered; the handler's guarded write (see `idempotency`) makes the repeat a
+no-op, and the queue's `x-delivery-limit` dead-letters a message that keeps killing its consumer.
 
 Connection problems (including a failed ack) drop the connection and open a fresh one with a
 growing pause; SIGTERM lets the current handler finish and ack before the loop ends.
@@ -26,7 +30,7 @@ from typing import Any
 from kombu import Connection, Consumer, Queue
 from kombu.message import Message
 
-from shared import broker, context
+from shared import broker, context, outages
 from shared.config import Settings
 from shared.events import topology
 from shared.events.envelope import Event, InvalidEvent, parse_event
@@ -39,6 +43,7 @@ from shared.events.metrics import (
     HANDLER_SECONDS,
     RETRIED,
 )
+from shared.events.origin import origin_of
 from shared.events.publisher import ConfirmedPublisher
 
 log = logging.getLogger("events.consumer")
@@ -50,6 +55,7 @@ ANY_TYPE = "*"
 """A handler under this key takes the event types that have no handler of their own."""
 REASON_HEADER = "x-dead-letter-reason"
 RETRY_HEADER = "x-retry-count"
+OUTAGE_RETRY_HEADER = "x-outage-retry-count"
 
 
 class Reject(Exception):
@@ -57,9 +63,12 @@ class Reject(Exception):
 
 
 def decode_event(message: Message) -> Event:
-    """The default decoder: a CloudEvent in the body; the broker-validated user id kept in `extra`."""
+    """The default decoder: a CloudEvent in the body; who published it, and with which routing
+    key, kept in `extra` (`user_id`: the broker-validated user of the first publish)."""
+    origin = origin_of(message)
+    origin.check()
     event = parse_event(message.body)
-    return replace(event, extra={"user_id": message.properties.get("user_id")})
+    return replace(event, extra={"user_id": origin.user_id, "routing_key": origin.routing_key})
 
 
 @dataclass
@@ -189,8 +198,17 @@ class EventConsumer:
             self._dead_letter(sub, message, str(error), kind="rejected")
             return
         except Exception as error:
-            log.exception("handler failed", extra={"event_id": event.id, "type": event.type})
-            self._retry_or_dead_letter(sub, message, f"{type(error).__name__}: {error}")
+            outage = outages.is_outage(error)
+            if outage:
+                log.warning(
+                    "handler met a store or broker outage; retrying",
+                    extra={"event_id": event.id, "type": event.type, "error": repr(error)[:300]},
+                )
+            else:
+                log.exception("handler failed", extra={"event_id": event.id, "type": event.type})
+            self._retry_or_dead_letter(
+                sub, message, f"{type(error).__name__}: {error}", outage=outage
+            )
             return
         HANDLER_SECONDS.labels(**labels).observe(time.perf_counter() - started)
         (DUPLICATES if applied is False else HANDLED).labels(**labels).inc()
@@ -198,34 +216,42 @@ class EventConsumer:
         if applied is not False and sub.wakes_relay:
             self.on_handled()
 
-    def _retry_or_dead_letter(self, sub: Subscription, message: Message, error: str) -> None:
+    def _retry_or_dead_letter(
+        self, sub: Subscription, message: Message, error: str, *, outage: bool
+    ) -> None:
+        """Send the message to its next retry queue, or to the DLQ once its retries are used up.
+
+        An outage counts on its own header and never dead-letters: it retries at the backoff
+        steps, then at the longest one, so the message is handled within one longest step of
+        the dependency's return. The retry queues are the existing ones (no new topology).
+        """
         headers = dict(message.headers or {})
-        attempt = int(headers.get(RETRY_HEADER, 0) or 0)
+        counter = OUTAGE_RETRY_HEADER if outage else RETRY_HEADER
+        attempt = int(headers.get(counter, 0) or 0)
         delays = sub.spec.retry_delays_ms
-        if attempt >= len(delays):
+        if not outage and attempt >= len(delays):
             self._dead_letter(
                 sub, message, f"handler failed after {attempt + 1} attempts: {error}", kind="failed"
             )
             return
-        headers.update({RETRY_HEADER: attempt + 1, "x-last-error": error[:500]})
-        self._send(message, topology.retry_queue_name(sub.spec.name, delays[attempt]), headers)
+        delay = delays[min(attempt, len(delays) - 1)]
+        headers.update({counter: attempt + 1, "x-last-error": error[:500]})
+        headers = origin_of(message).stamp(headers)
+        self._send(message, topology.retry_queue_name(sub.spec.name, delay), headers)
         RETRIED.labels(queue=sub.spec.name, type=str(headers.get("ce-type", "")) or "event").inc()
         message.ack()
 
     def _dead_letter(self, sub: Subscription, message: Message, reason: str, *, kind: str) -> None:
         log.warning("dead-lettered", extra={"queue": sub.spec.name, "reason": reason, "kind": kind})
         headers = dict(message.headers or {})
-        info = message.delivery_info or {}
         headers.update(
             {
                 REASON_HEADER: reason[:1000],
                 "x-dead-letter-kind": kind,
-                "x-original-exchange": info.get("exchange", ""),
-                "x-original-routing-key": info.get("routing_key", ""),
-                "x-original-user-id": message.properties.get("user_id") or "",
                 "x-dead-lettered-at": datetime.now(UTC).isoformat(),
             }
         )
+        headers = origin_of(message).stamp(headers)
         self._send(message, sub.spec.name, headers)  # dlx routes `<queue>` to `<queue>.dlq`
         DEAD_LETTERED.labels(queue=sub.spec.name, reason=kind).inc()
         if sub.on_dead_letter is not None:

@@ -5,7 +5,8 @@
 
 QUEUE is the work queue whose `<QUEUE>.dlq` is read. Uses AMQP_URL (like every process).
 Listing takes messages without acking them and gives them back when it closes, so nothing is
-lost; moving back republishes a message to QUEUE (with confirms, its retry count reset) and
+lost; moving back republishes a message to QUEUE (with confirms, its retry counts reset, its
+origin kept: see `shared.events.origin`, so a partner's message is judged as the partner's) and
 only then removes it from the dead-letter queue.
 """
 
@@ -23,11 +24,13 @@ from kombu import Connection
 from shared import broker
 from shared.config import ConfigError, Settings, load_settings
 from shared.events import topology
-from shared.events.consumer import REASON_HEADER, RETRY_HEADER
+from shared.events.consumer import OUTAGE_RETRY_HEADER, REASON_HEADER, RETRY_HEADER
+from shared.events.origin import origin_of
 from shared.events.publisher import ConfirmedPublisher
 
 _RESET = (
     RETRY_HEADER,
+    OUTAGE_RETRY_HEADER,
     "x-last-error",
     REASON_HEADER,
     "x-dead-letter-kind",
@@ -64,14 +67,15 @@ def describe(message: Any) -> dict[str, Any]:
     reason = headers.get(REASON_HEADER) or (
         f"broker: {deaths[0].get('reason')}" if deaths else "unknown"
     )
+    origin = origin_of(message)
     return {
         "message_id": message.properties.get("message_id"),
         "reason": reason,
         "kind": headers.get("x-dead-letter-kind") or "broker",
-        "routing_key": headers.get("x-original-routing-key")
-        or (deaths[0].get("routing-keys") if deaths else None),
+        "exchange": origin.exchange,
+        "routing_key": origin.routing_key,
         "dead_lettered_at": headers.get("x-dead-lettered-at"),
-        "partner_user_id": headers.get("x-original-user-id") or message.properties.get("user_id"),
+        "partner_user_id": origin.user_id,
         "body_preview": _raw(message)[:200].decode("utf-8", "replace"),
     }
 
@@ -91,7 +95,8 @@ def move_back(settings: Settings, queue: str, ids: set[str] | None, limit: int =
                 message_id = message.properties.get("message_id") or ""
                 if ids is not None and message_id not in ids:
                     continue  # left unacked: returned to the dead-letter queue on close
-                headers = {k: v for k, v in (message.headers or {}).items() if k not in _RESET}
+                kept = {k: v for k, v in (message.headers or {}).items() if k not in _RESET}
+                headers = origin_of(message).stamp(kept)
                 publisher.publish(
                     topology.DEAD_LETTER_EXCHANGE,
                     topology.requeue_key(queue),

@@ -6,7 +6,8 @@ in order with confirms; then the confirmed ones are pulled from all the document
 ONE `update` command (a guarded statement per document, which also clears `outbox_due` when
 nothing new arrived meanwhile). A crash between confirm and that command republishes: consumers
 deduplicate on (source, id). Unroutable events and broker failures leave the events pending and
-push `outbox_due` back with a growing pause.
+push `outbox_due` back with a growing pause; a store or broker outage (`shared.outages`) makes
+the relay wait with a growing pause (up to 3 s) and try again, never stop.
 
 After a poll the relay waits for the next one (or a wake) unless a collection returned a full
 batch: then more may be due at once, and it polls again straight away.
@@ -25,6 +26,7 @@ from typing import Any
 from pymongo import UpdateOne
 from pymongo.collection import Collection
 
+from shared import outages
 from shared.events.metrics import OUTBOX_BACKLOG, PUBLISH_FAILED
 from shared.events.publisher import ConfirmedPublisher, PublishFailed, Unroutable
 
@@ -82,6 +84,12 @@ class OutboxRelay:
                     self._failures += 1
                     log.warning(
                         "broker unavailable; events stay pending", extra={"error": str(error)}
+                    )
+                except outages.OUTAGE_ERRORS as error:
+                    self._failures += 1
+                    log.warning(
+                        "store or broker unavailable; events stay pending",
+                        extra={"error": f"{type(error).__name__}: {str(error)[:300]}"},
                     )
                 self._report_backlog()
                 if not self._more_due or self._failures:
@@ -164,9 +172,12 @@ class OutboxRelay:
         if now - self._last_backlog < BACKLOG_EVERY_S:
             return
         self._last_backlog = now
-        for collection in self.collections:
-            count = collection.count_documents({"outbox_due": {"$exists": True}})
-            OUTBOX_BACKLOG.labels(collection=collection.name).set(count)
+        try:
+            for collection in self.collections:
+                count = collection.count_documents({"outbox_due": {"$exists": True}})
+                OUTBOX_BACKLOG.labels(collection=collection.name).set(count)
+        except outages.STORE_OUTAGE_ERRORS:
+            pass  # the store is away: the gauge keeps its last value until the next report
 
 
 def _body(item: dict[str, Any]) -> bytes:

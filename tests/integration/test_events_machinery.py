@@ -219,6 +219,34 @@ def test_a_poison_event_is_retried_then_dead_lettered_and_later_events_flow(
     assert harness.effect_db.attempts.find_one({"_id": flaky_id})["n"] == 2
 
 
+def test_a_store_outage_in_a_handler_does_not_use_up_its_retries(
+    make_settings, harness, running, vhost, rabbit_admin
+):
+    """More outage failures than retry steps, then the store answers: applied, not dead-lettered.
+    (The real outage, with intake's worker and a killed store: tests/e2e/intake.)"""
+    from pymongo.errors import AutoReconnect, ServerSelectionTimeoutError
+
+    harness.make_targets(1)
+    handler = make_handler(Mongo(make_settings("planning")))
+    outage = [AutoReconnect("connection closed"), *[ServerSelectionTimeoutError("no server")] * 4]
+
+    def store_away_at_first(event):
+        if outage:
+            raise outage.pop()
+        return handler(event)
+
+    settings = start_consumer(
+        make_settings, running, store_away_at_first, amqp_retry_delays_ms="20,50"
+    )
+    event = new_event(
+        "test.happened", source="clinic/test", tenant_id="t", data={"target": "target-0"}
+    )
+    publish(settings, (event.to_json(), event.id))
+    wait_until(lambda: harness.total_effects() == 1, timeout=20, message="the event applied")
+    assert outage == []
+    assert _dlq_messages(rabbit_admin, vhost, "planning.test-effects") == []
+
+
 def test_dead_letters_are_listed_with_reasons_and_moved_back_after_a_fix(
     make_settings, harness, running
 ):

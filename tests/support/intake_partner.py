@@ -67,6 +67,7 @@ class PartnerSystem:
         *,
         routing_key: str | None = None,
         user_id: str | None = "self",
+        headers: dict[str, Any] | None = None,
     ) -> None:
         body = event if isinstance(event, bytes) else json.dumps(event).encode()
         kind = (
@@ -82,6 +83,7 @@ class PartnerSystem:
             content_type="application/cloudevents+json",
             delivery_mode=2,
             message_id=uuid.uuid4().hex,
+            headers=headers or {},
             **{k: v for k, v in options.items() if v is not None},
         )
 
