@@ -4,6 +4,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from services.intake.app import create_app as create_intake
+from services.intake.intake_link import new_nonce, new_token
 from services.notifications.app import create_app as create_notifications
 from services.planning.app import create_app as create_planning
 from shared.config import load_settings
@@ -109,3 +110,42 @@ def test_the_openapi_document_is_valid_openapi_3(client):
     validate(response.json)
     assert response.json["openapi"].startswith("3.")
     assert "/readyz" in response.json["paths"]
+
+
+@pytest.mark.parametrize(
+    ("service", "path"),
+    [("intake", "/patients"), ("planning", "/plans"), ("notifications", "/deliveries")],
+)
+def test_a_request_while_mongodb_is_unreachable_answers_503_with_retry_after(
+    make_settings, service, path
+):
+    settings = make_settings(service)
+    app = FACTORIES[service](
+        {
+            "mongo_url": "mongodb://127.0.0.1:1/?directConnection=true",
+            "mongo_timeout_ms": 200,
+            "amqp_url": settings.amqp_url,
+        }
+    )
+    response = app.test_client().get(path, headers={"Authorization": "Bearer some-key"})
+    assert response.status_code == 503, response.json
+    assert response.headers["Retry-After"] == "5"
+    assert response.json["status"] == "Service Unavailable"
+    assert response.json["message"].startswith("the database is not answering")
+
+
+def test_the_intake_form_while_mongodb_is_unreachable_is_a_503_page_not_json(make_settings):
+    settings = make_settings("intake")
+    app = create_intake(
+        {
+            "mongo_url": "mongodb://127.0.0.1:1/?directConnection=true",
+            "mongo_timeout_ms": 200,
+            "amqp_url": settings.amqp_url,
+        }
+    )
+    token = new_token(app.config["SETTINGS"], "ref_0123456789abcdef0123", new_nonce())
+    response = app.test_client().get(f"/intake/{token}")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert "text/html" in response.headers["Content-Type"]
+    assert "Nothing was lost or sent" in response.get_data(as_text=True)
