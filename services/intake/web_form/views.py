@@ -135,7 +135,7 @@ def _current_problem(token: str) -> str:
 
 
 def _is_cross_site() -> bool:
-    ours = [settings().public_base_url, request.host_url]
+    ours = [settings().own.public_base_url, request.host_url]
     return not forgery.is_same_origin(
         request.headers.get("Origin"), request.headers.get("Referer"), ours
     )
