@@ -21,7 +21,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.intake import events, storage
 from services.intake.errors import Conflict, Invalid, NotFound
-from shared.access import LOCATION_UPSERTED, PRINCIPAL_REVOKED, PRINCIPAL_UPSERTED
+from shared.replicas import LOCATION_UPSERTED, PRINCIPAL_REVOKED, PRINCIPAL_UPSERTED
 from shared.events import outbox
 from shared.tenancy import TenantScoped
 from shared.web.auth import ROLES, hash_key, new_key

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from shared.access import ACCESS_EVENT_TYPES
+from shared.replicas import ACCESS_EVENT_TYPES
 from shared.config import Settings
 from shared.events import Event, Subscription, subscribe
 from shared.events.consumer import ANY_TYPE

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from typing import cast
 
-from shared.access import replica_handlers
+from shared.replicas import replica_handlers
 from shared.config import Settings
 from shared.events import event_components
 from shared.events.relay import OutboxRelay

@@ -3,7 +3,7 @@
 import pymongo
 import pytest
 
-from shared.access import LOCATION_UPSERTED, location_key, replica_handlers
+from shared.replicas import LOCATION_UPSERTED, location_key, replica_handlers
 from shared.events import new_event
 
 

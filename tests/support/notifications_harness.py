@@ -16,7 +16,7 @@ from services.notifications.store.contacts import contact_id
 from services.notifications.store.indexes import ensure_indexes
 from services.notifications.store.template_overrides import CachedOverrides, TemplateOverrides
 from services.notifications.store.tenant_configs import CachedTenantSettings, TenantConfigs
-from shared.access import replica_handlers
+from shared.replicas import replica_handlers
 from shared.config import Settings
 from shared.events import Event
 from tests.support.notifications_stack import TENANT, FixedClock
