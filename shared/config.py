@@ -1,11 +1,16 @@
 """One configuration loader for every process: environment variables only.
 
-Each variable is declared once below (name, type, default, check). ``load_settings`` reads them,
-and an invalid value stops start-up with a message that names the variable.
+Settings come in two parts: the core every process reads (MongoDB, RabbitMQ, HTTP limits, the
+worker), declared below, and each service's own section (`services/<name>/settings.py`: the
+variables only that service reads, e.g. SMTP for notifications), reached as `settings.own`.
+Each variable is declared once (name, type, default, check). ``load_settings`` reads them, and
+an invalid value stops start-up with a message that names the variable.
 """
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -28,11 +33,20 @@ def _url(*schemes: str) -> validate.Validator:
     )
 
 
-class _EnvSchema(Schema):
-    """Environment variable name -> setting. Defaults make `make run` work on a dev machine."""
+def url(*schemes: str) -> validate.Validator:
+    """A URL check for a setting (`url("http", "https")`)."""
+    return _url(*schemes)
+
+
+class EnvSchema(Schema):
+    """Environment variable name (`data_key`) -> setting; a section's schema builds on it."""
 
     class Meta:
         unknown = EXCLUDE
+
+
+class _CoreEnvSchema(EnvSchema):
+    """The core settings. Defaults make `make run` work on a dev machine."""
 
     mongo_url = f.String(
         data_key="MONGO_URL",
@@ -93,49 +107,6 @@ class _EnvSchema(Schema):
         load_default=0.5,
         validate=validate.Range(min=0.01, max=60),
     )
-    public_base_url = f.String(
-        data_key="PUBLIC_BASE_URL",
-        load_default="http://127.0.0.1:8001",
-        validate=_url("http", "https"),
-    )
-    intake_link_secret = f.String(
-        data_key="INTAKE_LINK_SECRET",
-        load_default="dev-only-intake-link-secret",
-        validate=validate.Length(min=16),
-    )
-    intake_link_ttl_hours = f.Integer(
-        data_key="INTAKE_LINK_TTL_HOURS",
-        load_default=168,
-        validate=validate.Range(min=1, max=24 * 90),
-    )
-    smtp_host = f.String(data_key="SMTP_HOST", load_default="127.0.0.1")
-    smtp_port = f.Integer(
-        data_key="SMTP_PORT", load_default=1025, validate=validate.Range(min=1, max=65535)
-    )
-    smtp_from = f.Email(data_key="SMTP_FROM", load_default="clinic@example.org")
-    smtp_username = f.String(data_key="SMTP_USERNAME", load_default="")
-    smtp_password = f.String(data_key="SMTP_PASSWORD", load_default="")
-    sms_base_url = f.String(
-        data_key="SMS_BASE_URL",
-        load_default="http://127.0.0.1:8090",
-        validate=_url("http", "https"),
-    )
-    sms_api_key = f.String(data_key="SMS_API_KEY", load_default="dev-sms-key")
-    sms_inbound_secret = f.String(
-        data_key="SMS_INBOUND_SECRET",
-        load_default="dev-sms-inbound-secret",
-        validate=validate.Length(min=8),
-    )
-    notifications_public_url = f.String(
-        data_key="NOTIFICATIONS_PUBLIC_URL",
-        load_default="http://127.0.0.1:8003",
-        validate=_url("http", "https"),
-    )
-    unsubscribe_secret = f.String(
-        data_key="UNSUBSCRIBE_SECRET",
-        load_default="dev-only-unsubscribe-secret",
-        validate=validate.Length(min=16),
-    )
     scheduler_poll_interval_s = f.Float(
         data_key="SCHEDULER_POLL_INTERVAL_S",
         load_default=1.0,
@@ -164,30 +135,75 @@ class Settings:
     worker_metrics_addr: str
     worker_metrics_port: int
     outbox_poll_interval_s: float
-    public_base_url: str
-    intake_link_secret: str
-    intake_link_ttl_hours: int
-    smtp_host: str
-    smtp_port: int
-    smtp_from: str
-    smtp_username: str
-    smtp_password: str
-    sms_base_url: str
-    sms_api_key: str
-    sms_inbound_secret: str
-    notifications_public_url: str
-    unsubscribe_secret: str
     scheduler_poll_interval_s: float
     default_phone_region: str
+    own: Any = None
+    """The service's own section (`services/<name>/settings.py`); None where none was loaded."""
+
+    def as_overrides(self) -> dict[str, Any]:
+        """Every setting by name (core and section): `create_app(settings.as_overrides())`."""
+        core = {
+            fl.name: getattr(self, fl.name)
+            for fl in fields(self)
+            if fl.name not in ("service", "own")
+        }
+        own = {fl.name: getattr(self.own, fl.name) for fl in fields(self.own)} if self.own else {}
+        return {**core, **own}
 
     @property
     def retry_delays_ms(self) -> tuple[int, ...]:
         return tuple(int(x) for x in self.amqp_retry_delays_ms.split(","))
 
 
-ENV_VARS: dict[str, str] = {
-    field.data_key or name: name for name, field in _EnvSchema().fields.items()
-}
+@dataclass(frozen=True)
+class Section:
+    """A service's own settings: the variables (`schema`, an EnvSchema) and their type (`model`,
+    a frozen dataclass whose fields are the schema's setting names)."""
+
+    schema: type[EnvSchema]
+    model: type
+
+
+def env_vars(schema: type[Schema]) -> dict[str, str]:
+    """Environment variable -> setting name, for a schema of settings."""
+    return {field.data_key or name: name for name, field in schema().fields.items()}
+
+
+ENV_VARS: dict[str, str] = env_vars(_CoreEnvSchema)
+"""The core variables (each section has its own: `env_vars(SECTION.schema)`)."""
+
+
+def every_env_var() -> dict[str, str]:
+    """Every variable any process reads -> `core` or the service whose section declares it."""
+    found = dict.fromkeys(ENV_VARS, "core")
+    for service in SERVICES:
+        section = section_of(service)
+        for name in env_vars(section.schema) if section else ():
+            if name in found:
+                raise ConfigError(f"{name} is declared twice ({found[name]} and {service})")
+            found[name] = service
+    return found
+
+
+def _load(schema: type[Schema], env: Mapping[str, str]) -> dict[str, Any]:
+    names = env_vars(schema)
+    present = {key: value for key, value in env.items() if key in names and value != ""}
+    try:
+        return schema().load(present)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{var}: {' '.join(msgs) if isinstance(msgs, list) else msgs}"
+            for var, msgs in sorted(error.messages_dict.items())
+        )
+        raise ConfigError(f"invalid configuration: {problems}") from None
+
+
+def section_of(service: str) -> Section | None:
+    """The service's own section: `SECTION` in `services/<service>/settings.py`, if it has one."""
+    module = f"services.{service}.settings"
+    if importlib.util.find_spec(module) is None:
+        return None
+    return importlib.import_module(module).SECTION
 
 
 def load_settings(
@@ -195,22 +211,22 @@ def load_settings(
     environ: Mapping[str, str] | None = None,
     overrides: Mapping[str, Any] | None = None,
 ) -> Settings:
-    """Read the settings of `service` from the environment; `overrides` (by setting name) win."""
+    """Read the settings of `service` (the core and its own section) from the environment.
+
+    `overrides` (by setting name, core or section) win over the environment.
+    """
     if service not in SERVICES:
         raise ConfigError(f"unknown service {service!r}; expected one of {', '.join(SERVICES)}")
+    section = section_of(service)
     env = os.environ if environ is None else environ
-    present = {key: value for key, value in env.items() if key in ENV_VARS and value != ""}
-    try:
-        values = _EnvSchema().load(present)
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{var}: {' '.join(msgs) if isinstance(msgs, list) else msgs}"
-            for var, msgs in sorted(error.messages_dict.items())
-        )
-        raise ConfigError(f"invalid configuration: {problems}") from None
+    values = _load(_CoreEnvSchema, env)
     values["mongo_db"] = values["mongo_db"] or service
-    unknown = set(overrides or {}) - {fl.name for fl in fields(Settings)}
+    own = _load(section.schema, env) if section else {}
+    core_names = {fl.name for fl in fields(Settings)} - {"service", "own"}
+    own_names = {fl.name for fl in fields(section.model)} if section else set()
+    unknown = set(overrides or {}) - core_names - own_names
     if unknown:
         raise ConfigError(f"unknown setting(s) in overrides: {', '.join(sorted(unknown))}")
-    values.update(overrides or {})
-    return Settings(service=service, **values)
+    for name, value in (overrides or {}).items():
+        (values if name in core_names else own)[name] = value
+    return Settings(service=service, **values, own=section.model(**own) if section else None)

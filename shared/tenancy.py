@@ -14,6 +14,8 @@ from pymongo.collection import Collection
 from pymongo.cursor import Cursor
 from pymongo.results import InsertOneResult, UpdateResult
 
+from shared.paging import Page, PageRequest
+
 TENANT = "tenant_id"
 
 
@@ -44,6 +46,22 @@ class TenantScoped:
 
     def find(self, filter: Mapping[str, Any] | None = None, *args: Any, **kwargs: Any) -> Cursor:
         return self.collection.find(self._scope(filter), *args, **kwargs)
+
+    def find_page(
+        self,
+        filter: Mapping[str, Any] | None,
+        request: PageRequest,
+        *,
+        sort: list[tuple[str, int]],
+        projection: Mapping[str, Any] | None = None,
+    ) -> Page[dict[str, Any]]:
+        """One page of matches in `sort` order (which must end on a unique field, e.g. `_id`),
+        and the total (counted only when the page does not already tell it)."""
+        cursor = self.find(filter, projection).sort(sort).skip(request.skip)
+        items = list(cursor.limit(request.page_size))
+        whole = request.skip == 0 and len(items) < request.page_size
+        total = len(items) if whole else self.count_documents(filter)
+        return Page.of(items, request, total)
 
     def count_documents(self, filter: Mapping[str, Any] | None = None, **kwargs: Any) -> int:
         return self.collection.count_documents(self._scope(filter), **kwargs)

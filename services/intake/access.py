@@ -2,7 +2,7 @@
 
 Used by the ops CLI and the admin API. Every change of a principal or a location is saved with
 its `access.*` / `tenant.location_upserted` event in the same write, so planning and
-notifications keep their replicas (shared/access.py) current. Partners are not tenant data: a
+notifications keep their replicas (shared/replicas.py) current. Partners are not tenant data: a
 partner (referral network, EHR) names the tenants it may refer to, and its AMQP user name is its
 id.
 """
@@ -21,8 +21,8 @@ from pymongo.errors import DuplicateKeyError
 
 from services.intake import events, storage
 from services.intake.errors import Conflict, Invalid, NotFound
-from shared.access import LOCATION_UPSERTED, PRINCIPAL_REVOKED, PRINCIPAL_UPSERTED
 from shared.events import outbox
+from shared.replicas import LOCATION_UPSERTED, PRINCIPAL_REVOKED, PRINCIPAL_UPSERTED
 from shared.tenancy import TenantScoped
 from shared.web.auth import ROLES, hash_key, new_key
 

@@ -30,8 +30,8 @@ from services.intake.errors import Conflict, Invalid, NotFound
 from services.intake.intake_form import screening_input
 from services.intake.repository import Intakes, Referrals
 from shared import audit
+from shared.clinical.outcome_measures import ScoringError, score
 from shared.events import outbox
-from shared.outcome_measures import ScoringError, score
 
 COMPLETED_BY = ("staff", "patient")
 

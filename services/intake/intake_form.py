@@ -21,7 +21,7 @@ from services.intake.domain.screening import (
     Surgery,
 )
 from services.intake.schemas import Strict
-from shared.outcome_measures import MEASURES
+from shared.clinical.outcome_measures import MEASURES
 
 
 def _flags(criterion: str, rules: RuleSet = DEFAULT_RULES) -> list[str]:

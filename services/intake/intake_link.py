@@ -1,8 +1,8 @@
 """The patient's intake link: `{public_base_url}/intake/{token}`.
 
-The token is signed with `settings.intake_link_secret` (itsdangerous `URLSafeTimedSerializer`)
+The token is signed with `settings.own.intake_link_secret` (itsdangerous `URLSafeTimedSerializer`)
 and carries only the referral id and a nonce: no personal data, so a forwarded or logged link
-reveals nothing. It is valid for `settings.intake_link_ttl_hours`, only while the nonce
+reveals nothing. It is valid for `settings.own.intake_link_ttl_hours`, only while the nonce
 matches the referral's `intake_link_nonce` (a new nonce revokes every earlier link), and only
 until the referral's intake is complete (one intake per referral: a used link opens nothing).
 """
@@ -49,7 +49,7 @@ def new_nonce() -> str:
 
 
 def _serializer(settings: Settings) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(settings.intake_link_secret, salt=SALT)
+    return URLSafeTimedSerializer(settings.own.intake_link_secret, salt=SALT)
 
 
 def new_token(settings: Settings, referral_id: str, nonce: str) -> str:
@@ -57,14 +57,12 @@ def new_token(settings: Settings, referral_id: str, nonce: str) -> str:
 
 
 def link_for(settings: Settings, referral_id: str, nonce: str) -> str:
-    return (
-        f"{settings.public_base_url.rstrip('/')}/intake/{new_token(settings, referral_id, nonce)}"
-    )
+    return f"{settings.own.public_base_url.rstrip('/')}/intake/{new_token(settings, referral_id, nonce)}"
 
 
 def read_token(settings: Settings, token: str) -> LinkClaims:
     """The claims of a valid, unexpired token; raises InvalidLink."""
-    max_age = settings.intake_link_ttl_hours * 3600
+    max_age = settings.own.intake_link_ttl_hours * 3600
     try:
         claims = _serializer(settings).loads(token, max_age=max_age)
     except SignatureExpired:

@@ -353,7 +353,7 @@ def sender_loops(
     handoff: Handoff | None = None,
 ) -> list[SenderLoop]:
     """`tuning.threads` loops, each with its own channel connections."""
-    links = UnsubscribeLinks(settings.unsubscribe_secret, settings.notifications_public_url)
+    links = UnsubscribeLinks(settings.own.unsubscribe_secret, settings.own.notifications_public_url)
     poll = tuning.idle_poll_s or settings.scheduler_poll_interval_s
     loops: list[SenderLoop] = []
     for index in range(tuning.threads):

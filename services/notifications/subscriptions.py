@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from shared.access import ACCESS_EVENT_TYPES
 from shared.config import Settings
 from shared.events import Event, Subscription, subscribe
 from shared.events.consumer import ANY_TYPE
 from shared.events.topology import events_exchange
+from shared.replicas import ACCESS_EVENT_TYPES
 
 INTAKE_TYPES = frozenset(
     {

@@ -10,11 +10,11 @@ from __future__ import annotations
 import sys
 from typing import cast
 
-from shared.access import replica_handlers
 from shared.config import Settings
 from shared.events import event_components
 from shared.events.relay import OutboxRelay
 from shared.mongo import Mongo
+from shared.replicas import replica_handlers
 from shared.worker import Component, run_worker
 
 from . import subscriptions

@@ -35,8 +35,8 @@ from services.planning.plan_changes import TRACKED_STATUSES, Change, applied, cl
 from services.planning.plan_views import amended_terms, referral_document
 from services.planning.referral_tracker import CheckContexts, referral_check
 from services.planning.storage.plans import AWAITING_INTAKE, Plans
-from shared.access import LOCATION_UPSERTED, replica_handlers
 from shared.events import Event, Reject
+from shared.replicas import LOCATION_UPSERTED, replica_handlers
 
 ATTEMPTS = 8
 SYSTEM = "system:planning"

@@ -3,7 +3,7 @@
 A key is `ck_<key id>_<secret>`; only its SHA-256 is stored (keys are long random strings, so a
 fast hash is enough). Each service looks keys up in its own `principals` collection: intake
 issues keys and owns that data; planning and notifications keep a replica fed by intake's
-`access.*` events (see shared/access.py).
+`access.*` events (see shared/replicas.py).
 """
 
 from __future__ import annotations
@@ -11,13 +11,15 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, g, request
 from flask_smorest import abort
+
+from shared import replicas
+from shared.cache import TtlCache
 
 ROLES = ("admin", "front_desk", "therapist", "partner")
 STAFF_ROLES = ("admin", "front_desk", "therapist")
@@ -64,21 +66,12 @@ def principal_from_document(document: dict[str, Any]) -> Principal:
     )
 
 
-_cache: dict[str, tuple[float, Principal | None]] = {}
+def _load_principal(key_hash: str) -> Principal | None:
+    document = replicas.find_principal(current_app.extensions["mongo"].db, key_hash)
+    return principal_from_document(document) if document else None
 
 
-def _lookup(key_hash: str) -> Principal | None:
-    cached = _cache.get(key_hash)
-    if cached and time.monotonic() - cached[0] < (CACHE_TTL_S if cached[1] else MISS_TTL_S):
-        return cached[1]
-    document = current_app.extensions["mongo"].db.principals.find_one(
-        {"_id": key_hash, "revoked": {"$ne": True}}
-    )
-    principal = principal_from_document(document) if document else None
-    if len(_cache) > 10_000:
-        _cache.clear()
-    _cache[key_hash] = (time.monotonic(), principal)
-    return principal
+_principals = TtlCache(_load_principal, CACHE_TTL_S, miss_ttl_s=MISS_TTL_S)
 
 
 def authenticate() -> Principal:
@@ -86,7 +79,7 @@ def authenticate() -> Principal:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.startswith("ck_") or len(token) > 200:
         abort(401, message="a bearer API key is required (Authorization: Bearer ck_...)")
-    principal = _lookup(hash_key(token.strip()))
+    principal = _principals.get(hash_key(token.strip()))
     if principal is None:
         abort(401, message="unknown or revoked API key")
     assert principal is not None  # abort() raised
@@ -118,7 +111,7 @@ def current_principal() -> Principal:
 
 
 def clear_cache() -> None:
-    _cache.clear()
+    _principals.forget()
 
 
 SECURITY_SCHEME = {

@@ -3,8 +3,8 @@
 import pymongo
 import pytest
 
-from shared.access import LOCATION_UPSERTED, location_key, replica_handlers
 from shared.events import new_event
+from shared.replicas import LOCATION_UPSERTED, location_key, replica_handlers
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from services.intake.app import create_app as create_intake
+from services.intake.intake_link import new_nonce, new_token
 from services.notifications.app import create_app as create_notifications
 from services.planning.app import create_app as create_planning
 from shared.config import load_settings
@@ -52,15 +53,19 @@ def test_readiness_is_503_naming_rabbitmq_when_the_broker_is_unreachable(make_se
     assert app.test_client().get("/healthz").status_code == 200
 
 
-def test_readiness_names_mongodb_when_it_is_unreachable(make_settings):
-    settings = make_settings("planning")
-    app = create_planning(
+def _without_mongodb(service: str, make_settings):
+    """The service's app pointed at a port where no MongoDB answers (a real broker)."""
+    return FACTORIES[service](
         {
             "mongo_url": "mongodb://127.0.0.1:1/?directConnection=true",
-            "mongo_timeout_ms": 300,
-            "amqp_url": settings.amqp_url,
+            "mongo_timeout_ms": 200,
+            "amqp_url": make_settings(service).amqp_url,
         }
     )
+
+
+def test_readiness_names_mongodb_when_it_is_unreachable(make_settings):
+    app = _without_mongodb("planning", make_settings)
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.json["status"] == "unavailable"
@@ -109,3 +114,28 @@ def test_the_openapi_document_is_valid_openapi_3(client):
     validate(response.json)
     assert response.json["openapi"].startswith("3.")
     assert "/readyz" in response.json["paths"]
+
+
+@pytest.mark.parametrize(
+    ("service", "path"),
+    [("intake", "/patients"), ("planning", "/plans"), ("notifications", "/deliveries")],
+)
+def test_a_request_while_mongodb_is_unreachable_answers_503_with_retry_after(
+    make_settings, service, path
+):
+    app = _without_mongodb(service, make_settings)
+    response = app.test_client().get(path, headers={"Authorization": "Bearer some-key"})
+    assert response.status_code == 503, response.json
+    assert response.headers["Retry-After"] == "5"
+    assert response.json["status"] == "Service Unavailable"
+    assert response.json["message"].startswith("the database is not answering")
+
+
+def test_the_intake_form_while_mongodb_is_unreachable_is_a_503_page_not_json(make_settings):
+    app = _without_mongodb("intake", make_settings)
+    token = new_token(app.config["SETTINGS"], "ref_0123456789abcdef0123", new_nonce())
+    response = app.test_client().get(f"/intake/{token}")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert "text/html" in response.headers["Content-Type"]
+    assert "Nothing was lost or sent" in response.get_data(as_text=True)

@@ -24,10 +24,10 @@ from services.notifications.store.indexes import ensure_indexes
 from services.notifications.store.template_overrides import CachedOverrides, TemplateOverrides
 from services.notifications.store.tenant_configs import CachedTenantSettings, TenantConfigs
 from services.notifications.worker import components
-from shared.access import replica_handlers
 from shared.config import Settings
 from shared.events import Event
 from shared.mongo import Mongo
+from shared.replicas import replica_handlers
 from tests.support.notifications_stack import TENANT, FixedClock, OtherServices
 
 NOON_UTC = datetime(2026, 3, 10, 16, 0, tzinfo=UTC)  # 12:00 in New York, 17:00 in Berlin

@@ -13,8 +13,8 @@ from typing import Any
 
 from pymongo.database import Database
 
-from shared.access import location_key
 from shared.events import Event, new_event
+from shared.replicas import location_key
 from shared.web.auth import hash_key, new_key
 
 INTAKE_SOURCE = "clinic/intake"

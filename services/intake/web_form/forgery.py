@@ -21,7 +21,7 @@ SALT = "intake-form"
 
 
 def _serializer(settings: Settings) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(settings.intake_link_secret, salt=SALT)
+    return URLSafeTimedSerializer(settings.own.intake_link_secret, salt=SALT)
 
 
 def _digest(link_token: str) -> str:
@@ -36,7 +36,9 @@ def is_form_token_valid(settings: Settings, link_token: str, posted: str | None)
     if not posted:
         return False
     try:
-        digest = _serializer(settings).loads(posted, max_age=settings.intake_link_ttl_hours * 3600)
+        digest = _serializer(settings).loads(
+            posted, max_age=settings.own.intake_link_ttl_hours * 3600
+        )
     except BadSignature:  # includes SignatureExpired
         return False
     return isinstance(digest, str) and hmac.compare_digest(digest, _digest(link_token))

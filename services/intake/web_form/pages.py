@@ -48,6 +48,12 @@ PROBLEMS: dict[str, Problem] = {
         "This form is too long to send",
         "Please shorten your longer answers and try again, or contact your clinic.",
     ),
+    "unavailable": Problem(
+        503,
+        "The form cannot be reached right now",
+        "Nothing was lost or sent: our system is briefly unavailable. Please go back, check "
+        "your answers are still there, and send the form again in a few minutes.",
+    ),
 }
 
 SECURITY_HEADERS = {

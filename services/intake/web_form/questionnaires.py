@@ -1,7 +1,7 @@
 """The baseline questionnaires of the patient's form: which ones fit the referral, and their items.
 
 `questionnaires.json` is the table (diagnosis prefixes -> measure) and the wording. An answer's
-value is what `shared.outcome_measures` scores, so the options of a choice item run over the
+value is what `shared.clinical.outcome_measures` scores, so the options of a choice item run over the
 measure's own item range; `load_questionnaires` checks the table against the measures.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Literal
 
-from shared.outcome_measures import MEASURES, MeasureSpec
+from shared.clinical.outcome_measures import MEASURES, MeasureSpec
 
 
 @dataclass(frozen=True)

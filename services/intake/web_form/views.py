@@ -38,6 +38,7 @@ from services.intake.web_form.pages import PROBLEMS, SECURITY_HEADERS
 from services.intake.web_form.questionnaires import QUESTIONNAIRES, Questionnaire
 from services.intake.web_form.screening_questions import QUESTIONS
 from shared import audit
+from shared.web.errors import RETRY_AFTER_S, UNAVAILABLE_ERRORS
 
 log = logging.getLogger("intake.web_form")
 
@@ -134,7 +135,7 @@ def _current_problem(token: str) -> str:
 
 
 def _is_cross_site() -> bool:
-    ours = [settings().public_base_url, request.host_url]
+    ours = [settings().own.public_base_url, request.host_url]
     return not forgery.is_same_origin(
         request.headers.get("Origin"), request.headers.get("Referer"), ours
     )
@@ -190,3 +191,14 @@ def submit(token: str) -> Response:
 @blp.errorhandler(RequestEntityTooLarge)
 def too_large(_error: RequestEntityTooLarge) -> Response:
     return _problem("too_large")
+
+
+def unavailable(_error: Exception) -> Response:
+    """The store or broker is away: a page saying so (503), not the JSON error of the APIs."""
+    response = _problem("unavailable")
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return response
+
+
+for _kind in UNAVAILABLE_ERRORS:
+    blp.register_error_handler(_kind, unavailable)

@@ -41,7 +41,7 @@ def _page(title: str, text: str, form: str = "") -> tuple[str, int, dict[str, st
 
 def _links() -> UnsubscribeLinks:
     config = settings()
-    return UnsubscribeLinks(config.unsubscribe_secret, config.notifications_public_url)
+    return UnsubscribeLinks(config.own.unsubscribe_secret, config.own.notifications_public_url)
 
 
 @unsubscribe_blp.route("/unsubscribe/<string:token>")
@@ -79,7 +79,7 @@ class UnsubscribeLink(MethodView):
 @sms_blp.before_request
 def _signed_by_the_provider() -> None:
     header = request.headers.get(SMS_SIGNATURE_HEADER)
-    if not verify_signature(settings().sms_inbound_secret, header, request.get_data()):
+    if not verify_signature(settings().own.sms_inbound_secret, header, request.get_data()):
         abort(401, message=f"a valid {SMS_SIGNATURE_HEADER} header is required")
 
 

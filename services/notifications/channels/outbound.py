@@ -38,14 +38,14 @@ class Channels:
         http = requests.Session()
         http.trust_env = False  # providers are configured explicitly, never through env proxies
         email = SmtpSender(
-            settings.smtp_host,
-            settings.smtp_port,
-            settings.smtp_from,
-            username=settings.smtp_username or None,
-            password=settings.smtp_password or None,
+            settings.own.smtp_host,
+            settings.own.smtp_port,
+            settings.own.smtp_from,
+            username=settings.own.smtp_username or None,
+            password=settings.own.smtp_password or None,
             timeout=timeout_s,
         )
-        sms = HttpSmsProvider(settings.sms_base_url, settings.sms_api_key, timeout_s, http)
+        sms = HttpSmsProvider(settings.own.sms_base_url, settings.own.sms_api_key, timeout_s, http)
         return cls(email, sms, WebhookSender(timeout_s, http))
 
     def send(self, envelope: Envelope) -> str:

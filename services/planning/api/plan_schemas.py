@@ -15,7 +15,7 @@ from services.planning.api.validation import (
     labels,
 )
 from services.planning.storage.plans import VISIBLE_STATUSES
-from shared.outcome_measures import MEASURES
+from shared.clinical.outcome_measures import MEASURES
 
 # --- plans: input ------------------------------------------------------------------------------
 

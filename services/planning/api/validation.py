@@ -8,7 +8,7 @@ from datetime import date, datetime
 from marshmallow import RAISE, Schema, fields, validate
 
 from services.planning.session_booking import LONGEST_SESSION_MINUTES
-from shared.outcome_measures import MEASURES
+from shared.clinical.outcome_measures import MEASURES
 
 ID = validate.Regexp(r"^[A-Za-z0-9._:-]{1,100}$", error="must be 1-100 of [A-Za-z0-9._:-]")
 DATES = validate.Range(min=date(2000, 1, 1), max=date(2100, 12, 31))

@@ -29,7 +29,7 @@ from services.planning.domain.intake_summary import (
     Screening,
     awaiting_clearance,
 )
-from shared.outcome_measures import MEASURES, improvement_target
+from shared.clinical.outcome_measures import MEASURES, improvement_target
 
 REFERRAL_TIER = "referral"
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from shared.outcome_measures import MEASURES
+from shared.clinical.outcome_measures import MEASURES
 
 SCREENING_OUTCOMES = frozenset({"clear", "modify", "local", "needs_clearance", "blocked"})
 CLEARANCE_TIER = "clearance"

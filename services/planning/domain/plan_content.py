@@ -17,7 +17,7 @@ from services.planning.domain.condition_tables import DEFAULT_TABLES, ConditionT
 from services.planning.domain.drafting import PlanDraft
 from services.planning.domain.intake_summary import Referral
 from services.planning.domain.progress import target_reached
-from shared.outcome_measures import MEASURES, improvement_target
+from shared.clinical.outcome_measures import MEASURES, improvement_target
 
 FieldErrors = dict[str, list[str]]
 

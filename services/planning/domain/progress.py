@@ -2,14 +2,14 @@
 
 A measure's latest score is its most recent measurement; with none yet, the baseline carries
 forward (change 0). Measurements of a measure without a baseline are not progress and are
-left out. Change, "clinically improved" and targets come from ``shared.outcome_measures``.
+left out. Change, "clinically improved" and targets come from ``shared.clinical.outcome_measures``.
 """
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from shared.outcome_measures import MEASURES, change, is_clinically_improved
+from shared.clinical.outcome_measures import MEASURES, change, is_clinically_improved
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from services.planning.domain.condition_tables import DEFAULT_TABLES, ConditionTables
-from shared.outcome_measures import ScoringError, score, spec_for
+from shared.clinical.outcome_measures import ScoringError, score, spec_for
 
 PRESSURE_LEVELS = ("light", "moderate", "firm", "deep")
 PRESSURE_UNDER_PRECAUTIONS = frozenset({"light", "moderate"})

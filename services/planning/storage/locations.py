@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from pymongo.database import Database
 
-from shared.access import location_key
+from shared.replicas import location_key
 from shared.tenancy import TenantScoped
 
 

@@ -279,7 +279,7 @@ def test_an_expired_link_gets_a_plain_page_and_cannot_be_sent(
     client, settings, world, token, monkeypatch
 ):
     csrf = csrf_of(open_form(client, token).text)
-    later = int(time.time()) + settings.intake_link_ttl_hours * 3600 + 60
+    later = int(time.time()) + settings.own.intake_link_ttl_hours * 3600 + 60
     monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: later)
 
     opened, sent = client.get(f"/intake/{token}"), send(client, token, answers(), csrf=csrf)

@@ -3,12 +3,9 @@ preferences, unsubscribe links, STOP replies, clinic settings and template overr
 
 from __future__ import annotations
 
-from dataclasses import fields
-
 import pytest
 
 from services.notifications.app import create_app
-from shared.config import Settings
 from tests.fakes import Reply, inbound_reply
 from tests.support.notifications_harness import NO_QUIET_HOURS
 from tests.support.notifications_stack import TENANT, referral_accepted, staff_key
@@ -20,7 +17,7 @@ INBOUND_SECRET = "test-inbound-secret"
 
 @pytest.fixture
 def app(settings):
-    overrides = {f.name: getattr(settings, f.name) for f in fields(Settings) if f.name != "service"}
+    overrides = settings.as_overrides()
     return create_app({**overrides, "max_page_size": 3})
 
 

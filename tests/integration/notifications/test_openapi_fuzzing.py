@@ -3,8 +3,6 @@ whatever it sends, no answer is a 5xx."""
 
 from __future__ import annotations
 
-from dataclasses import fields
-
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -13,7 +11,6 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
 from services.notifications.app import create_app
-from shared.config import Settings
 from tests.support.notifications_harness import NO_QUIET_HOURS
 from tests.support.notifications_stack import referral_accepted, staff_key
 
@@ -29,7 +26,7 @@ def admin(service) -> dict[str, str]:
 
 @pytest.fixture
 def notifications_api(settings):
-    overrides = {f.name: getattr(settings, f.name) for f in fields(Settings) if f.name != "service"}
+    overrides = settings.as_overrides()
     return schemathesis.openapi.from_wsgi("/openapi.json", create_app(overrides))
 
 

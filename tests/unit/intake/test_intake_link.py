@@ -35,7 +35,7 @@ def test_a_tampered_or_foreign_token_is_refused():
 
 def test_an_expired_token_is_refused(monkeypatch):
     token = intake_link.new_token(SETTINGS, "ref_123", "n")
-    later = int(time.time()) + SETTINGS.intake_link_ttl_hours * 3600 + 5
+    later = int(time.time()) + SETTINGS.own.intake_link_ttl_hours * 3600 + 5
     monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: later)
     with pytest.raises(intake_link.InvalidLink, match="expired"):
         intake_link.read_token(SETTINGS, token)

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.outcome_measures import (
+from shared.clinical.outcome_measures import (
     MEASURES,
     ScoringError,
     change,

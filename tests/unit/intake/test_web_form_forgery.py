@@ -31,7 +31,7 @@ def test_a_form_token_signed_with_another_secret_or_tampered_or_missing_is_refus
 
 def test_a_form_token_lives_as_long_as_a_link(monkeypatch):
     token = forgery.form_token(SETTINGS, "link-a")
-    later = int(time.time()) + SETTINGS.intake_link_ttl_hours * 3600 + 5
+    later = int(time.time()) + SETTINGS.own.intake_link_ttl_hours * 3600 + 5
     monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: later)
     assert not forgery.is_form_token_valid(SETTINGS, "link-a", token)
 

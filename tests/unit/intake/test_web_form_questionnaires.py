@@ -12,7 +12,7 @@ from services.intake.intake_form import CONDITIONS, DATED_EVENTS, LOCAL_FINDINGS
 from services.intake.web_form import questionnaires, screening_questions
 from services.intake.web_form.questionnaires import QUESTIONNAIRES, load_questionnaires
 from services.intake.web_form.screening_questions import QUESTIONS, load_questions
-from shared.outcome_measures import MEASURES
+from shared.clinical.outcome_measures import MEASURES
 
 
 def raw(name: str) -> dict:

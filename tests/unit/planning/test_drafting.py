@@ -17,7 +17,7 @@ from services.planning.domain.condition_tables import (
 )
 from services.planning.domain.drafting import PlanBlocked, PlanDraft, PlanHeld, draft_plan
 from services.planning.domain.intake_summary import IntakeSummary, InvalidIntake, with_clearances
-from shared.outcome_measures import MEASURES, improvement_target
+from shared.clinical.outcome_measures import MEASURES, improvement_target
 
 TODAY = date(2025, 3, 3)
 TABLE_FILE = Path(condition_tables.__file__).with_name("condition_groups.json")

@@ -13,7 +13,7 @@ from services.planning.domain.progress import (
     plan_progress,
     reassessment_due,
 )
-from shared.outcome_measures import MEASURES
+from shared.clinical.outcome_measures import MEASURES
 
 DAY_1 = datetime(2025, 3, 3, 10, tzinfo=UTC)
 

@@ -1,0 +1,1 @@
+"""Clinical rules that two services share (apart from the plumbing): outcome measures."""

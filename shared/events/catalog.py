@@ -1,0 +1,97 @@
+"""The event catalogue: every event type between the services, who publishes it, and its payload.
+
+One list, from which the publishers' exchanges and every subscription are derived (a consumer
+names types; `bindings` finds where each is published). `docs/events.md` documents the same
+list (a test compares them). Partner traffic (`partner.referrals` in, `partner.status` out) is
+a contract with partners, not between services: docs/partners.md.
+
+`payload` is the marshmallow schema of the event's `data`, where one is declared (in
+`shared/events/payloads/<publisher>.py`, named in `PAYLOADS` below): consumers load the data
+with it (an invalid one is rejected to the dead-letter queue with the fields named) and tests
+check that what the builders emit loads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from marshmallow import Schema
+
+from shared.events.topology import events_exchange
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    publisher: str
+    payload: type[Schema] | None = None
+
+    @property
+    def exchange(self) -> str:
+        return events_exchange(self.publisher)
+
+
+_PUBLISHED: dict[str, tuple[str, ...]] = {
+    "intake": (
+        "tenant.location_upserted",
+        "access.principal_upserted",
+        "access.principal_revoked",
+        "referral.accepted",
+        "referral.amended",
+        "referral.rejected",
+        "referral.cancelled",
+        "patient.registered",
+        "patient.consent_changed",
+        "intake.completed",
+        "intake.screening_updated",
+    ),
+    "planning": (
+        "plan.drafted",
+        "plan.held",
+        "plan.cannot_plan",
+        "plan.activated",
+        "plan.completed",
+        "plan.discontinued",
+        "session.scheduled",
+        "session.rescheduled",
+        "session.cancelled",
+        "session.completed",
+        "session.no_show",
+        "progress.updated",
+        "referral.expiring",
+        "referral.expired",
+    ),
+    "notifications": ("notification.sent", "notification.failed"),
+}
+
+CATALOG: dict[str, EventType] = {
+    name: EventType(name, publisher) for publisher, names in _PUBLISHED.items() for name in names
+}
+
+ACCESS_TYPES = ("access.principal_upserted", "access.principal_revoked", "tenant.location_upserted")
+"""What planning and notifications replicate (shared/replicas.py)."""
+
+
+class UnknownEventType(KeyError):
+    """A type that is not in the catalogue: add it here and to docs/events.md first."""
+
+
+def event_type(name: str) -> EventType:
+    try:
+        return CATALOG[name]
+    except KeyError:
+        raise UnknownEventType(f"{name!r} is not in shared/events/catalog.py") from None
+
+
+def exchange_of(name: str) -> str:
+    return event_type(name).exchange
+
+
+def published_by(publisher: str) -> tuple[str, ...]:
+    return tuple(t.name for t in CATALOG.values() if t.publisher == publisher)
+
+
+def bindings(names: Iterable[str]) -> list[tuple[str, str]]:
+    """(exchange, routing key) for each type, to subscribe a queue to exactly these types."""
+    return [(exchange_of(name), name) for name in sorted(set(names))]
