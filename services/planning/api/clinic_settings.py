@@ -1,18 +1,14 @@
-"""Clinic settings of planning: referral alert thresholds and the re-assessment policy."""
+"""The clinic's planning settings (`/settings`): referral alert thresholds and the re-assessment
+policy. No patient data."""
 
 from __future__ import annotations
 
-from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from services.planning.api import settings_schemas as schemas
-from services.planning.api.common import db
-from services.planning.storage.tenant_settings import (
-    PlanningSettings,
-    load_settings,
-    save_settings,
-)
-from shared.web.auth import current_principal, requires
+from services.planning.api.schemas import ClinicSettingsReplaceSchema, ClinicSettingsSchema
+from services.planning.usecases import clinic_settings
+from shared.web.auth import STAFF_ROLES, requires
+from shared.web.views import View, deps, principal
 
 blp = Blueprint(
     "settings",
@@ -23,19 +19,16 @@ blp = Blueprint(
 
 
 @blp.route("")
-class Settings(MethodView):
-    @requires("admin", "therapist", "front_desk")
-    @blp.response(200, schemas.SettingsIO)
+class ClinicSettingsItem(View):
+    @requires(*STAFF_ROLES)
+    @blp.response(200, ClinicSettingsSchema)
     def get(self):
         """The clinic's settings (the defaults when none were set)."""
-        return load_settings(db(), current_principal().tenant_id).to_dict()
+        return clinic_settings.get_clinic_settings(deps(), principal())
 
     @requires("admin")
-    @blp.arguments(schemas.SettingsIO)
-    @blp.response(200, schemas.SettingsIO)
-    def put(self, args):
+    @blp.arguments(ClinicSettingsReplaceSchema)
+    @blp.response(200, ClinicSettingsSchema)
+    def put(self, body):
         """Replace the clinic's settings."""
-        principal = current_principal()
-        settings = PlanningSettings.from_dict(args)
-        save_settings(db(), principal.tenant_id, settings, principal.actor)
-        return settings.to_dict()
+        return clinic_settings.replace_clinic_settings(deps(), principal(), body)
