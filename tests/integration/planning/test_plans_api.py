@@ -162,3 +162,25 @@ def test_every_read_and_write_of_a_plan_is_audited_without_patient_data(api, key
     assert entries[0]["actor"].startswith("therapist:") and entries[0]["tenant_id"] == data.TENANT
     assert entries[2]["tenant_id"] == data.OTHER_TENANT
     assert draft["patient_id"] not in str(entries)
+
+
+def test_plans_come_a_page_at_a_time_newest_first_with_the_total(api, keys, deliver, db):
+    referrals = []
+    for _ in range(3):
+        intake = data.intake_completed()
+        deliver(data.intake_event("intake.completed", intake))
+        referrals.append(intake["referral_id"])
+
+    first = api.plans(keys.therapist, page_size=2).body
+    second = api.plans(keys.therapist, page_size=2, page=2).body
+    assert (first["page"], first["page_size"], first["total"]) == (1, 2, 3)
+    assert (second["page"], second["page_size"], second["total"]) == (2, 2, 3)
+    listed = [p["referral_id"] for p in first["items"] + second["items"]]
+    assert listed == list(reversed(referrals))
+    assert all(p["plan_id"].startswith("pln_") for p in first["items"])
+
+
+def test_a_page_size_beyond_the_maximum_is_capped_and_a_bad_one_is_a_query_error(api, keys):
+    assert api.plans(keys.therapist, page_size=5000).body["page_size"] == 100
+    reply = api.plans(keys.therapist, page=0)
+    assert reply.status == 422 and "page" in reply.body["errors"]["query"]

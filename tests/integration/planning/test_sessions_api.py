@@ -372,3 +372,28 @@ def test_completing_a_plan_reports_the_outcomes_and_cancels_sessions_still_to_co
     assert odi["latest"] == 20 and odi["clinically_improved"] is True
     [cancelled] = events_of(db, plan_id, "session.cancelled")
     assert cancelled["session_id"] == coming["session_id"] and cancelled["cancelled_by"] == "clinic"
+
+
+def test_a_plans_sessions_come_as_a_page_in_booking_order(api, keys, active_plan):
+    plan_id = active_plan()
+    booked = [api.schedule(keys.therapist, plan_id, local(day)).body for day in (3, 1)]
+    path = f"/plans/{plan_id}/sessions"
+    page = api.transport.call("GET", path, keys.front_desk, page_size=1, page=2).body
+    assert (page["page"], page["page_size"], page["total"]) == (2, 1, 2)
+    assert [s["session_id"] for s in page["items"]] == [booked[1]["session_id"]]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"to": (datetime.now(UTC) + timedelta(days=40)).isoformat()}, "to"),
+        ({"to": (datetime.now(UTC) - timedelta(days=1)).isoformat()}, "to"),
+        ({"room_id": "room-1"}, "room_id"),
+    ],
+)
+def test_a_calendar_window_beyond_a_month_or_a_room_without_its_location_is_a_query_error(
+    api, keys, query, field
+):
+    reply = api.transport.call("GET", "/sessions", keys.front_desk, **query)
+    assert reply.status == 422, reply.body
+    assert list(reply.body["errors"]["query"]) == [field]
