@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from marshmallow import Schema
 
+from shared.events.payloads import planning
 from shared.events.topology import events_exchange
 
 
@@ -65,8 +66,28 @@ _PUBLISHED: dict[str, tuple[str, ...]] = {
     "notifications": ("notification.sent", "notification.failed"),
 }
 
+PAYLOADS: dict[str, type[Schema]] = {
+    "plan.drafted": planning.PlanDraftedPayload,
+    "plan.held": planning.PlanHeldPayload,
+    "plan.cannot_plan": planning.PlanCannotPlanPayload,
+    "plan.activated": planning.PlanActivatedPayload,
+    "plan.completed": planning.PlanClosedPayload,
+    "plan.discontinued": planning.PlanClosedPayload,
+    "session.scheduled": planning.SessionPayload,
+    "session.rescheduled": planning.SessionRescheduledPayload,
+    "session.cancelled": planning.SessionPayload,
+    "session.completed": planning.SessionPayload,
+    "session.no_show": planning.SessionPayload,
+    "progress.updated": planning.ProgressUpdatedPayload,
+    "referral.expiring": planning.ReferralExpiringPayload,
+    "referral.expired": planning.ReferralExpiredPayload,
+}
+"""Type -> the schema of its `data` (shared/events/payloads/<publisher>.py)."""
+
 CATALOG: dict[str, EventType] = {
-    name: EventType(name, publisher) for publisher, names in _PUBLISHED.items() for name in names
+    name: EventType(name, publisher, PAYLOADS.get(name))
+    for publisher, names in _PUBLISHED.items()
+    for name in names
 }
 
 ACCESS_TYPES = ("access.principal_upserted", "access.principal_revoked", "tenant.location_upserted")
