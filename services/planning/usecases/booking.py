@@ -11,7 +11,7 @@ bookings of one clinic are checked and written at the same time. The authorizati
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -44,6 +44,7 @@ from shared.replicas import Location
 from shared.web.auth import Principal
 
 BACKDATE_LIMIT = timedelta(days=14)  # sessions that took place may be entered this late
+Decide = Callable[[dict[str, Any]], Change]
 
 
 def schedule_session(
@@ -61,16 +62,10 @@ def schedule_session(
 
     def decide(plan: dict[str, Any]) -> Change:
         expect_active(plan, "schedule sessions")
-        _check_authorized(plan, session, counted_others=visits_used(plan))
-        _check_free(deps, principal, plan, session)
         sessions = [*plan.get("sessions", ()), session]
-        event = events.session_event("session.scheduled", {**plan, "sessions": sessions}, session)
-        change = Change({"sessions": sessions}, [event])
-        return with_referral_check(plan, change, deps.clock(), check_context(deps, plan))
+        return _booking(deps, principal, plan, session, sessions, "session.scheduled")
 
-    with booking_lease(deps.db, principal.tenant_id):
-        after = change_plan(deps, principal, plan_id, decide)
-    return session_answer(after, session)
+    return session_answer(_under_lease(deps, principal, plan_id, decide), session)
 
 
 def reschedule_session(
@@ -98,21 +93,44 @@ def reschedule_session(
         before = existing_session(plan, session_id)
         if before["status"] != "scheduled":
             raise Conflict(f"a {before['status']} session cannot be rescheduled")
-        _check_authorized(plan, moved, counted_others=visits_used(plan) - 1)
-        _check_free(deps, principal, plan, moved)
         sessions = replace_session(plan, moved)
-        event = events.session_event(
-            "session.rescheduled",
-            {**plan, "sessions": sessions},
+        previous = events.utc_text(before["starts_at"])
+        return _booking(
+            deps,
+            principal,
+            plan,
             moved,
-            previous_starts_at=events.utc_text(before["starts_at"]),
+            sessions,
+            "session.rescheduled",
+            previous_starts_at=previous,
         )
-        change = Change({"sessions": sessions}, [event])
-        return with_referral_check(plan, change, deps.clock(), check_context(deps, plan))
 
+    return session_answer(_under_lease(deps, principal, plan_id, decide), moved)
+
+
+def _under_lease(deps: Deps, principal: Principal, plan_id: str, decide: Decide) -> dict:
+    """The booking's change, written while this clinic's bookings wait for it."""
     with booking_lease(deps.db, principal.tenant_id):
-        after = change_plan(deps, principal, plan_id, decide)
-    return session_answer(after, moved)
+        return change_plan(deps, principal, plan_id, decide)
+
+
+def _booking(
+    deps: Deps,
+    principal: Principal,
+    plan: Mapping[str, Any],
+    session: Mapping[str, Any],
+    sessions: list[dict[str, Any]],
+    event_type: str,
+    **extra: Any,
+) -> Change:
+    """A booking's checks (the referral covers it, nobody is double-booked) and its change: the
+    plan's sessions (``sessions``, the booked one among them), its event, the referral alerts."""
+    others = [s for s in plan.get("sessions", ()) if s["session_id"] != session["session_id"]]
+    _check_authorized(plan, session, counted_others=visits_used({"sessions": others}))
+    _check_free(deps, principal, plan, session)
+    event = events.session_event(event_type, {**plan, "sessions": sessions}, session, **extra)
+    change = Change({"sessions": sessions}, [event])
+    return with_referral_check(plan, change, deps.clock(), check_context(deps, plan))
 
 
 def placement(
