@@ -53,9 +53,9 @@ from bench_loop import LoopDriver, Settling, set_up_clinic, smtp_inbox, wait_for
 from bench_state import changes, snapshot  # noqa: E402
 
 from shared.command_log import ENV_VAR as COMMAND_LOG  # noqa: E402
-from tests.support import rabbit  # noqa: E402
-from tests.support.processes import free_port, python_env  # noqa: E402
-from tests.support.stack import SERVICES, LocalStack  # noqa: E402
+from testkit import rabbit  # noqa: E402
+from testkit.processes import free_port, python_env  # noqa: E402
+from testkit.stack import SERVICES, LocalStack  # noqa: E402
 
 SAMPLE = re.compile(r"^(\w+)\{([^}]*)\} ([0-9.eE+-]+)$", re.MULTILINE)
 SERVICE_SETTINGS = {"OUTBOX_POLL_INTERVAL_S": "0.5", "SCHEDULER_POLL_INTERVAL_S": "1.0"}

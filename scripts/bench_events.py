@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from shared.config import load_settings  # noqa: E402
 from shared.events import apply_once, event_components, new_event, outbox, subscribe  # noqa: E402
 from shared.mongo import Mongo  # noqa: E402
-from tests.support.rabbit import RabbitAdmin, amqp_url  # noqa: E402
+from testkit.rabbit import RabbitAdmin, amqp_url  # noqa: E402
 
 
 class Counting(monitoring.CommandListener):

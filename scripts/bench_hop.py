@@ -16,7 +16,7 @@ from typing import Any
 from bench_cpu import sample, spent
 from kombu import Connection, Producer
 
-from tests.support.processes import ROOT
+from testkit.processes import ROOT
 
 TARGETS = 50
 ROUNDS = 3

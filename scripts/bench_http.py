@@ -12,8 +12,8 @@ from typing import Any
 import requests
 from bench_cpu import sample, spent
 
-from tests.support.processes import ROOT, VENV_BIN, Process, free_port
-from tests.support.waiting import wait_until
+from testkit.processes import ROOT, VENV_BIN, Process, free_port
+from testkit.waiting import wait_until
 
 THREADS = 4
 MAX_REQUESTS = 100_000

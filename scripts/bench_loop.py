@@ -22,13 +22,14 @@ import requests
 from aiosmtpd.controller import Controller
 from pymongo import MongoClient
 
-from tests.support.intake_partner import PartnerSystem
-from tests.support.intake_world import native_referral
-from tests.support.notifications_stack import SmtpInbox
-from tests.support.processes import free_port
-from tests.support.rabbit import RabbitAdmin, ready_messages
-from tests.support.stack import LocalStack, StaffClient, printed_json
-from tests.support.waiting import wait_until
+from testkit.partner import PartnerSystem
+from testkit.processes import free_port
+from testkit.rabbit import RabbitAdmin, ready_messages
+from testkit.referrals import native_referral
+from testkit.smtp import SmtpInbox
+from testkit.stack import LocalStack, printed_json
+from testkit.staff import StaffClient
+from testkit.waiting import wait_until
 
 STAFF_EMAIL = "front-desk@bench.example"
 EMAILS_PER_REFERRAL = 3  # the patient's welcome, the referrer's acceptance, the clinic's notice

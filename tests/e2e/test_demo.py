@@ -11,10 +11,10 @@ import pytest
 
 from scripts.demo import StackDown, run_demo
 from scripts.demo_clients import Inbox, Mail, MaildirSource
-from tests.support import rabbit
-from tests.support.notifications_stack import SmtpInbox
-from tests.support.processes import free_port
-from tests.support.stack import SERVICES
+from testkit import rabbit
+from testkit.processes import free_port
+from testkit.smtp import SmtpInbox
+from testkit.stack import SERVICES
 
 
 class InboxSource:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import requests
 
-from tests.support.mongo_standin import MongoStandin
-from tests.support.rabbit import amqp_url
-from tests.support.stack import LocalStack, StaffClient, printed_json
-from tests.support.waiting import wait_until
+from testkit.mongo import MongoStandin
+from testkit.rabbit import amqp_url
+from testkit.stack import LocalStack, printed_json
+from testkit.staff import StaffClient
+from testkit.waiting import wait_until
 
 # (service, method, path, body): reads and writes of every API, each of which touches the store.
 CALLS = [

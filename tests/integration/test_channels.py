@@ -27,7 +27,7 @@ from services.notifications.channels import (
 )
 from services.notifications.channels.webhook import EVENT_ID_HEADER, SIGNATURE_HEADER, sign
 from services.notifications.domain.rules import delivery_key
-from tests.fakes import FakeSmsProvider, Reply
+from testkit.fakes import FakeSmsProvider, Reply
 
 API_KEY = "test-sms-key"
 PHONE = "+12125550142"

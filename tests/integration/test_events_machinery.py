@@ -13,10 +13,10 @@ from shared.events import event_components, new_event, subscribe, topology
 from shared.events.consumer import REASON_HEADER
 from shared.events.publisher import ConfirmedPublisher, Unroutable
 from shared.mongo import Mongo
+from testkit.rabbit import ready_messages
+from testkit.waiting import wait_until
 from tests.support.event_worker import make_handler
 from tests.support.events_harness import EventsHarness
-from tests.support.rabbit import ready_messages
-from tests.support.waiting import wait_until
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from shared.events.consumer import EventConsumer
 from shared.events.publisher import ConfirmedPublisher, PublishFailed
 from shared.events.relay import OutboxRelay
 from shared.mongo import Mongo
-from tests.support.waiting import wait_until
+from testkit.waiting import wait_until
 
 
 class Commands(monitoring.CommandListener):

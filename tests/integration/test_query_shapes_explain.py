@@ -21,7 +21,7 @@ import pytest
 from bson import json_util
 from pymongo import MongoClient
 
-from tests.support import rabbit
+from testkit import rabbit
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("intake", "planning", "notifications", "bare")

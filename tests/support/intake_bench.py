@@ -16,9 +16,9 @@ from typing import Any
 
 import requests
 
-from tests.support.intake_partner import PartnerSystem
-from tests.support.intake_world import native_referral
-from tests.support.waiting import wait_until
+from testkit.partner import PartnerSystem
+from testkit.referrals import native_referral
+from testkit.waiting import wait_until
 
 METRIC = re.compile(r'^mongo_commands_total\{command="([^"]+)"\} ([0-9.e+]+)$', re.MULTILINE)
 WRITES = ("insert", "update", "delete", "findAndModify")

@@ -28,7 +28,7 @@ from shared.config import Settings
 from shared.events import Event
 from shared.mongo import Mongo
 from shared.replicas import replica_handlers
-from tests.support.notifications_stack import TENANT, FixedClock, OtherServices
+from tests.support.notifications_events import TENANT, FixedClock, OtherServices
 
 NOON_UTC = datetime(2026, 3, 10, 16, 0, tzinfo=UTC)  # 12:00 in New York, 17:00 in Berlin
 NO_QUIET_HOURS: dict[str, Any] = {"quiet_hours": None}

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import requests
 
-from tests.support.processes import Process
-from tests.support.waiting import wait_until
+from testkit.processes import Process
+from testkit.waiting import wait_until
 
 
 class TunedWorker(Process):

@@ -14,7 +14,7 @@ from shared.config import Settings
 from shared.events import Event
 from shared.events.publisher import ConfirmedPublisher
 from shared.worker import Component
-from tests.support.waiting import wait_until
+from testkit.waiting import wait_until
 
 PLANNING_EXCHANGE = "planning.events"
 INTAKE_EXCHANGE = "intake.events"

@@ -10,13 +10,15 @@ import pymongo
 import pytest
 import requests
 
+from testkit.event_tap import EventSink
+from testkit.partner import FHIR, PartnerSystem
+from testkit.processes import Api, Worker, free_port
+from testkit.rabbit import amqp_url
+from testkit.referrals import fhir_referral, native_referral
+from testkit.staff import bearer
+from testkit.waiting import wait_until
 from tests.support.intake_bench import measure
-from tests.support.intake_events import EventSink
-from tests.support.intake_partner import FHIR, PartnerSystem
-from tests.support.intake_world import World, bearer, fhir_referral, native_referral
-from tests.support.processes import Api, Worker, free_port
-from tests.support.rabbit import amqp_url
-from tests.support.waiting import wait_until
+from tests.support.intake_world import World
 
 
 @pytest.fixture

@@ -19,12 +19,13 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support.intake_partner import PartnerSystem
-from tests.support.intake_world import World, native_referral
-from tests.support.mongo_standin import MongoStandin
-from tests.support.processes import Worker, free_port
-from tests.support.rabbit import amqp_url, ready_messages
-from tests.support.waiting import wait_until
+from testkit.mongo import MongoStandin
+from testkit.partner import PartnerSystem
+from testkit.processes import Worker, free_port
+from testkit.rabbit import amqp_url, ready_messages
+from testkit.referrals import native_referral
+from testkit.waiting import wait_until
+from tests.support.intake_world import World
 
 QUEUE = "intake.partner-referrals"
 RETRY_DELAYS_MS = (200, 500, 1000)

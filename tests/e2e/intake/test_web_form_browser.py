@@ -12,7 +12,7 @@ import pymongo
 import pytest
 import requests
 
-from tests.support.intake_browser import (
+from testkit.browser import (
     DESKTOP,
     PHONE,
     PatientAnswers,
@@ -27,11 +27,13 @@ from tests.support.intake_browser import (
     screenshot,
     send_form,
 )
-from tests.support.intake_events import EventSink
-from tests.support.intake_world import World, bearer, native_referral
-from tests.support.processes import Api, Worker, free_port
-from tests.support.rabbit import amqp_url
-from tests.support.waiting import wait_until
+from testkit.event_tap import EventSink
+from testkit.processes import Api, Worker, free_port
+from testkit.rabbit import amqp_url
+from testkit.referrals import native_referral
+from testkit.staff import bearer
+from testkit.waiting import wait_until
+from tests.support.intake_world import World
 
 MISTAKE = "missing_signature"
 

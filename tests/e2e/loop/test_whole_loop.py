@@ -11,10 +11,11 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from tests.support.intake_partner import PartnerSystem
-from tests.support.intake_world import fhir_referral, resource
-from tests.support.stack import LocalStack, StaffClient, printed_json
-from tests.support.waiting import wait_until
+from testkit.partner import PartnerSystem
+from testkit.referrals import fhir_referral, resource
+from testkit.stack import LocalStack, printed_json
+from testkit.staff import StaffClient
+from testkit.waiting import wait_until
 
 FHIR = "application/fhir+json"
 PATIENT_EMAIL = "maria.alvarez@example.com"

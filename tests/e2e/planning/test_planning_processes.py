@@ -13,11 +13,11 @@ import pymongo
 import pytest
 import requests
 
+from testkit.processes import Api, Worker, free_port
+from testkit.waiting import wait_until
 from tests.support import planning_data as data
 from tests.support.planning_api import OverHttp, PlanningApi
 from tests.support.planning_harness import EventTap, publish
-from tests.support.processes import Api, Worker, free_port
-from tests.support.waiting import wait_until
 
 PLANS_FOR_FIGURES = 100
 

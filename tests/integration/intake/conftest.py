@@ -10,8 +10,8 @@ from services.intake import worker
 from services.intake.app import create_app
 from shared.mongo import Mongo
 from shared.web import auth
-from tests.support.intake_events import EventSink
-from tests.support.intake_partner import PartnerSystem
+from testkit.event_tap import EventSink
+from testkit.partner import PartnerSystem
 from tests.support.intake_world import World
 
 

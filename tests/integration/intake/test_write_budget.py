@@ -10,8 +10,8 @@ from pymongo import monitoring
 from services.intake.consumers import PartnerInbox
 from shared.events import parse_event
 from shared.mongo import Mongo
+from testkit.partner import cloud_event
 from tests.support.intake_bench import distinct_referral
-from tests.support.intake_partner import cloud_event
 
 WRITE_COMMANDS = {"insert", "update", "delete", "findAndModify"}
 

@@ -23,8 +23,8 @@ from services.notifications.store.deliveries import DeliveryStore
 from services.notifications.store.indexes import ensure_indexes
 from services.notifications.store.tenant_configs import CachedTenantSettings, TenantConfigs
 from shared.mongo import Mongo
-from tests.support.notifications_stack import TENANT, referral_accepted
-from tests.support.processes import free_port
+from testkit.processes import free_port
+from tests.support.notifications_events import TENANT, referral_accepted
 
 LEASE_S = 30
 

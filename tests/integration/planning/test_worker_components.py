@@ -9,10 +9,10 @@ import pytest
 
 from services.planning import worker
 from shared.mongo import Mongo
+from testkit.waiting import wait_until
 from tests.support import planning_data as data
 from tests.support.planning_api import InProcess, PlanningApi
 from tests.support.planning_harness import EventTap, Threads, publish
-from tests.support.waiting import wait_until
 
 
 @pytest.fixture

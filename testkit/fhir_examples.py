@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-FOLDER = Path(__file__).resolve().parents[2].parent / "shared" / "fhir-examples"
+FOLDER = Path(__file__).resolve().parents[1].parent / "shared" / "fhir-examples"
 
 
 def third_party(name: str, today: date | None = None) -> dict[str, Any]:

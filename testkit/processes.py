@@ -11,9 +11,9 @@ from pathlib import Path
 
 import requests
 
-from tests.support.waiting import wait_until
+from testkit.waiting import wait_until
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 
 

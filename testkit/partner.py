@@ -9,7 +9,7 @@ from typing import Any
 
 from kombu import Connection, Producer
 
-from tests.support.rabbit import AMQP_BASE, RabbitAdmin
+from testkit.rabbit import AMQP_BASE, RabbitAdmin
 
 REFERRALS_EXCHANGE = "partner.referrals"
 FHIR = "application/fhir+json"
