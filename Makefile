@@ -29,13 +29,13 @@ test-docker: setup
 	@scripts/test_docker.sh
 
 demo: setup
-	@.venv/bin/python scripts/demo.py
+	@.venv/bin/python -m tools.demo
 
 bench: setup
-	@.venv/bin/python scripts/bench.py
+	@.venv/bin/python -m tools.bench
 
 bench-events: setup
-	@.venv/bin/python scripts/bench_events.py
+	@.venv/bin/python -m tools.bench.event_hop
 
 clean:
 	rm -rf var .venv

@@ -19,13 +19,15 @@ class MongoStandin:
         self.process = subprocess.Popen(
             [
                 sys.executable,
-                str(ROOT / "scripts" / "mongo_standin.py"),
+                "-m",
+                "tools.devstack.mongo_standin",
                 *storage,
                 "--port",
                 str(port),
             ],
             stdout=subprocess.PIPE,
             text=True,
+            cwd=ROOT,
         )
         line = self.process.stdout.readline() if self.process.stdout else ""
         if not line.startswith("listening "):

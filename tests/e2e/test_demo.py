@@ -9,12 +9,12 @@ from email.message import EmailMessage
 
 import pytest
 
-from scripts.demo import StackDown, run_demo
-from scripts.demo_clients import Inbox, Mail, MaildirSource
 from testkit import rabbit
 from testkit.processes import free_port
 from testkit.smtp import SmtpInbox
 from testkit.stack import SERVICES
+from tools.demo.clients import Inbox, Mail, MaildirSource
+from tools.demo.demo import StackDown, run_demo
 
 
 class InboxSource:

@@ -1,6 +1,6 @@
 """Benchmark of one event hop, against bare kombu on the same broker, in the same run.
 
-    .venv/bin/python scripts/bench_events.py [--events 500] [--memory]
+    .venv/bin/python -m tools.bench.event_hop [--events 500] [--memory]
 
 Hop: a state change saved with its event (one MongoDB write, outbox folded in) -> relay publishes
 with confirms -> consumer applies the effect once (guarded update) -> ack. Bare: kombu publish
@@ -24,13 +24,11 @@ from pathlib import Path
 from kombu import Connection, Consumer, Exchange, Producer, Queue
 from pymongo import monitoring
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from shared.config import load_settings  # noqa: E402
-from shared.events import apply_once, event_components, new_event, outbox, subscribe  # noqa: E402
-from shared.mongo import Mongo  # noqa: E402
-from testkit.rabbit import RabbitAdmin, amqp_url  # noqa: E402
+from shared.config import load_settings
+from shared.events import apply_once, event_components, new_event, outbox, subscribe
+from shared.mongo import Mongo
+from testkit.processes import ROOT
+from testkit.rabbit import RabbitAdmin, amqp_url
 
 
 class Counting(monitoring.CommandListener):
@@ -50,9 +48,10 @@ class Counting(monitoring.CommandListener):
 def start_standin(memory: bool, workdir: Path) -> tuple[subprocess.Popen, str]:
     args = ["--memory"] if memory else ["--path", str(workdir / "bench.sqlite")]
     process = subprocess.Popen(
-        [sys.executable, str(ROOT / "scripts" / "mongo_standin.py"), "--port", "0", *args],
+        [sys.executable, "-m", "tools.devstack.mongo_standin", "--port", "0", *args],
         stdout=subprocess.PIPE,
         text=True,
+        cwd=ROOT,
     )
     line = process.stdout.readline() if process.stdout else ""
     return process, line.split(" ", 1)[1].strip()

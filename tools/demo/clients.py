@@ -25,7 +25,7 @@ from typing import Any, Protocol
 import requests
 from kombu import Connection, Producer
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MANAGEMENT_URL = "http://guest:guest@127.0.0.1:15672"
 REFERRALS_EXCHANGE = "partner.referrals"
 

@@ -1,5 +1,5 @@
 """HTTP load for the benchmark: threads with `requests.Session` on loopback, bounded in time and
-count; and the bare Flask app (scripts/bench_bare_app.py) under the services' gunicorn settings."""
+count; and the bare Flask app (tools/bench/bare_app.py) under the services' gunicorn settings."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from bench_cpu import sample, spent
 
-from testkit.processes import ROOT, VENV_BIN, Process, free_port
+from testkit.processes import VENV_BIN, Process, free_port
 from testkit.waiting import wait_until
+from tools.bench.cpu import sample, spent
 
 THREADS = 4
 MAX_REQUESTS = 100_000
@@ -78,13 +78,11 @@ def bare_app(env: dict[str, str], log_dir: Path, workers: int) -> Process:
         str(VENV_BIN / "gunicorn"),
         "-c",
         "python:shared.gunicorn_conf",
-        "--pythonpath",
-        str(ROOT / "scripts"),
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
         str(workers),
-        "bench_bare_app:create_app()",
+        "tools.bench.bare_app:create_app()",
     ]
     process = Process("bare-api", argv, env, log_dir)
     process.url = f"http://127.0.0.1:{port}"  # type: ignore[attr-defined]

@@ -1,6 +1,6 @@
 """The bare HTTP endpoint the benchmark compares a real one with, under the same gunicorn settings.
 
-    gunicorn -c python:shared.gunicorn_conf --pythonpath scripts 'bench_bare_app:create_app()'
+    gunicorn -c python:shared.gunicorn_conf 'tools.bench.bare_app:create_app()'
 
 `GET /referrals/<id>`: requires a bearer header, reads one document by `_id` (pymongo, read
 concern majority, one client per process opened on first use) and returns it as JSON. No

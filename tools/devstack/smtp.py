@@ -1,6 +1,6 @@
 """A development SMTP server (aiosmtpd) that keeps every received message where a person can read it.
 
-    python scripts/dev_smtp.py --port 1025 --maildir var/mail
+    python -m tools.devstack.smtp --port 1025 --maildir var/mail
 
 Each message is written to `<maildir>/new/` (standard Maildir: one file per message, readable
 with any mail client or `cat`), and one summary line is printed per message.

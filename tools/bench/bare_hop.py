@@ -1,4 +1,4 @@
-"""The bare hop, measured: scripts/bench_bare_consumer.py as its own process, fed events on the
+"""The bare hop, measured: tools/bench/bare_consumer.py as its own process, fed events on the
 same broker and store as the services; CPU seconds per hop from its `/proc` stat."""
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import time
 import uuid
 from typing import Any
 
-from bench_cpu import sample, spent
 from kombu import Connection, Producer
 
 from testkit.processes import ROOT
+from tools.bench.cpu import sample, spent
 
 TARGETS = 50
 ROUNDS = 3
@@ -67,7 +67,8 @@ def bare_hop(
     marks = [warmup + size * r for r in range(rounds + 1)]
     argv = [
         sys.executable,
-        str(ROOT / "scripts" / "bench_bare_consumer.py"),
+        "-m",
+        "tools.bench.bare_consumer",
         "--amqp-url",
         amqp_url,
         "--mongo-url",

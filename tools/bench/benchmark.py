@@ -1,9 +1,9 @@
 """`make bench`: the whole loop as real processes on the local stack, on fresh databases; JSON out.
 
-    .venv/bin/python scripts/bench.py [--short] [--memory] [--mongo-url URL] [--out FILE]
+    .venv/bin/python -m tools.bench [--short] [--memory] [--mongo-url URL] [--out FILE]
 
 Starts its own MongoDB stand-in (SQLite as `make run`, or `--memory`; or uses `--mongo-url`),
-RabbitMQ vhost and SMTP inbox, all six service processes (tests/support/stack.py) with their
+RabbitMQ vhost and SMTP inbox, all six service processes (testkit/stack.py) with their
 MongoDB commands recorded (`MONGO_COMMAND_LOG`, shared/command_log.py), then measures:
 
 1. an idle window, so polling can be told apart from work;
@@ -11,8 +11,8 @@ MongoDB commands recorded (`MONGO_COMMAND_LOG`, shared/command_log.py), then mea
    drafted, the emails sent) at a fixed rate: MongoDB commands by kind, write statements, AMQP
    publishes, events consumed (hops) and state changes, per service; CPU seconds of every
    service process; latency from the partner's publish to the patient's email at SMTP;
-3. the bare hop (scripts/bench_bare_consumer.py) on the same broker and store: CPU per hop;
-4. HTTP: a real endpoint and a bare Flask one (scripts/bench_bare_app.py), same gunicorn settings;
+3. the bare hop (tools/bench/bare_consumer.py) on the same broker and store: CPU per hop;
+4. HTTP: a real endpoint and a bare Flask one (tools/bench/bare_app.py), same gunicorn settings;
 5. every query shape the services sent, matched with the declared indexes.
 
 Prints the JSON and writes it to var/bench/bench-<time>.json (or --out). Exits 1 when a query
@@ -40,17 +40,15 @@ from typing import Any
 import requests
 from pymongo import MongoClient
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from tools.bench import capture, figures
+from tools.bench import http_load as bench_http
+from tools.bench.bare_hop import bare_hop
+from tools.bench.cpu import sample, spent
+from tools.bench.indexes import declared_indexes, query_shapes
+from tools.bench.loop import LoopDriver, Settling, set_up_clinic, smtp_inbox, wait_for_welcomes
+from tools.bench.state import changes, snapshot
 
-import bench_capture as capture  # noqa: E402
-import bench_figures as figures  # noqa: E402
-import bench_http  # noqa: E402
-from bench_cpu import sample, spent  # noqa: E402
-from bench_hop import bare_hop  # noqa: E402
-from bench_indexes import declared_indexes, query_shapes  # noqa: E402
-from bench_loop import LoopDriver, Settling, set_up_clinic, smtp_inbox, wait_for_welcomes  # noqa: E402
-from bench_state import changes, snapshot  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 from shared.command_log import ENV_VAR as COMMAND_LOG  # noqa: E402
 from testkit import rabbit  # noqa: E402
@@ -116,7 +114,8 @@ class BenchStack(LocalStack):
 def start_standin(memory: bool, run_dir: Path) -> tuple[subprocess.Popen, str]:
     store = ["--memory"] if memory else ["--path", str(run_dir / "mongo.sqlite")]
     process = subprocess.Popen(
-        [sys.executable, str(ROOT / "scripts" / "mongo_standin.py"), "--port", "0", *store],
+        [sys.executable, "-m", "tools.devstack.mongo_standin", "--port", "0", *store],
+        cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -243,7 +242,7 @@ class Bench:
             bare_app.stop()
         return {
             "endpoint": "GET /referrals/{id} (intake: bearer key, audited)",
-            "bare_endpoint": "GET /referrals/{id} (scripts/bench_bare_app.py: one find by _id)",
+            "bare_endpoint": "GET /referrals/{id} (tools/bench/bare_app.py: one find by _id)",
             "gunicorn": f"shared/gunicorn_conf.py, {API_WORKERS} sync workers",
             "client_threads": bench_http.THREADS,
             "real": real,

@@ -1,6 +1,6 @@
 """The bare hop the benchmark compares the project with: the least work a hop can do.
 
-    python scripts/bench_bare_consumer.py --amqp-url URL --mongo-url URL --db NAME --report-at 20,520
+    python -m tools.bench.bare_consumer --amqp-url URL --mongo-url URL --db NAME --report-at 20,520
 
 Takes one event from its queue, does one update (pymongo, write concern majority, as the
 services), publishes one event with confirms (kombu, on its own connection, persistent and

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bench_capture import Command
+from tools.bench.capture import Command
 
 BOUNDING = {"$eq", "$in", "$gt", "$gte", "$lt", "$lte", "$elemMatch", "$all", "$type", "$regex"}
 WHOLE_COLLECTION_READS = {

@@ -25,17 +25,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import requests
 
-if str(Path(__file__).resolve().parent.parent) not in sys.path:  # run as a script
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from scripts import demo_data as data  # noqa: E402
-from scripts.demo_clients import (  # noqa: E402
+from shared.config import load_settings
+from tools.demo import data
+from tools.demo.clients import (
     ROOT,
     DemoError,
     Inbox,
@@ -52,7 +49,6 @@ from scripts.demo_clients import (  # noqa: E402
     wait_for,
     with_user,
 )
-from shared.config import load_settings  # noqa: E402
 
 URLS = {
     "intake": "http://127.0.0.1:8001",

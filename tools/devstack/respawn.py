@@ -1,6 +1,6 @@
 """A minimal supervisor for one worker under `make run`: restarts it when it exits non-zero.
 
-    python scripts/respawn.py CMD [ARGS...]
+    python -m tools.devstack.respawn CMD [ARGS...]
 
 A worker exits non-zero when it cannot go on (lost broker connection it could not recover, a
 failed ack): it is restarted after a growing pause (1 s up to 30 s). SIGTERM/SIGINT are passed
@@ -19,7 +19,7 @@ stopping = threading.Event()
 
 def main(argv: list[str]) -> int:
     if not argv:
-        print("usage: respawn.py CMD [ARGS...]", file=sys.stderr)
+        print("usage: python -m tools.devstack.respawn CMD [ARGS...]", file=sys.stderr)
         return 2
     child: subprocess.Popen[bytes] | None = None
 

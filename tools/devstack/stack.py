@@ -1,4 +1,4 @@
-"""`make run`: the whole local stack under one supervisor (honcho), from the Procfile.
+"""`make run` (`python -m tools.devstack`): the whole local stack under one supervisor (honcho), from the Procfile.
 
 Checks that the ports are free, starts the MongoDB stand-in (unless MONGO_URL is given), the
 development SMTP server (unless SMTP_HOST is given), and each service's API and worker; prints
@@ -20,7 +20,7 @@ from honcho.environ import parse_procfile
 from honcho.manager import Manager
 from honcho.printer import Printer
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 APIS = {"intake": 8001, "planning": 8002, "notifications": 8003}
 WORKER_METRICS = {"intake": 9101, "planning": 9102, "notifications": 9103}
 READY_DEADLINE_S = 90

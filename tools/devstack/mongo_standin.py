@@ -1,7 +1,7 @@
 """The development MongoDB stand-in: mongoeco's wire server, spoken to by the real pymongo driver.
 
-    python scripts/mongo_standin.py --port 27017 --path var/mongo/clinic.sqlite   # durable (SQLite)
-    python scripts/mongo_standin.py --port 0 --memory                           # in memory (tests)
+    python -m tools.devstack.mongo_standin --port 27017 --path var/mongo/clinic.sqlite  # durable (SQLite)
+    python -m tools.devstack.mongo_standin --port 0 --memory                          # in memory (tests)
 
 Prints `listening <uri>` once it accepts connections. For development and demos only: it is
 slow and has no change streams; production runs MongoDB 7 as a replica set (docker-compose.yml).

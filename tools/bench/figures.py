@@ -7,7 +7,7 @@ import statistics
 from collections.abc import Mapping
 from typing import Any
 
-import bench_capture as capture
+from tools.bench import capture
 
 SERVICES = ("intake", "planning", "notifications")
 Counters = dict[str, dict[str, float]]
