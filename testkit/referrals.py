@@ -51,3 +51,16 @@ def fhir_referral(partner_referral_id: str | None = None) -> dict[str, Any]:
 
 def resource(bundle: dict[str, Any], kind: str, nth: int = 0) -> dict[str, Any]:
     return [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == kind][nth]
+
+
+def distinct_referral(n: int) -> dict[str, Any]:
+    """A referral for a new patient each time (the costliest case: a patient is registered)."""
+    referral = native_referral()
+    referral["patient"] = {
+        **referral["patient"],
+        "identifiers": [{"system": "urn:bench", "value": f"B-{uuid.uuid4().hex[:12]}"}],
+        "family_name": f"Bench{n}",
+        "email": f"bench{n}@example.org",
+        "phone": None,
+    }
+    return referral

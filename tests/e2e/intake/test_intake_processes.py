@@ -17,7 +17,7 @@ from testkit.rabbit import amqp_url
 from testkit.referrals import fhir_referral, native_referral
 from testkit.staff import bearer
 from testkit.waiting import wait_until
-from tests.support.intake_bench import measure
+from tests.e2e.intake.throughput import measure
 from tests.support.intake_world import World
 
 

@@ -19,6 +19,7 @@ from testkit.fakes import FakeSmsProvider
 from testkit.processes import Api
 from testkit.smtp import smtp_server
 from testkit.waiting import wait_until
+from tests.e2e.notifications.processes import TunedWorker
 from tests.support.notifications_events import (
     OtherServices,
     location_upserted,
@@ -26,7 +27,6 @@ from tests.support.notifications_events import (
     session_event,
     staff_key,
 )
-from tests.support.notifications_processes import TunedWorker
 
 SMS_KEY = "e2e-sms-key"
 PATIENT, REFERRER, STAFF = "maria@example.org", "dr.lee@practice.example", "desk@clinic.example"

@@ -19,8 +19,8 @@ from shared.mongo import Mongo
 from testkit.processes import Worker, free_port
 from testkit.smtp import smtp_server
 from testkit.waiting import wait_until
+from tests.e2e.notifications.processes import metric_samples
 from tests.support.notifications_events import OtherServices, referral_accepted
-from tests.support.notifications_processes import metric_samples
 
 EVENTS = 100
 

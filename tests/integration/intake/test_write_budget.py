@@ -11,7 +11,7 @@ from services.intake.consumers import PartnerInbox
 from shared.events import parse_event
 from shared.mongo import Mongo
 from testkit.partner import cloud_event
-from tests.support.intake_bench import distinct_referral
+from testkit.referrals import distinct_referral
 
 WRITE_COMMANDS = {"insert", "update", "delete", "findAndModify"}
 

@@ -10,13 +10,13 @@ import pytest
 from shared.mongo import Mongo
 from testkit.fakes import FakeSmsProvider
 from testkit.smtp import SmtpInbox, smtp_server
-from tests.support.notifications_events import FixedClock, OtherServices
-from tests.support.notifications_harness import (
+from tests.integration.notifications.harness import (
     NO_QUIET_HOURS,
     NOON_UTC,
     InProcessNotifications,
     worker_in_threads,
 )
+from tests.support.notifications_events import FixedClock, OtherServices
 
 SMS_KEY = "test-sms-key"
 

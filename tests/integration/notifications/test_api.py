@@ -7,8 +7,8 @@ import pytest
 
 from services.notifications.app import create_app
 from testkit.fakes import Reply, inbound_reply
+from tests.integration.notifications.harness import NO_QUIET_HOURS
 from tests.support.notifications_events import TENANT, referral_accepted, staff_key
-from tests.support.notifications_harness import NO_QUIET_HOURS
 
 OTHER = "clinic-south"
 PHONE = "+12125550142"

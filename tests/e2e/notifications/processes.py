@@ -1,5 +1,5 @@
 """The notifications service as real processes for end-to-end tests: the API under gunicorn
-(`tests.support.processes.Api`) and workers with test tuning (`notifications_worker`)."""
+(`testkit.processes.Api`) and workers with test tuning (`tuned_worker`)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from testkit.waiting import wait_until
 
 
 class TunedWorker(Process):
-    """`python -m tests.support.notifications_worker` with its lease and sender count."""
+    """`python -m tests.e2e.notifications.tuned_worker` with its lease and sender count."""
 
     def __init__(
         self, env: dict[str, str], log_dir: Path, name: str, lease_s: float = 3, senders: int = 1
@@ -25,7 +25,7 @@ class TunedWorker(Process):
             "NOTIFICATIONS_TEST_LEASE_S": str(lease_s),
             "NOTIFICATIONS_TEST_SENDERS": str(senders),
         }
-        argv = [sys.executable, "-m", "tests.support.notifications_worker"]
+        argv = [sys.executable, "-m", "tests.e2e.notifications.tuned_worker"]
         super().__init__(name, argv, env, log_dir)
 
     @property

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import re
 import time
-import uuid
 from collections import Counter
 from typing import Any
 
 import requests
 
 from testkit.partner import PartnerSystem
-from testkit.referrals import native_referral
+from testkit.referrals import distinct_referral
 from testkit.waiting import wait_until
 
 METRIC = re.compile(r'^mongo_commands_total\{command="([^"]+)"\} ([0-9.e+]+)$', re.MULTILINE)
@@ -27,19 +26,6 @@ WRITES = ("insert", "update", "delete", "findAndModify")
 def mongo_commands(metrics_url: str) -> Counter[str]:
     text = requests.get(metrics_url, timeout=5).text
     return Counter({name: int(float(value)) for name, value in METRIC.findall(text)})
-
-
-def distinct_referral(n: int) -> dict[str, Any]:
-    """A referral for a new patient each time (the costliest case: a patient is registered)."""
-    referral = native_referral()
-    referral["patient"] = {
-        **referral["patient"],
-        "identifiers": [{"system": "urn:bench", "value": f"B-{uuid.uuid4().hex[:12]}"}],
-        "family_name": f"Bench{n}",
-        "email": f"bench{n}@example.org",
-        "phone": None,
-    }
-    return referral
 
 
 def measure(

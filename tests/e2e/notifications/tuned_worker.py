@@ -1,6 +1,6 @@
 """The notifications worker as a real process, with test tuning read from the environment:
 
-    NOTIFICATIONS_TEST_LEASE_S=3 NOTIFICATIONS_TEST_SENDERS=1 python -m tests.support.notifications_worker
+    NOTIFICATIONS_TEST_LEASE_S=3 NOTIFICATIONS_TEST_SENDERS=1 python -m tests.e2e.notifications.tuned_worker
 
 It is `services.notifications.worker` with a shorter lease (so a killed worker's delivery is
 taken over in seconds, not minutes) and a chosen number of sender threads.
