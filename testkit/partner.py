@@ -1,4 +1,5 @@
-"""A partner system for tests: its own RabbitMQ user, publishing referrals and reading its status queue."""
+"""A partner system: its own RabbitMQ user, publishing referrals (CloudEvents) to
+partner.referrals and reading the status events of its own queue."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from typing import Any
 
 from kombu import Connection, Producer
 
-from testkit.rabbit import AMQP_BASE, RabbitAdmin
+from testkit import rabbit
+from testkit.rabbit import REFERRALS_EXCHANGE, RabbitAdmin
 
-REFERRALS_EXCHANGE = "partner.referrals"
 FHIR = "application/fhir+json"
 NATIVE = "application/json"
 
@@ -36,24 +37,13 @@ def cloud_event(
     }
 
 
-class PartnerSystem:
-    """A partner connected as its own RabbitMQ user with the permissions of docs/compose.md."""
+class Partner:
+    """A partner connected as its RabbitMQ user (`amqp_url` carries its credentials)."""
 
-    def __init__(self, admin: RabbitAdmin, vhost: str, partner_id: str | None = None) -> None:
-        self.admin = admin
-        self.partner_id = partner_id or f"partner-{uuid.uuid4().hex[:8]}"
-        self.password = uuid.uuid4().hex
-        admin.add_user(
-            self.partner_id,
-            self.password,
-            vhost,
-            configure="^$",
-            write=r"^partner\.referrals$",
-            read=rf"^partner\.{self.partner_id}\.status$",
-        )
-        base = AMQP_BASE.split("://", 1)[1].split("@", 1)[1]
-        self.url = f"amqp://{self.partner_id}:{self.password}@{base}/{vhost}"
-        self.connection = Connection(self.url, transport_options={"confirm_publish": True})
+    def __init__(self, partner_id: str, amqp_url: str) -> None:
+        self.partner_id = partner_id
+        self.url = amqp_url
+        self.connection = Connection(amqp_url, transport_options={"confirm_publish": True})
         self.producer = Producer(self.connection.channel())
         self.received: list[dict[str, Any]] = []
 
@@ -69,6 +59,8 @@ class PartnerSystem:
         user_id: str | None = "self",
         headers: dict[str, Any] | None = None,
     ) -> None:
+        """Persistent and confirmed; `user_id` (the partner's own unless told) lets the broker
+        vouch for who sent it."""
         body = event if isinstance(event, bytes) else json.dumps(event).encode()
         kind = (
             event.get("type", "referral.requested")
@@ -127,4 +119,20 @@ class PartnerSystem:
 
     def close(self) -> None:
         self.connection.release()
+
+
+class PartnerSystem(Partner):
+    """A partner whose RabbitMQ user (`RabbitAdmin.add_partner_user`) is made for it on this
+    broker's `vhost`, and removed again by `close()`."""
+
+    def __init__(self, admin: RabbitAdmin, vhost: str, partner_id: str | None = None) -> None:
+        self.admin = admin
+        partner_id = partner_id or f"partner-{uuid.uuid4().hex[:8]}"
+        self.password = uuid.uuid4().hex
+        admin.add_partner_user(partner_id, self.password, vhost)
+        url = rabbit.with_user(rabbit.amqp_url(vhost), partner_id, self.password)
+        super().__init__(partner_id, url)
+
+    def close(self) -> None:
+        super().close()
         self.admin.delete_user(self.partner_id)

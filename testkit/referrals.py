@@ -53,8 +53,9 @@ def resource(bundle: dict[str, Any], kind: str, nth: int = 0) -> dict[str, Any]:
     return [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == kind][nth]
 
 
-def distinct_referral(n: int) -> dict[str, Any]:
-    """A referral for a new patient each time (the costliest case: a patient is registered)."""
+def distinct_referral(n: int, **patient: Any) -> dict[str, Any]:
+    """A referral for a new patient each time (the costliest case: a patient is registered);
+    `patient` sets more of the patient's fields."""
     referral = native_referral()
     referral["patient"] = {
         **referral["patient"],
@@ -62,5 +63,6 @@ def distinct_referral(n: int) -> dict[str, Any]:
         "family_name": f"Bench{n}",
         "email": f"bench{n}@example.org",
         "phone": None,
+        **patient,
     }
     return referral

@@ -3,17 +3,18 @@
 `LocalStack` runs each service's API (gunicorn) and worker against one MongoDB (a database per
 service under a fresh prefix), one RabbitMQ vhost, an SMTP server and an SMS provider given by
 the caller. `ops(...)` runs the intake ops CLI against the same stores, as ops would.
+`readiness_problems(urls)` says what keeps a stack (this one or `make run`'s) from being used.
 """
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from testkit.processes import ROOT, Api, Worker, free_port, python_env
+import requests
+
+from testkit.ops import OpsCli
+from testkit.processes import Api, Worker, free_port, python_env
 from testkit.waiting import wait_until
 
 SERVICES = ("intake", "planning", "notifications")
@@ -81,19 +82,15 @@ class LocalStack:
     def url(self, service: str) -> str:
         return self.apis[service].url
 
-    def ops(self, *args: str) -> str:
-        """Run the intake ops CLI (as ops would) and return what it printed."""
-        result = subprocess.run(
-            [sys.executable, "-m", "services.intake.cli", *args],
-            env=self.env("intake"),
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        if result.returncode != 0:
-            raise AssertionError(f"intake CLI {args} failed: {result.stderr or result.stdout}")
-        return result.stdout
+    @property
+    def urls(self) -> dict[str, str]:
+        """Each service's API, by service name."""
+        return {service: api.url for service, api in self.apis.items()}
+
+    @property
+    def ops(self) -> OpsCli:
+        """The intake ops CLI against the same stores, as ops would run it."""
+        return OpsCli(self.env("intake"))
 
     def logs(self) -> str:
         parts = [
@@ -107,7 +104,15 @@ class LocalStack:
             process.stop()
 
 
-def printed_json(text: str) -> dict:
-    """The JSON object a CLI command printed (the last `{...}` block)."""
-    start = text.index("{")
-    return json.loads(text[start:])
+def readiness_problems(urls: Mapping[str, str]) -> list[str]:
+    """What keeps the stack from being used: a service that does not answer or is not ready."""
+    problems = []
+    for service, url in urls.items():
+        try:
+            response = requests.get(f"{url}/readyz", timeout=5)
+        except requests.RequestException:
+            problems.append(f"{service} does not answer at {url}")
+            continue
+        if response.status_code != 200:
+            problems.append(f"{service} at {url} is not ready: {response.text[:300]}")
+    return problems

@@ -6,6 +6,8 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from testkit.errors import StepFailed
+
 T = TypeVar("T")
 
 
@@ -16,7 +18,9 @@ def wait_until[T](
     interval: float = 0.05,
     message: str = "condition",
 ) -> T:
-    """Poll `condition` until it returns a truthy value; fail with `message` at the deadline."""
+    """Poll `condition` until it returns a truthy value; `StepFailed` naming `message` at the
+    deadline. An exception from `condition` counts as "not yet" (the system may still be
+    settling); the last one is named in the failure."""
     deadline = time.monotonic() + timeout
     last_error: Exception | None = None
     while time.monotonic() < deadline:
@@ -27,7 +31,7 @@ def wait_until[T](
         except Exception as error:  # a condition may fail while the system is still settling
             last_error = error
         time.sleep(interval)
-    raise AssertionError(
+    raise StepFailed(
         f"timed out after {timeout} s waiting for {message}"
         + (f" (last error: {last_error!r})" if last_error else "")
     )

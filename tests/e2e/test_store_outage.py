@@ -12,7 +12,7 @@ import requests
 
 from testkit.mongo import MongoStandin
 from testkit.rabbit import amqp_url
-from testkit.stack import LocalStack, printed_json
+from testkit.stack import LocalStack
 from testkit.staff import StaffClient
 from testkit.waiting import wait_until
 
@@ -43,15 +43,15 @@ def test_every_api_answers_503_with_retry_after_while_the_store_is_killed(
     try:
         stack.start()
         stack.ops("create-tenant", "--name", "Outage Clinic", "--location", "Main:America/New_York")
-        key = printed_json(
-            stack.ops("create-key", "--tenant", "outage-clinic", "--role", "admin", "--name", "A")
+        key = stack.ops(
+            "create-key", "--tenant", "outage-clinic", "--role", "admin", "--name", "A"
         )["key"]
-        staff = StaffClient(stack, key)
+        staff = StaffClient(stack.urls, key)
         for service, method, path, _body in CALLS:  # the key reaches every service first
             if method != "GET":
                 continue
             wait_until(
-                lambda s=service, p=path: staff.session.get(f"{stack.url(s)}{p}").ok,
+                lambda s=service, p=path: staff.status_of(s, p) == 200,
                 timeout=30,
                 message=f"{service} {path} to answer 200 with the admin key",
             )

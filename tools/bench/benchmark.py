@@ -24,9 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,25 +35,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import requests
 from pymongo import MongoClient
 
-from tools.bench import capture, figures
-from tools.bench import http_load as bench_http
+from shared.command_log import ENV_VAR as COMMAND_LOG
+from testkit import rabbit
+from testkit.metrics import metric_samples
+from testkit.mongo import MongoStandin
+from testkit.processes import free_port, python_env
+from testkit.smtp import smtp_server
+from testkit.stack import SERVICES, LocalStack
+from tools.bench import capture, figures, http_load
 from tools.bench.bare_hop import bare_hop
 from tools.bench.cpu import sample, spent
 from tools.bench.indexes import declared_indexes, query_shapes
-from tools.bench.loop import LoopDriver, Settling, set_up_clinic, smtp_inbox, wait_for_welcomes
+from tools.bench.loop import LoopDriver, Settling, set_up_clinic, wait_for_welcomes
 from tools.bench.state import changes, snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
-
-from shared.command_log import ENV_VAR as COMMAND_LOG  # noqa: E402
-from testkit import rabbit  # noqa: E402
-from testkit.processes import free_port, python_env  # noqa: E402
-from testkit.stack import SERVICES, LocalStack  # noqa: E402
-
-SAMPLE = re.compile(r"^(\w+)\{([^}]*)\} ([0-9.eE+-]+)$", re.MULTILINE)
 SERVICE_SETTINGS = {"OUTBOX_POLL_INTERVAL_S": "0.5", "SCHEDULER_POLL_INTERVAL_S": "1.0"}
 API_WORKERS = 2
 EXAMPLES_FILE = "query_examples.json"
@@ -100,30 +96,12 @@ class BenchStack(LocalStack):
         """Per service: events published (confirmed) and consumed (hops), from worker metrics."""
         counters = {}
         for service in SERVICES:
-            text = requests.get(f"http://127.0.0.1:{self.metrics_ports[service]}/", timeout=5).text
-            found = {"published": 0.0, "consumed": 0.0}
-            for name, _labels, value in SAMPLE.findall(text):
-                if name == "events_published_total":
-                    found["published"] += float(value)
-                elif name == "events_consumed_total":
-                    found["consumed"] += float(value)
-            counters[service] = found
+            url = f"http://127.0.0.1:{self.metrics_ports[service]}/"
+            counters[service] = {
+                kind: sum(metric_samples(url, f"events_{kind}_total").values())
+                for kind in ("published", "consumed")
+            }
         return counters
-
-
-def start_standin(memory: bool, run_dir: Path) -> tuple[subprocess.Popen, str]:
-    store = ["--memory"] if memory else ["--path", str(run_dir / "mongo.sqlite")]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tools.devstack.mongo_standin", "--port", "0", *store],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    line = process.stdout.readline() if process.stdout else ""
-    if not line.startswith("listening "):
-        process.kill()
-        raise RuntimeError(f"the MongoDB stand-in did not start: {line!r}")
-    return process, line.split(" ", 1)[1].strip()
 
 
 class Bench:
@@ -140,11 +118,13 @@ class Bench:
             cleanup.callback(self.admin.delete_vhost, vhost)
             mongo_url = self.args.mongo_url
             if not mongo_url:
-                standin, mongo_url = start_standin(self.args.memory, self.run_dir)
-                cleanup.callback(standin.terminate)
+                store = None if self.args.memory else self.run_dir / "mongo.sqlite"
+                standin = MongoStandin(path=store)
+                cleanup.callback(standin.stop)
+                mongo_url = standin.url
             if not self.args.keep_databases:
                 cleanup.callback(self._drop_databases, mongo_url)
-            inbox, smtp_port = cleanup.enter_context(smtp_inbox())
+            inbox, smtp_port = cleanup.enter_context(smtp_server())
             (self.run_dir / "logs").mkdir(parents=True, exist_ok=True)
             stack = BenchStack(
                 self.capture_dir,
@@ -224,7 +204,7 @@ class Bench:
 
     def _http(self, stack: BenchStack, key: str, referral_id: str, mongo_url: str) -> dict:
         headers, path = {"Authorization": f"Bearer {key}"}, f"/referrals/{referral_id}"
-        real = bench_http.measure(
+        real = http_load.measure(
             "intake-api",
             stack.apis["intake"].popen.pid,
             f"{stack.url('intake')}{path}",
@@ -233,9 +213,9 @@ class Bench:
         )
         self._copy_referral_for_the_bare_app(mongo_url, referral_id)
         env = {**python_env(), "MONGO_URL": mongo_url, "BENCH_BARE_DB": f"{self.prefix}_bare"}
-        bare_app = bench_http.bare_app(env, self.run_dir / "logs", API_WORKERS)
+        bare_app = http_load.bare_app(env, self.run_dir / "logs", API_WORKERS)
         try:
-            bare = bench_http.measure(
+            bare = http_load.measure(
                 "bare-api", bare_app.popen.pid, f"{bare_app.url}{path}", headers, self.plan.http_s
             )
         finally:
@@ -244,7 +224,7 @@ class Bench:
             "endpoint": "GET /referrals/{id} (intake: bearer key, audited)",
             "bare_endpoint": "GET /referrals/{id} (tools/bench/bare_app.py: one find by _id)",
             "gunicorn": f"shared/gunicorn_conf.py, {API_WORKERS} sync workers",
-            "client_threads": bench_http.THREADS,
+            "client_threads": http_load.THREADS,
             "real": real,
             "bare": bare,
             "ratio_cpu_per_request": figures.ratio(

@@ -13,21 +13,17 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import requests
-from aiosmtpd.controller import Controller
 from pymongo import MongoClient
 
 from testkit.partner import PartnerSystem
-from testkit.processes import free_port
 from testkit.rabbit import RabbitAdmin, ready_messages
-from testkit.referrals import native_referral
+from testkit.referrals import distinct_referral
 from testkit.smtp import SmtpInbox
-from testkit.stack import LocalStack, printed_json
+from testkit.stack import LocalStack
 from testkit.staff import StaffClient
 from testkit.waiting import wait_until
 
@@ -36,32 +32,6 @@ EMAILS_PER_REFERRAL = 3  # the patient's welcome, the referrer's acceptance, the
 INTAKE_POSTERS = 2
 STATUS_LOOK_S = 0.1
 TICK_S = 0.01
-
-
-class TimedInbox(SmtpInbox):
-    """An SMTP inbox that notes when a message reached each recipient (perf_counter)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.arrivals: dict[str, float] = {}
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 (aiosmtpd)
-        answer = await super().handle_DATA(server, session, envelope)
-        now = time.perf_counter()
-        for recipient in envelope.rcpt_tos:
-            self.arrivals.setdefault(recipient, now)
-        return answer
-
-
-@contextmanager
-def smtp_inbox() -> Iterator[tuple[TimedInbox, int]]:
-    inbox, port = TimedInbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
 
 
 @dataclass
@@ -75,21 +45,19 @@ class Clinic:
 def set_up_clinic(stack: LocalStack, admin: RabbitAdmin, vhost: str) -> Clinic:
     """Ops: a clinic with two locations, an admin key, a partner; staff emails on, quiet hours off."""
     partner = PartnerSystem(admin, vhost, partner_id=f"partner-bench-{uuid.uuid4().hex[:6]}")
-    tenant_id = printed_json(
-        stack.ops(
-            "create-tenant",
-            "--name",
-            "Bench Massage",
-            "--id",
-            f"bench-{uuid.uuid4().hex[:6]}",
-            "--location",
-            "Main:America/New_York",
-            "--location",
-            "Uptown:America/Chicago",
-        )
+    tenant_id = stack.ops(
+        "create-tenant",
+        "--name",
+        "Bench Massage",
+        "--id",
+        f"bench-{uuid.uuid4().hex[:6]}",
+        "--location",
+        "Main:America/New_York",
+        "--location",
+        "Uptown:America/Chicago",
     )["tenant_id"]
-    admin_key = printed_json(
-        stack.ops("create-key", "--tenant", tenant_id, "--role", "admin", "--name", "Bench Admin")
+    admin_key = stack.ops(
+        "create-key", "--tenant", tenant_id, "--role", "admin", "--name", "Bench Admin"
     )["key"]
     stack.ops(
         "create-partner",
@@ -100,10 +68,10 @@ def set_up_clinic(stack: LocalStack, admin: RabbitAdmin, vhost: str) -> Clinic:
         "--tenant",
         tenant_id,
     )
-    staff = StaffClient(stack, admin_key)
+    staff = StaffClient(stack.urls, admin_key)
     for service, path in (("notifications", "/config"), ("planning", "/plans")):
         wait_until(
-            lambda s=service, p=path: staff.session.get(f"{stack.url(s)}{p}", timeout=5).ok,
+            lambda s=service, p=path: staff.status_of(s, p) == 200,
             timeout=60,
             message=f"the admin key to reach {service}",
         )
@@ -148,7 +116,7 @@ class Trip:
 class LoopDriver:
     """Publishes referrals at a fixed rate and completes the intake of each one accepted."""
 
-    def __init__(self, stack: LocalStack, clinic: Clinic, inbox: TimedInbox) -> None:
+    def __init__(self, stack: LocalStack, clinic: Clinic, inbox: SmtpInbox) -> None:
         self.stack, self.clinic, self.inbox = stack, clinic, inbox
         self.run_id = uuid.uuid4().hex[:6]
         self.trips: list[Trip] = []
@@ -156,18 +124,9 @@ class LoopDriver:
         self._to_post: queue.Queue[Trip | None] = queue.Queue()
 
     def _referral(self, n: int) -> tuple[dict[str, Any], str]:
-        referral = native_referral()
         email = f"patient-{self.run_id}-{n}@bench.example"
-        referral["patient"] = {
-            **referral["patient"],
-            "identifiers": [{"system": "urn:bench", "value": f"B-{self.run_id}-{n}"}],
-            "family_name": f"Bench{n}",
-            "email": email,
-            "phone": None,
-            "language": "en",
-            "consent": {"email": True, "sms": False},
-        }
-        return referral, email
+        consent = {"email": True, "sms": False}
+        return distinct_referral(n, email=email, language="en", consent=consent), email
 
     def run(self, count: int, rate_per_s: float, timeout_s: float) -> list[Trip]:
         """Publish `count` referrals, one every 1/rate seconds; returns when all are posted."""
@@ -300,7 +259,7 @@ class Settling:
         self.client.close()
 
 
-def wait_for_welcomes(inbox: TimedInbox, trips: list[Trip], timeout_s: float) -> None:
+def wait_for_welcomes(inbox: SmtpInbox, trips: list[Trip], timeout_s: float) -> None:
     wait_until(
         lambda: all(t.patient_email in inbox.arrivals for t in trips),
         timeout=timeout_s,

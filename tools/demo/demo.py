@@ -31,24 +31,16 @@ from zoneinfo import ZoneInfo
 import requests
 
 from shared.config import load_settings
+from testkit.errors import StepFailed
+from testkit.ops import OpsCli
+from testkit.partner import FHIR, Partner
+from testkit.processes import ROOT
+from testkit.rabbit import RabbitAdmin, management_url, vhost_of, with_user
+from testkit.smtp import Inbox, MaildirSource, MailSource
+from testkit.stack import readiness_problems
+from testkit.staff import StaffClient as Staff
+from testkit.waiting import wait_until
 from tools.demo import data
-from tools.demo.clients import (
-    ROOT,
-    DemoError,
-    Inbox,
-    MaildirSource,
-    MailSource,
-    OpsCli,
-    Partner,
-    RabbitManagement,
-    Staff,
-    cloud_event,
-    management_url,
-    readiness_problems,
-    vhost_of,
-    wait_for,
-    with_user,
-)
 
 URLS = {
     "intake": "http://127.0.0.1:8001",
@@ -56,7 +48,6 @@ URLS = {
     "notifications": "http://127.0.0.1:8003",
 }
 PARTNER_ID = "demo-referral-network"
-FHIR = "application/fhir+json"
 UPCOMING_SESSION_IN = timedelta(seconds=75)  # the email reminder is due 1 minute before
 
 
@@ -128,6 +119,15 @@ def run_demo(
     finally:
         partner.close()
     return result
+
+
+class DemoError(StepFailed):
+    """A step did not happen as it should; the message says what and where to look."""
+
+
+def wait_for[T](what: str, condition: Callable[[], T], timeout: float = 45.0) -> T:
+    """`condition`'s first truthy answer; a failure naming `what` at the deadline."""
+    return wait_until(condition, timeout=timeout, interval=0.25, message=what)
 
 
 class StackDown(DemoError):
@@ -209,8 +209,8 @@ def set_up_partner(
 ) -> Partner:
     amqp_url = load_settings("intake", environ=dict(env)).amqp_url
     vhost, password = vhost_of(amqp_url), secrets.token_urlsafe(18)
-    rabbit = RabbitManagement(management_url(env))
-    rabbit.set_partner_user(partner_id, password, vhost)
+    rabbit = RabbitAdmin(management_url(env))
+    rabbit.add_partner_user(partner_id, password, vhost)
     code, output = ops.run(
         "create-partner", "--id", partner_id, "--name", data.PARTNER_NAME, "--tenant", tenant_id
     )
@@ -249,7 +249,7 @@ def configure_notifications(say: Narrator, admin: Staff, result: DemoResult) -> 
 def refer(say: Narrator, partner: Partner, result: DemoResult) -> None:
     result.partner_referral_id = f"REF-{date.today():%Y%m%d}-{secrets.token_hex(3).upper()}"
     bundle = data.fhir_referral(result.partner_referral_id, date.today(), result.treating_location)
-    partner.publish(cloud_event(partner.partner_id, result.tenant_id, bundle, FHIR))
+    partner.refer(result.tenant_id, bundle, datacontenttype=FHIR)
     say.step(
         "referral",
         f"FHIR R4 Bundle {result.partner_referral_id}: Dr. David Chen refers Maria Elena",
@@ -502,8 +502,9 @@ def main() -> int:
             file=sys.stderr,
         )
         return 1
-    except (DemoError, requests.RequestException, OSError) as error:
+    except (StepFailed, requests.RequestException, OSError) as error:
         print(f"\ndemo failed: {error}", file=sys.stderr)
+        print("(the `make run` terminal shows what each process did)", file=sys.stderr)
         return 1
     where = maildir.relative_to(ROOT) / "new"
     print(f"\nDone: tenant {result.tenant_id}. The {len(result.emails)} emails of this run, kept")
