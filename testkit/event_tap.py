@@ -1,7 +1,8 @@
-"""Stands in for intake's consumers (planning, notifications): a queue bound to `intake.events`.
+"""What a service announces, seen as its consumers would: a queue of the test's own bound to the
+service's exchange (`intake.events`, `planning.events`, ...).
 
-In a fresh test vhost nobody else binds `intake.events`, and the relay keeps unroutable events
-pending; this sink makes them routable and lets a test read what intake emitted.
+In a fresh vhost nobody else may bind the exchange yet, and the relays keep unroutable events
+pending; a tap opened before the service runs also makes its events routable.
 """
 
 from __future__ import annotations
@@ -11,27 +12,40 @@ from typing import Any
 
 from kombu import Connection
 
-EXCHANGE = "intake.events"
-QUEUE = "test.intake-events"
+from testkit.waiting import wait_until
 
 
-class EventSink:
-    def __init__(self, amqp_url: str) -> None:
+class EventTap:
+    def __init__(self, amqp_url: str, exchange: str, queue: str | None = None) -> None:
+        self.exchange = exchange
+        self.queue = queue or f"test.tap.{exchange}"
         self.connection = Connection(amqp_url)
         channel = self.connection.default_channel
-        channel.exchange_declare(EXCHANGE, "topic", durable=True, auto_delete=False)
+        channel.exchange_declare(exchange, "topic", durable=True, auto_delete=False)
         channel.queue_declare(
-            QUEUE, durable=True, auto_delete=False, arguments={"x-queue-type": "quorum"}
+            self.queue, durable=True, auto_delete=False, arguments={"x-queue-type": "quorum"}
         )
-        channel.queue_bind(QUEUE, EXCHANGE, "#")
+        channel.queue_bind(self.queue, exchange, "#")
         self.received: list[dict[str, Any]] = []
 
-    def events(self, type: str | None = None) -> list[dict[str, Any]]:
-        """Every event received so far (of one type, if given)."""
+    def drain(self) -> list[dict[str, Any]]:
+        """Every event received so far (taking what waits in the queue)."""
         channel = self.connection.default_channel
-        while (message := channel.basic_get(QUEUE, no_ack=True)) is not None:
+        while (message := channel.basic_get(self.queue, no_ack=True)) is not None:
             self.received.append(json.loads(message.body))
-        return [e for e in self.received if type is None or e["type"] == type]
+        return self.received
+
+    def events(self, type: str | None = None) -> list[dict[str, Any]]:
+        """Every event received so far, of one type if given."""
+        return [e for e in self.drain() if type is None or e["type"] == type]
+
+    def expect(self, type: str, count: int = 1, timeout: float = 15.0) -> list[dict[str, Any]]:
+        """Wait until `count` events of `type` were received; returns them."""
+        return wait_until(
+            lambda: (found := self.events(type)) and len(found) >= count and found,
+            timeout=timeout,
+            message=f"{count} {type} event(s) on {self.exchange}",
+        )
 
     def close(self) -> None:
         self.connection.release()

@@ -11,10 +11,9 @@ bad signature is answered 401 and recorded with ``valid=False``.
 from __future__ import annotations
 
 import json
-import threading
 from collections import deque
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from services.notifications.channels.webhook import (
@@ -22,6 +21,7 @@ from services.notifications.channels.webhook import (
     SIGNATURE_HEADER,
     verify_signature,
 )
+from testkit.fakes.http_server import LocalHttpServer
 
 
 @dataclass(frozen=True)
@@ -34,21 +34,16 @@ class WebhookCall:
         return json.loads(self.body)
 
 
-class FakePartnerEndpoint:
+class FakePartnerEndpoint(LocalHttpServer):
     def __init__(self, secret: str) -> None:
         self.secret = secret
         self.calls: list[WebhookCall] = []
         self._script: deque[int] = deque()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        super().__init__(_handler_for(self))
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/hooks/clinic"
+        return f"{self.base_url}/hooks/clinic"
 
     def script(self, *statuses: int) -> None:
         self._script.extend(statuses)
@@ -59,15 +54,6 @@ class FakePartnerEndpoint:
         if not valid:
             return 401
         return self._script.popleft() if self._script else 204
-
-    def __enter__(self) -> FakePartnerEndpoint:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
 
 
 def _handler_for(endpoint: FakePartnerEndpoint) -> type[BaseHTTPRequestHandler]:

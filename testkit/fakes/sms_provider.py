@@ -22,10 +22,11 @@ import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from services.notifications.channels.webhook import sign
+from testkit.fakes.http_server import LocalHttpServer
 
 INBOUND_SIGNATURE_HEADER = "X-Sms-Signature"
 
@@ -45,7 +46,7 @@ class SentMessage:
     idempotency_key: str | None
 
 
-class FakeSmsProvider:
+class FakeSmsProvider(LocalHttpServer):
     def __init__(self, api_key: str = "test-sms-key") -> None:
         self.api_key = api_key
         self.sent: list[SentMessage] = []
@@ -53,25 +54,7 @@ class FakeSmsProvider:
         self._by_key: dict[str, SentMessage] = {}
         self._script: deque[Reply] = deque()
         self._changed = threading.Condition()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> FakeSmsProvider:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        super().__init__(_handler_for(self))
 
     def script(self, *replies: int | Reply) -> None:
         """Answer the next valid requests with these statuses, in order, then normally."""

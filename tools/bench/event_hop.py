@@ -12,9 +12,7 @@ Starts its own MongoDB stand-in (SQLite, as `make run`, or in memory) and Rabbit
 from __future__ import annotations
 
 import argparse
-import collections
 import json
-import subprocess
 import sys
 import tempfile
 import threading
@@ -22,39 +20,14 @@ import time
 from pathlib import Path
 
 from kombu import Connection, Consumer, Exchange, Producer, Queue
-from pymongo import monitoring
 
 from shared.config import load_settings
 from shared.events import apply_once, event_components, new_event, outbox, subscribe
 from shared.mongo import Mongo
-from testkit.processes import ROOT
+from testkit import rabbit
+from testkit.mongo import MongoStandin
+from testkit.mongo_commands import CommandCapture
 from testkit.rabbit import RabbitAdmin, amqp_url
-
-
-class Counting(monitoring.CommandListener):
-    def __init__(self) -> None:
-        self.counts: collections.Counter[str] = collections.Counter()
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        self.counts[event.command_name] += 1
-
-    def succeeded(self, event) -> None:
-        pass
-
-    def failed(self, event) -> None:
-        pass
-
-
-def start_standin(memory: bool, workdir: Path) -> tuple[subprocess.Popen, str]:
-    args = ["--memory"] if memory else ["--path", str(workdir / "bench.sqlite")]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tools.devstack.mongo_standin", "--port", "0", *args],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    )
-    line = process.stdout.readline() if process.stdout else ""
-    return process, line.split(" ", 1)[1].strip()
 
 
 def bare_hop(url: str, n: int) -> float:
@@ -98,7 +71,7 @@ def bare_hop(url: str, n: int) -> float:
 def project_hop(
     mongo_url: str, db: str, url: str, n: int, targets: int
 ) -> tuple[float, dict[str, float]]:
-    listener = Counting()
+    listener = CommandCapture()
     source_settings = load_settings(
         "intake",
         environ={},
@@ -135,7 +108,7 @@ def project_hop(
     for thread in threads:
         thread.start()
     time.sleep(1.0)  # let the consumer attach before timing (a benchmark warm-up, not a test wait)
-    listener.counts.clear()
+    listener.clear()
     started = time.perf_counter()
     for i in range(n):
         event = new_event(
@@ -170,17 +143,18 @@ def main() -> int:
         "--memory", action="store_true", help="in-memory stand-in instead of SQLite"
     )
     args = parser.parse_args()
-    admin = RabbitAdmin("http://guest:guest@127.0.0.1:15672")
+    admin = RabbitAdmin(rabbit.MANAGEMENT_URL)
     vhost = admin.create_vhost()
     with tempfile.TemporaryDirectory() as workdir:
-        standin, mongo_url = start_standin(args.memory, Path(workdir))
+        standin = MongoStandin(path=None if args.memory else Path(workdir) / "bench.sqlite")
+        mongo_url = standin.url
         try:
             bare = bare_hop(amqp_url(vhost), args.events)
             hop, per_event = project_hop(
                 mongo_url, "bench", amqp_url(vhost), args.events, targets=50
             )
         finally:
-            standin.terminate()
+            standin.stop()
             admin.delete_vhost(vhost)
     print(
         json.dumps(

@@ -10,7 +10,7 @@ import pymongo
 import pytest
 import requests
 
-from testkit.event_tap import EventSink
+from testkit.event_tap import EventTap
 from testkit.partner import FHIR, PartnerSystem
 from testkit.processes import Api, Worker, free_port
 from testkit.rabbit import amqp_url
@@ -41,7 +41,7 @@ def partner(world, rabbit_admin, vhost):
 @pytest.fixture
 def stack(world, partner, service_env, vhost, tmp_path):
     """The intake worker and API (partner seeded first), and a stand-in for intake's consumers."""
-    sink = EventSink(amqp_url(vhost))
+    sink = EventTap(amqp_url(vhost), "intake.events")
     metrics_port = free_port()
     env = service_env("intake", WORKER_METRICS_PORT=str(metrics_port), OUTBOX_POLL_INTERVAL_S="0.2")
     worker = Worker("intake", env, tmp_path)

@@ -27,7 +27,7 @@ from testkit.browser import (
     screenshot,
     send_form,
 )
-from testkit.event_tap import EventSink
+from testkit.event_tap import EventTap
 from testkit.processes import Api, Worker, free_port
 from testkit.rabbit import amqp_url
 from testkit.referrals import native_referral
@@ -50,7 +50,7 @@ def world(mongo_url, mongo_db_name):
 @pytest.fixture
 def stack(world, service_env, vhost, tmp_path):
     """The intake API and worker, and a stand-in for intake's consumers (reads its events)."""
-    sink = EventSink(amqp_url(vhost))
+    sink = EventTap(amqp_url(vhost), "intake.events")
     env = service_env("intake", WORKER_METRICS_PORT=str(free_port()), OUTBOX_POLL_INTERVAL_S="0.2")
     worker = Worker("intake", env, tmp_path)
     api = Api("intake", env, tmp_path)
@@ -64,7 +64,7 @@ def stack(world, service_env, vhost, tmp_path):
         sink.close()
 
 
-def intake_link_of(sink: EventSink, referral_id: str) -> str:
+def intake_link_of(sink: EventTap, referral_id: str) -> str:
     accepted = wait_until(
         lambda: [
             e for e in sink.events("referral.accepted") if e["data"]["referral_id"] == referral_id

@@ -8,24 +8,15 @@ read with and without it.
 
 from __future__ import annotations
 
-import re
 import time
-from collections import Counter
 from typing import Any
 
-import requests
-
+from testkit.metrics import mongo_commands
 from testkit.partner import PartnerSystem
 from testkit.referrals import distinct_referral
 from testkit.waiting import wait_until
 
-METRIC = re.compile(r'^mongo_commands_total\{command="([^"]+)"\} ([0-9.e+]+)$', re.MULTILINE)
 WRITES = ("insert", "update", "delete", "findAndModify")
-
-
-def mongo_commands(metrics_url: str) -> Counter[str]:
-    text = requests.get(metrics_url, timeout=5).text
-    return Counter({name: int(float(value)) for name, value in METRIC.findall(text)})
 
 
 def measure(

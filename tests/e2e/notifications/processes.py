@@ -6,8 +6,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import requests
-
 from testkit.processes import Process
 from testkit.waiting import wait_until
 
@@ -38,13 +36,3 @@ class TunedWorker(Process):
             return self.heartbeat.exists()
 
         wait_until(beating, timeout=timeout, message=f"{self.name} to start")
-
-
-def metric_samples(url: str, name: str) -> dict[str, float]:
-    """{labels text: value} of one metric from a Prometheus text endpoint."""
-    samples = {}
-    for line in requests.get(url, timeout=5).text.splitlines():
-        if line.startswith(name + "{") or line.startswith(name + " "):
-            labels, _, value = line.rpartition(" ")
-            samples[labels.removeprefix(name)] = float(value)
-    return samples

@@ -16,10 +16,10 @@ from datetime import UTC, datetime
 
 from services.notifications.store.tenant_configs import TenantConfigs
 from shared.mongo import Mongo
+from testkit.metrics import metric_samples
 from testkit.processes import Worker, free_port
 from testkit.smtp import smtp_server
 from testkit.waiting import wait_until
-from tests.e2e.notifications.processes import metric_samples
 from tests.support.notifications_events import OtherServices, referral_accepted
 
 EVENTS = 100

@@ -9,10 +9,11 @@ import pytest
 
 from services.planning import worker
 from shared.mongo import Mongo
+from testkit.event_tap import EventTap
 from testkit.waiting import wait_until
 from tests.support import planning_data as data
 from tests.support.planning_api import InProcess, PlanningApi
-from tests.support.planning_harness import EventTap, Threads, publish
+from tests.support.planning_harness import Threads, publish
 
 
 @pytest.fixture
@@ -26,7 +27,7 @@ def running_worker(make_settings):
 
 @pytest.fixture
 def tap(running_worker):
-    tap = EventTap(running_worker.amqp_url)
+    tap = EventTap(running_worker.amqp_url, "planning.events")
     yield tap
     tap.close()
 
