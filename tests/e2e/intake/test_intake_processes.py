@@ -6,36 +6,17 @@ from __future__ import annotations
 
 import json
 
-import pymongo
 import pytest
 import requests
 
 from testkit.event_tap import EventTap
-from testkit.partner import FHIR, PartnerSystem
+from testkit.partner import FHIR
 from testkit.processes import Api, Worker, free_port
 from testkit.rabbit import amqp_url
 from testkit.referrals import fhir_referral, native_referral
 from testkit.staff import bearer
 from testkit.waiting import wait_until
 from tests.e2e.intake.throughput import measure
-from tests.support.intake_world import World
-
-
-@pytest.fixture
-def world(mongo_url, mongo_db_name):
-    client = pymongo.MongoClient(mongo_url, tz_aware=True)
-    world = World(client[f"{mongo_db_name}_intake"])
-    world.tenant("clinic-a")
-    yield world
-    client.close()
-
-
-@pytest.fixture
-def partner(world, rabbit_admin, vhost):
-    system = PartnerSystem(rabbit_admin, vhost)
-    world.partner(system.partner_id, ["clinic-a"])
-    yield system
-    system.close()
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from testkit.mongo import MongoStandin
-from testkit.partner import PartnerSystem
 from testkit.processes import Worker, free_port
 from testkit.rabbit import amqp_url, ready_messages
 from testkit.referrals import native_referral
@@ -59,14 +58,6 @@ def world(store, mongo_db_name):
     world.tenant("clinic-a")
     yield world
     client.close()
-
-
-@pytest.fixture
-def partner(world, rabbit_admin, vhost):
-    system = PartnerSystem(rabbit_admin, vhost)
-    world.partner(system.partner_id, ["clinic-a"])
-    yield system
-    system.close()
 
 
 @pytest.fixture

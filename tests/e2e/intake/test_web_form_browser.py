@@ -8,7 +8,6 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
-import pymongo
 import pytest
 import requests
 
@@ -33,18 +32,8 @@ from testkit.rabbit import amqp_url
 from testkit.referrals import native_referral
 from testkit.staff import bearer
 from testkit.waiting import wait_until
-from tests.support.intake_world import World
 
 MISTAKE = "missing_signature"
-
-
-@pytest.fixture
-def world(mongo_url, mongo_db_name):
-    client = pymongo.MongoClient(mongo_url, tz_aware=True)
-    world = World(client[f"{mongo_db_name}_intake"])
-    world.tenant("clinic-a")
-    yield world
-    client.close()
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ from testkit.event_tap import EventTap
 from testkit.waiting import wait_until
 from tests.support import planning_data as data
 from tests.support.planning_api import InProcess, PlanningApi
-from tests.support.planning_harness import Threads, publish
+from tests.support.planning_harness import publish
+from tests.support.threads import Threads
 
 
 @pytest.fixture
