@@ -23,20 +23,19 @@ from pymongo import MongoClient
 from pymongo.write_concern import WriteConcern
 
 EXCHANGE = Exchange("bench.bare", "topic", durable=True)
-IN = Queue(
-    "bench.bare.in",
-    EXCHANGE,
-    routing_key="bare.in",
-    durable=True,
-    queue_arguments={"x-queue-type": "quorum"},
-)
-OUT = Queue(
-    "bench.bare.out",
-    EXCHANGE,
-    routing_key="bare.out",
-    durable=True,
-    queue_arguments={"x-queue-type": "quorum"},
-)
+
+
+def quorum_queue(direction: str) -> Queue:
+    return Queue(
+        f"bench.bare.{direction}",
+        EXCHANGE,
+        routing_key=f"bare.{direction}",
+        durable=True,
+        queue_arguments={"x-queue-type": "quorum"},
+    )
+
+
+IN, OUT = quorum_queue("in"), quorum_queue("out")
 
 
 def main() -> int:

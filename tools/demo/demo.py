@@ -36,7 +36,7 @@ from testkit.ops import OpsCli
 from testkit.partner import FHIR, Partner
 from testkit.processes import ROOT
 from testkit.rabbit import RabbitAdmin, management_url, vhost_of, with_user
-from testkit.smtp import Inbox, MaildirSource, MailSource
+from testkit.smtp import Inbox, Mail, MaildirSource, MailSource
 from testkit.stack import readiness_problems
 from testkit.staff import StaffClient as Staff
 from testkit.waiting import wait_until
@@ -284,17 +284,11 @@ def accepted(
         f"patient {patient['id']} ({patient['given_name']} {patient['family_name']}) "
         f"registered at {clinic_referral['location_id']}",
     )
-    welcome = wait_for("the welcome email", lambda: first(inbox.to(data.PATIENT_EMAIL, "welcome")))
+    welcome = new_mail(inbox, "the welcome email", data.PATIENT_EMAIL, "welcome")
     link = re.search(r"https?://\S+", welcome.text)
     result.intake_link = link.group(0) if link else ""
-    staff_note = wait_for(
-        "the staff inbox's new-referral email",
-        lambda: first(
-            inbox.to(
-                data.staff_emails(result.tenant_id, result.location_ids)[result.treating_location]
-            )
-        ),
-    )
+    staff_inbox = data.staff_emails(result.tenant_id, result.location_ids)[result.treating_location]
+    staff_note = new_mail(inbox, "the staff inbox's new-referral email", staff_inbox, "")
     say.step(
         "welcome email",
         f"to {data.PATIENT_EMAIL}: {welcome.subject!r}",
@@ -343,9 +337,7 @@ def drafted_and_approved(
     plan = therapist.post(
         "planning", f"/plans/{result.plan_id}/approve", {"version": plan["version"]}
     )
-    summary = wait_for(
-        "the plan summary to the referrer", lambda: first(inbox.to(data.REFERRER_EMAIL, "plan"))
-    )
+    summary = new_mail(inbox, "the plan summary to the referrer", data.REFERRER_EMAIL, "plan")
     say.step(
         "approved",
         f"by {therapist.who}: the plan is {plan['status']}",
@@ -396,9 +388,8 @@ def treat(
     )
     progress = therapist.get("planning", f"/plans/{plan_id}/progress")
     result.progress = progress["measures"]
-    report = wait_for(
-        "the progress report to the referrer",
-        lambda: first(inbox.to(data.REFERRER_EMAIL, "progress report")),
+    report = new_mail(
+        inbox, "the progress report to the referrer", data.REFERRER_EMAIL, "progress report"
     )
     say.step(
         "session done",
@@ -423,10 +414,8 @@ def reminded(say: Narrator, inbox: Inbox, upcoming: dict[str, Any]) -> None:
         minutes=data.REMINDER_MINUTES_BEFORE
     )
     wait_s = max(0.0, (due - datetime.now(UTC)).total_seconds())
-    reminder = wait_for(
-        "the appointment reminder",
-        lambda: first(inbox.to(data.PATIENT_EMAIL, "reminder")),
-        timeout=wait_s + 30,
+    reminder = new_mail(
+        inbox, "the appointment reminder", data.PATIENT_EMAIL, "reminder", timeout=wait_s + 30
     )
     say.step(
         "reminder",
@@ -443,9 +432,8 @@ def discharge(say: Narrator, therapist: Staff, inbox: Inbox, result: DemoResult)
         {"version": plan["version"], "reason": "goals met; home programme"},
     )
     result.plan_status = plan["status"]
-    report = wait_for(
-        "the discharge report to the referrer",
-        lambda: first(inbox.to(data.REFERRER_EMAIL, "discharge report")),
+    report = new_mail(
+        inbox, "the discharge report to the referrer", data.REFERRER_EMAIL, "discharge report"
     )
     say.step(
         "discharged",
@@ -455,10 +443,8 @@ def discharge(say: Narrator, therapist: Staff, inbox: Inbox, result: DemoResult)
 
 
 def delivery_log(say: Narrator, admin: Staff, inbox: Inbox, result: DemoResult) -> None:
-    wait_for(  # the cancellation of the upcoming session goes out last
-        "the session cancellation email",
-        lambda: first(inbox.to(data.PATIENT_EMAIL, "cancel")),
-    )
+    # the cancellation of the upcoming session goes out last
+    new_mail(inbox, "the session cancellation email", data.PATIENT_EMAIL, "cancel")
     deliveries = admin.get("notifications", "/deliveries?limit=100")
     result.deliveries = Counter((d["template"], d["status"]) for d in deliveries)
     result.emails = [(", ".join(m.to), m.subject) for m in inbox.new()]
@@ -482,6 +468,11 @@ def delivery_log(say: Narrator, admin: Staff, inbox: Inbox, result: DemoResult) 
 
 def first[T](items: list[T]) -> T | None:
     return items[0] if items else None
+
+
+def new_mail(inbox: Inbox, what: str, to: str, subject_has: str, timeout: float = 45.0) -> Mail:
+    """The first email of this run to `to` with `subject_has` in its subject, once it came."""
+    return wait_for(what, lambda: first(inbox.to(to, subject_has)), timeout)
 
 
 # --- make demo -------------------------------------------------------------------------------
