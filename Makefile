@@ -1,12 +1,15 @@
 # The two commands: `make run` (the whole stack) and `make test` (the whole suite).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint test-docker bench bench-events demo clean
+.PHONY: help setup run test unit integration e2e lint test-docker bench bench-events demo clean
 
 help:
 	@echo "make run          install what is missing, start RabbitMQ, the MongoDB stand-in, a dev SMTP server and all six service processes"
 	@echo "make demo         one referral through the whole loop, on top of a running 'make run' (start that in another terminal first)"
 	@echo "make test         install what is missing, start what the tests need, run lint and the whole suite, stop what it started"
+	@echo "make unit         the unit tests only (pure rules; no broker, store or browser)"
+	@echo "make integration  the integration tests only (each service's parts on the real RabbitMQ and the MongoDB stand-in)"
+	@echo "make e2e          the end-to-end tests only (the services as real processes; the browser too)"
 	@echo "make test-docker  the integration tests against docker-compose.yml's real MongoDB 7 and RabbitMQ (needs a Docker engine)"
 	@echo "make lint         ruff and mypy only"
 	@echo "make bench        the whole loop on fresh databases: cost per referral, CPU against a bare hop, latency, HTTP, every query on an index; JSON (docs/benchmark.md)"
@@ -22,6 +25,15 @@ run:
 test:
 	@scripts/test.sh
 
+unit:
+	@scripts/test.sh unit
+
+integration:
+	@scripts/test.sh integration
+
+e2e:
+	@scripts/test.sh e2e
+
 lint: setup
 	@.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy
 
@@ -29,13 +41,13 @@ test-docker: setup
 	@scripts/test_docker.sh
 
 demo: setup
-	@.venv/bin/python scripts/demo.py
+	@.venv/bin/python -m tools.demo
 
 bench: setup
-	@.venv/bin/python scripts/bench.py
+	@.venv/bin/python -m tools.bench
 
 bench-events: setup
-	@.venv/bin/python scripts/bench_events.py
+	@.venv/bin/python -m tools.bench.event_hop
 
 clean:
 	rm -rf var .venv

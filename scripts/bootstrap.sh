@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Idempotent set-up for `make run` and `make test` on a fresh Debian machine (as root):
 #   1. finds Python 3.13, creates .venv, installs the pinned dependencies (only when they changed);
-#   2. unless AMQP_URL is given, installs RabbitMQ from the OS packages when missing, starts it
-#      when it is not running (recording that we started it), and enables the management plugin.
-# Usage: scripts/bootstrap.sh [--with-browser]
+#   2. unless AMQP_URL is given (or --no-broker), installs RabbitMQ from the OS packages when
+#      missing, starts it when it is not running (recording that we started it), and enables the
+#      management plugin;
+#   3. with --with-browser, installs Debian's chromium when missing (the browser tests).
+# Usage: scripts/bootstrap.sh [--no-broker] [--with-browser]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p var/run var/log
@@ -80,6 +82,14 @@ setup_browser() {
   fi
 }
 
+broker=1 browser=0
+for arg in "$@"; do
+  case "$arg" in
+    --no-broker) broker=0 ;;
+    --with-browser) browser=1 ;;
+    *) die "unknown option $arg (usage: scripts/bootstrap.sh [--no-broker] [--with-browser])" ;;
+  esac
+done
 setup_venv
-setup_rabbitmq
-if [ "${1:-}" = "--with-browser" ]; then setup_browser; fi
+if [ "$broker" = 1 ]; then setup_rabbitmq; fi
+if [ "$browser" = 1 ]; then setup_browser; fi

@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 marker=var/run/rabbitmq.started-by-run
 RABBIT_STARTED_MARKER=$marker scripts/bootstrap.sh || exit $?
 trap 'true' INT TERM
-.venv/bin/python scripts/stack.py
+.venv/bin/python -m tools.devstack
 rc=$?
 scripts/stop_rabbitmq_if_ours.sh "$marker"
 exit $rc

@@ -11,9 +11,9 @@ import pymongo
 import pytest
 
 from shared.config import Settings, load_settings
-from tests.support import rabbit
-from tests.support.mongo_standin import ROOT, MongoStandin
-from tests.support.rabbit import RabbitAdmin, amqp_url
+from testkit import rabbit
+from testkit.mongo import ROOT, MongoStandin
+from testkit.rabbit import RabbitAdmin, amqp_url
 
 # `make test-docker`: MongoDB 7 and RabbitMQ from docker-compose.yml, through pytest-docker.
 DOCKER = os.environ.get("CLINIC_TEST_DOCKER") == "1"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.notifications_stack import smtp_server
-from tests.support.rabbit import amqp_url
-from tests.support.stack import LocalStack
+from testkit.rabbit import amqp_url
+from testkit.smtp import smtp_server
+from testkit.stack import LocalStack
 
 
 @pytest.fixture

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "scripts"))
+from tools.bench.indexes import Index, best_index
 
-from bench_indexes import Index, best_index  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +23,8 @@ def report(tmp_path_factory) -> dict:
     result = subprocess.run(
         [
             sys.executable,
-            "scripts/bench.py",
+            "-m",
+            "tools.bench",
             "--short",
             "--memory",
             "--out",

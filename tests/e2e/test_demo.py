@@ -9,25 +9,11 @@ from email.message import EmailMessage
 
 import pytest
 
-from scripts.demo import StackDown, run_demo
-from scripts.demo_clients import Inbox, Mail, MaildirSource
-from tests.support import rabbit
-from tests.support.notifications_stack import SmtpInbox
-from tests.support.processes import free_port
-from tests.support.stack import SERVICES
-
-
-class InboxSource:
-    """The demo's mail source over the test's SMTP server."""
-
-    def __init__(self, inbox: SmtpInbox) -> None:
-        self.inbox = inbox
-
-    def messages(self) -> list[Mail]:
-        return [
-            Mail(key=m.message_id, to=m.to, subject=m.subject.strip(), text=m.text)
-            for m in list(self.inbox.mails)
-        ]
+from testkit import rabbit
+from testkit.processes import free_port
+from testkit.smtp import Inbox, MaildirSource, SmtpInbox
+from testkit.stack import SERVICES
+from tools.demo.demo import StackDown, run_demo
 
 
 @pytest.fixture
@@ -51,7 +37,7 @@ def test_the_demo_walks_one_referral_through_the_whole_loop(stack, partner_id):
         result = run_demo(
             {service: local.url(service) for service in SERVICES},
             env,
-            InboxSource(inbox),
+            inbox,
             printed.append,
             partner_id=partner_id,
         )
@@ -93,7 +79,7 @@ def test_the_demo_says_which_service_does_not_answer_when_the_stack_is_down():
     urls = {service: f"http://127.0.0.1:{free_port()}" for service in SERVICES}
 
     with pytest.raises(StackDown) as down:
-        run_demo(urls, {}, InboxSource(SmtpInbox()), print)
+        run_demo(urls, {}, SmtpInbox(), print)
 
     assert down.value.problems == [f"{s} does not answer at {urls[s]}" for s in SERVICES]
 

@@ -10,10 +10,10 @@ import pytest
 
 from shared.events import new_event
 from shared.events.publisher import ConfirmedPublisher
+from testkit.processes import Process
+from testkit.rabbit import rabbitmqctl, ready_messages
+from testkit.waiting import wait_until
 from tests.support.events_harness import EventsHarness
-from tests.support.processes import Process
-from tests.support.rabbit import rabbitmqctl, ready_messages
-from tests.support.waiting import wait_until
 
 QUEUE = "planning.test-effects"
 

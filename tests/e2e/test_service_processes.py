@@ -6,9 +6,9 @@ import pytest
 import requests
 from openapi_spec_validator import validate
 
-from tests.support.processes import Api, Worker
-from tests.support.rabbit import rabbitmqctl
-from tests.support.waiting import wait_until
+from testkit.processes import Api, Worker
+from testkit.rabbit import rabbitmqctl
+from testkit.waiting import wait_until
 
 SERVICES = ("intake", "planning", "notifications")
 

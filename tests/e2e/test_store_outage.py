@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import requests
 
-from tests.support.mongo_standin import MongoStandin
-from tests.support.rabbit import amqp_url
-from tests.support.stack import LocalStack, StaffClient, printed_json
-from tests.support.waiting import wait_until
+from testkit.mongo import MongoStandin
+from testkit.rabbit import amqp_url
+from testkit.stack import LocalStack
+from testkit.staff import StaffClient
+from testkit.waiting import wait_until
 
 # (service, method, path, body): reads and writes of every API, each of which touches the store.
 CALLS = [
@@ -42,15 +43,15 @@ def test_every_api_answers_503_with_retry_after_while_the_store_is_killed(
     try:
         stack.start()
         stack.ops("create-tenant", "--name", "Outage Clinic", "--location", "Main:America/New_York")
-        key = printed_json(
-            stack.ops("create-key", "--tenant", "outage-clinic", "--role", "admin", "--name", "A")
+        key = stack.ops(
+            "create-key", "--tenant", "outage-clinic", "--role", "admin", "--name", "A"
         )["key"]
-        staff = StaffClient(stack, key)
+        staff = StaffClient(stack.urls, key)
         for service, method, path, _body in CALLS:  # the key reaches every service first
             if method != "GET":
                 continue
             wait_until(
-                lambda s=service, p=path: staff.session.get(f"{stack.url(s)}{p}").ok,
+                lambda s=service, p=path: staff.status_of(s, p) == 200,
                 timeout=30,
                 message=f"{service} {path} to answer 200 with the admin key",
             )

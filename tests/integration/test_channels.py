@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import email
-import socket
-import threading
 from collections.abc import Iterator
 from email import policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 import requests
-from aiosmtpd.controller import Controller
 
 from services.notifications.channels import (
     DEFAULT_POLICY,
@@ -27,16 +24,13 @@ from services.notifications.channels import (
 )
 from services.notifications.channels.webhook import EVENT_ID_HEADER, SIGNATURE_HEADER, sign
 from services.notifications.domain.rules import delivery_key
-from tests.fakes import FakeSmsProvider, Reply
+from testkit.fakes import FakeSmsProvider, Reply
+from testkit.fakes.http_server import LocalHttpServer
+from testkit.processes import free_port
+from testkit.smtp import serving
 
 API_KEY = "test-sms-key"
 PHONE = "+12125550142"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -70,13 +64,9 @@ class Inbox:
 
 @pytest.fixture
 def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox, port = Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    inbox = Inbox()
+    with serving(inbox) as port:
         yield inbox, port
-    finally:
-        controller.stop()
 
 
 def test_an_email_arrives_with_subject_body_and_a_message_id_from_the_delivery_key(smtp):
@@ -229,7 +219,7 @@ def test_an_unreachable_provider_is_temporary_and_a_bad_number_permanent(http):
 SECRET = "whsec-partner-9"
 
 
-class Receiver:
+class Receiver(LocalHttpServer):
     """A partner's endpoint: verifies the signature like a partner would, records each call."""
 
     def __init__(self) -> None:
@@ -252,23 +242,14 @@ class Receiver:
             def log_message(self, format, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/clinic"
+        super().__init__(Handler)
+        self.url = f"{self.base_url}/hooks/clinic"
 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    endpoint = Receiver()
-    thread = threading.Thread(
-        target=endpoint.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    try:
+    with Receiver() as endpoint:
         yield endpoint
-    finally:
-        endpoint.server.shutdown()
-        endpoint.server.server_close()
-        thread.join(timeout=5)
 
 
 BODY = b'{"event_type":"referral.accepted","partner_id":"partner-9","status":"accepted"}'

@@ -13,10 +13,11 @@ from shared.events import event_components, new_event, subscribe, topology
 from shared.events.consumer import REASON_HEADER
 from shared.events.publisher import ConfirmedPublisher, Unroutable
 from shared.mongo import Mongo
+from testkit.rabbit import ready_messages
+from testkit.waiting import wait_until
 from tests.support.event_worker import make_handler
 from tests.support.events_harness import EventsHarness
-from tests.support.rabbit import ready_messages
-from tests.support.waiting import wait_until
+from tests.support.threads import Threads
 
 
 @pytest.fixture
@@ -29,20 +30,9 @@ def harness(mongo_url, mongo_db_name):
 @pytest.fixture
 def running(make_settings):
     """Start components in threads; stop them at the end of the test."""
-    stop = threading.Event()
-    threads: list[threading.Thread] = []
-
-    def start(components):
-        for component in components:
-            thread = threading.Thread(target=component.run, args=(stop,), daemon=True)
-            thread.start()
-            threads.append(thread)
-        return components
-
-    yield start
-    stop.set()
-    for thread in threads:
-        thread.join(timeout=30)
+    threads = Threads()
+    yield threads.start
+    threads.stop()
 
 
 def start_consumer(make_settings, running, handler=None, **overrides):

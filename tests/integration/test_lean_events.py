@@ -9,28 +9,14 @@ import time
 from collections import Counter
 
 import pytest
-from pymongo import monitoring
 
 from shared.events import new_event, outbox, subscribe
 from shared.events.consumer import EventConsumer
 from shared.events.publisher import ConfirmedPublisher, PublishFailed
 from shared.events.relay import OutboxRelay
 from shared.mongo import Mongo
-from tests.support.waiting import wait_until
-
-
-class Commands(monitoring.CommandListener):
-    def __init__(self) -> None:
-        self.counts: Counter[str] = Counter()
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        self.counts[event.command_name] += 1
-
-    def succeeded(self, event) -> None:
-        pass
-
-    def failed(self, event) -> None:
-        pass
+from testkit.mongo_commands import CommandCapture
+from testkit.waiting import wait_until
 
 
 class FakePublisher:
@@ -56,7 +42,7 @@ def event(n: int) -> outbox.Outgoing:
 
 @pytest.fixture
 def counted(make_settings):
-    commands = Commands()
+    commands = CommandCapture()
     mongo = Mongo(make_settings("intake"), [commands])
     yield mongo.db.sources, commands
     mongo.close()
@@ -73,7 +59,7 @@ def test_the_relay_marks_every_document_of_a_poll_in_one_command(counted):
     events = pending_documents(collection, 3)
     publisher = FakePublisher()
     relay = OutboxRelay([collection], lambda: publisher)
-    commands.counts.clear()
+    commands.clear()
 
     assert relay.relay_once() is True
 
@@ -103,7 +89,7 @@ def test_after_a_poll_the_relay_waits_for_a_wake_or_its_interval(counted):
     collection, commands = counted
     pending_documents(collection, 2)
     relay = OutboxRelay([collection], FakePublisher, poll_interval_s=30)
-    commands.counts.clear()
+    commands.clear()
     stop = threading.Event()
     thread = threading.Thread(target=relay.run, args=(stop,), daemon=True)
     thread.start()

@@ -1,9 +1,9 @@
 """`make test-docker` only: every query shape the whole loop sends, explained by real MongoDB 7.
 
-The short benchmark (scripts/bench.py) runs the loop against docker-compose's MongoDB and
+The short benchmark (`python -m tools.bench`) runs the loop against docker-compose's MongoDB and
 RabbitMQ and keeps one example of each query shape with its values; each is then explained
 (`queryPlanner`) and must not scan the collection. The benchmark's own matching of shapes with
-indexes (scripts/bench_indexes.py) is a simplification of the planner's rules; this is the
+indexes (tools/bench/indexes.py) is a simplification of the planner's rules; this is the
 planner itself. Runs under `make test-docker` only (it needs the compose file's MongoDB 7).
 """
 
@@ -21,7 +21,7 @@ import pytest
 from bson import json_util
 from pymongo import MongoClient
 
-from tests.support import rabbit
+from testkit import rabbit
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("intake", "planning", "notifications", "bare")
@@ -78,7 +78,8 @@ def captured(mongo_url, tmp_path) -> Iterator[tuple[MongoClient, list[dict[str, 
     result = subprocess.run(
         [
             sys.executable,
-            "scripts/bench.py",
+            "-m",
+            "tools.bench",
             "--short",
             "--mongo-url",
             mongo_url,
@@ -112,7 +113,7 @@ def test_every_query_shape_of_the_loop_uses_an_index_on_real_mongodb(captured):
     scans = []
     for example in examples:
         if example["whole_collection_read"]:
-            continue  # a small collection read whole on purpose (see scripts/bench_indexes.py)
+            continue  # a small collection read whole on purpose (see tools/bench/indexes.py)
         explained = client[example["db"]].command(
             "explain", explain_command(example), verbosity="queryPlanner"
         )

@@ -1,5 +1,5 @@
-"""Builds an intake world for tests: tenants with locations, API keys, partners, and referrals
-(the service's own examples, with dates moved to around today).
+"""Builds an intake world for tests: tenants with locations, API keys and partners, in one intake
+database (the referrals a partner sends are `testkit.referrals`).
 
 Everything goes through the service's own use cases (services.intake.access), as the CLI and the
 admin API do.
@@ -7,63 +7,13 @@ admin API do.
 
 from __future__ import annotations
 
-import copy
-import json
-import uuid
-from datetime import UTC, datetime, timedelta
-from importlib import resources
 from typing import Any
 
 from pymongo.database import Database
 
 from services.intake import access, storage
 
-EXAMPLES = resources.files("services.intake.domain") / "examples"
 LOCATIONS = [("Main", "America/New_York"), ("Uptown", "America/Chicago")]
-
-
-def example(name: str) -> dict[str, Any]:
-    return json.loads((EXAMPLES / name).read_text(encoding="utf-8"))
-
-
-def _dates() -> dict[str, str]:
-    today = datetime.now(UTC).date()
-    return {
-        "authored_on": (today - timedelta(days=2)).isoformat(),
-        "valid_from": today.isoformat(),
-        "expires_on": (today + timedelta(days=90)).isoformat(),
-    }
-
-
-def native_referral(**changes: Any) -> dict[str, Any]:
-    """The native example, valid today, with a fresh partner referral id unless given."""
-    referral = example("referral_native.json")
-    referral.pop("tenant_id", None)
-    referral.update(_dates())
-    referral["partner_referral_id"] = f"REF-{uuid.uuid4().hex[:10]}"
-    referral.update(changes)
-    return referral
-
-
-def fhir_referral(partner_referral_id: str | None = None) -> dict[str, Any]:
-    """The FHIR example bundle, valid today, with a fresh partner referral id unless given."""
-    bundle = copy.deepcopy(example("referral_bundle.json"))
-    dates = _dates()
-    request = next(
-        e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "ServiceRequest"
-    )
-    request["occurrencePeriod"] = {"start": dates["valid_from"], "end": dates["expires_on"]}
-    request["authoredOn"] = dates["authored_on"]
-    request["identifier"][0]["value"] = partner_referral_id or f"REF-{uuid.uuid4().hex[:10]}"
-    return bundle
-
-
-def resource(bundle: dict[str, Any], kind: str, nth: int = 0) -> dict[str, Any]:
-    return [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == kind][nth]
-
-
-def bearer(raw_key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {raw_key}"}
 
 
 class World:

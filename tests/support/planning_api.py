@@ -9,7 +9,7 @@ from typing import Any
 
 import requests
 
-from tests.support.planning_data import bearer
+from testkit.staff import bearer
 
 
 @dataclass

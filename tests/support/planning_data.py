@@ -16,6 +16,7 @@ from pymongo.database import Database
 from shared.events import Event, new_event
 from shared.replicas import location_key
 from shared.web.auth import hash_key, new_key
+from testkit.staff import bearer  # noqa: F401 (tests call data.bearer)
 
 INTAKE_SOURCE = "clinic/intake"
 TENANT = "clinic-north"
@@ -180,7 +181,3 @@ def insert_location(
             "version": 1,
         }
     )
-
-
-def bearer(raw_key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {raw_key}"}

@@ -6,40 +6,23 @@ from __future__ import annotations
 
 import json
 
-import pymongo
 import pytest
 import requests
 
-from tests.support.intake_bench import measure
-from tests.support.intake_events import EventSink
-from tests.support.intake_partner import FHIR, PartnerSystem
-from tests.support.intake_world import World, bearer, fhir_referral, native_referral
-from tests.support.processes import Api, Worker, free_port
-from tests.support.rabbit import amqp_url
-from tests.support.waiting import wait_until
-
-
-@pytest.fixture
-def world(mongo_url, mongo_db_name):
-    client = pymongo.MongoClient(mongo_url, tz_aware=True)
-    world = World(client[f"{mongo_db_name}_intake"])
-    world.tenant("clinic-a")
-    yield world
-    client.close()
-
-
-@pytest.fixture
-def partner(world, rabbit_admin, vhost):
-    system = PartnerSystem(rabbit_admin, vhost)
-    world.partner(system.partner_id, ["clinic-a"])
-    yield system
-    system.close()
+from testkit.event_tap import EventTap
+from testkit.partner import FHIR
+from testkit.processes import Api, Worker, free_port
+from testkit.rabbit import amqp_url
+from testkit.referrals import fhir_referral, native_referral
+from testkit.staff import bearer
+from testkit.waiting import wait_until
+from tests.e2e.intake.throughput import measure
 
 
 @pytest.fixture
 def stack(world, partner, service_env, vhost, tmp_path):
     """The intake worker and API (partner seeded first), and a stand-in for intake's consumers."""
-    sink = EventSink(amqp_url(vhost))
+    sink = EventTap(amqp_url(vhost), "intake.events")
     metrics_port = free_port()
     env = service_env("intake", WORKER_METRICS_PORT=str(metrics_port), OUTBOX_POLL_INTERVAL_S="0.2")
     worker = Worker("intake", env, tmp_path)

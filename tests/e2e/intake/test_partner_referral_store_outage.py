@@ -19,12 +19,12 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support.intake_partner import PartnerSystem
-from tests.support.intake_world import World, native_referral
-from tests.support.mongo_standin import MongoStandin
-from tests.support.processes import Worker, free_port
-from tests.support.rabbit import amqp_url, ready_messages
-from tests.support.waiting import wait_until
+from testkit.mongo import MongoStandin
+from testkit.processes import Worker, free_port
+from testkit.rabbit import amqp_url, ready_messages
+from testkit.referrals import native_referral
+from testkit.waiting import wait_until
+from tests.support.intake_world import World
 
 QUEUE = "intake.partner-referrals"
 RETRY_DELAYS_MS = (200, 500, 1000)
@@ -58,14 +58,6 @@ def world(store, mongo_db_name):
     world.tenant("clinic-a")
     yield world
     client.close()
-
-
-@pytest.fixture
-def partner(world, rabbit_admin, vhost):
-    system = PartnerSystem(rabbit_admin, vhost)
-    world.partner(system.partner_id, ["clinic-a"])
-    yield system
-    system.close()
 
 
 @pytest.fixture

@@ -8,11 +8,10 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
-import pymongo
 import pytest
 import requests
 
-from tests.support.intake_browser import (
+from testkit.browser import (
     DESKTOP,
     PHONE,
     PatientAnswers,
@@ -27,28 +26,20 @@ from tests.support.intake_browser import (
     screenshot,
     send_form,
 )
-from tests.support.intake_events import EventSink
-from tests.support.intake_world import World, bearer, native_referral
-from tests.support.processes import Api, Worker, free_port
-from tests.support.rabbit import amqp_url
-from tests.support.waiting import wait_until
+from testkit.event_tap import EventTap
+from testkit.processes import Api, Worker, free_port
+from testkit.rabbit import amqp_url
+from testkit.referrals import native_referral
+from testkit.staff import bearer
+from testkit.waiting import wait_until
 
 MISTAKE = "missing_signature"
 
 
 @pytest.fixture
-def world(mongo_url, mongo_db_name):
-    client = pymongo.MongoClient(mongo_url, tz_aware=True)
-    world = World(client[f"{mongo_db_name}_intake"])
-    world.tenant("clinic-a")
-    yield world
-    client.close()
-
-
-@pytest.fixture
 def stack(world, service_env, vhost, tmp_path):
     """The intake API and worker, and a stand-in for intake's consumers (reads its events)."""
-    sink = EventSink(amqp_url(vhost))
+    sink = EventTap(amqp_url(vhost), "intake.events")
     env = service_env("intake", WORKER_METRICS_PORT=str(free_port()), OUTBOX_POLL_INTERVAL_S="0.2")
     worker = Worker("intake", env, tmp_path)
     api = Api("intake", env, tmp_path)
@@ -62,7 +53,7 @@ def stack(world, service_env, vhost, tmp_path):
         sink.close()
 
 
-def intake_link_of(sink: EventSink, referral_id: str) -> str:
+def intake_link_of(sink: EventTap, referral_id: str) -> str:
     accepted = wait_until(
         lambda: [
             e for e in sink.events("referral.accepted") if e["data"]["referral_id"] == referral_id

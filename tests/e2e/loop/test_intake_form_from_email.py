@@ -8,8 +8,7 @@ import re
 
 import pytest
 
-from tests.e2e.loop.test_whole_loop import PATIENT_EMAIL, clinic, emails_to, items
-from tests.support.intake_browser import (
+from testkit.browser import (
     PHONE,
     PatientAnswers,
     chromium,
@@ -21,9 +20,10 @@ from tests.support.intake_browser import (
     open_page,
     send_form,
 )
-from tests.support.intake_partner import PartnerSystem
-from tests.support.intake_world import fhir_referral
-from tests.support.waiting import wait_until
+from testkit.partner import PartnerSystem
+from testkit.referrals import fhir_referral
+from testkit.waiting import wait_until
+from tests.e2e.loop.test_whole_loop import PATIENT_EMAIL, clinic, emails_to, items
 
 
 @pytest.fixture

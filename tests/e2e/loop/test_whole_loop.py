@@ -11,10 +11,11 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from tests.support.intake_partner import PartnerSystem
-from tests.support.intake_world import fhir_referral, resource
-from tests.support.stack import LocalStack, StaffClient, printed_json
-from tests.support.waiting import wait_until
+from testkit.partner import PartnerSystem
+from testkit.referrals import fhir_referral, resource
+from testkit.stack import LocalStack
+from testkit.staff import StaffClient
+from testkit.waiting import wait_until
 
 FHIR = "application/fhir+json"
 PATIENT_EMAIL = "maria.alvarez@example.com"
@@ -29,27 +30,25 @@ def loop(system):
 
 def clinic(stack: LocalStack, partner_id: str) -> tuple[str, dict, StaffClient]:
     """Ops set up a clinic with two locations, an admin key and a partner allowed to refer."""
-    tenant = printed_json(
-        stack.ops(
-            "create-tenant",
-            "--name",
-            "Northside Massage",
-            "--id",
-            f"northside-{uuid.uuid4().hex[:6]}",
-            "--location",
-            "Main:America/New_York",
-            "--location",
-            "Uptown:America/Chicago",
-        )
+    tenant = stack.ops(
+        "create-tenant",
+        "--name",
+        "Northside Massage",
+        "--id",
+        f"northside-{uuid.uuid4().hex[:6]}",
+        "--location",
+        "Main:America/New_York",
+        "--location",
+        "Uptown:America/Chicago",
     )
     tenant_id = tenant["tenant_id"]
-    admin_key = printed_json(
-        stack.ops("create-key", "--tenant", tenant_id, "--role", "admin", "--name", "Ada Admin")
+    admin_key = stack.ops(
+        "create-key", "--tenant", tenant_id, "--role", "admin", "--name", "Ada Admin"
     )["key"]
     stack.ops(
         "create-partner", "--id", partner_id, "--name", "Referral Network", "--tenant", tenant_id
     )
-    return tenant_id, tenant, StaffClient(stack, admin_key)
+    return tenant_id, tenant, StaffClient(stack.urls, admin_key)
 
 
 def emails_to(inbox, address: str) -> list:
@@ -63,7 +62,7 @@ def test_a_referral_travels_the_whole_loop_once_even_when_a_worker_dies(loop, ra
         tenant_id, tenant, staff = clinic(stack, partner.partner_id)
         # The admin key reaches planning and notifications as events (their replicas).
         wait_until(
-            lambda: staff.session.get(f"{stack.url('notifications')}/config", timeout=5).ok,
+            lambda: staff.status_of("notifications", "/config") == 200,
             timeout=30,
             message="the admin key to reach notifications",
         )
@@ -71,7 +70,7 @@ def test_a_referral_travels_the_whole_loop_once_even_when_a_worker_dies(loop, ra
             "notifications", "/config", {"quiet_hours": None, "staff_emails": {"*": STAFF_EMAIL}}
         )
         wait_until(
-            lambda: staff.session.get(f"{stack.url('planning')}/plans", timeout=5).ok,
+            lambda: staff.status_of("planning", "/plans") == 200,
             timeout=30,
             message="the admin key to reach planning",
         )

@@ -15,18 +15,18 @@ import requests
 
 from services.notifications.store.tenant_configs import TenantConfigs
 from shared.mongo import Mongo
-from tests.fakes import FakeSmsProvider
-from tests.support.notifications_processes import TunedWorker
-from tests.support.notifications_stack import (
+from testkit.fakes import FakeSmsProvider
+from testkit.processes import Api
+from testkit.smtp import smtp_server
+from testkit.waiting import wait_until
+from tests.e2e.notifications.processes import TunedWorker
+from tests.support.notifications_events import (
     OtherServices,
     location_upserted,
     referral_accepted,
     session_event,
-    smtp_server,
     staff_key,
 )
-from tests.support.processes import Api
-from tests.support.waiting import wait_until
 
 SMS_KEY = "e2e-sms-key"
 PATIENT, REFERRER, STAFF = "maria@example.org", "dr.lee@practice.example", "desk@clinic.example"

@@ -16,14 +16,11 @@ from datetime import UTC, datetime
 
 from services.notifications.store.tenant_configs import TenantConfigs
 from shared.mongo import Mongo
-from tests.support.notifications_processes import metric_samples
-from tests.support.notifications_stack import (
-    OtherServices,
-    referral_accepted,
-    smtp_server,
-)
-from tests.support.processes import Worker, free_port
-from tests.support.waiting import wait_until
+from testkit.metrics import metric_samples
+from testkit.processes import Worker, free_port
+from testkit.smtp import smtp_server
+from testkit.waiting import wait_until
+from tests.support.notifications_events import OtherServices, referral_accepted
 
 EVENTS = 100
 

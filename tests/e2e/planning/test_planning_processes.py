@@ -11,13 +11,14 @@ from datetime import time as clock_time
 
 import pymongo
 import pytest
-import requests
 
+from testkit.event_tap import EventTap
+from testkit.metrics import mongo_commands
+from testkit.processes import Api, Worker, free_port
+from testkit.waiting import wait_until
 from tests.support import planning_data as data
 from tests.support.planning_api import OverHttp, PlanningApi
-from tests.support.planning_harness import EventTap, publish
-from tests.support.processes import Api, Worker, free_port
-from tests.support.waiting import wait_until
+from tests.support.planning_harness import publish
 
 PLANS_FOR_FIGURES = 100
 
@@ -33,7 +34,7 @@ def stack(service_env, tmp_path, make_settings, mongo_url, mongo_db_name):
         wait_until(  # touched once the worker declared its queues and bindings
             worker.heartbeat.exists, timeout=30, message="the worker to start"
         )
-        tap = EventTap(make_settings("intake").amqp_url)
+        tap = EventTap(make_settings("intake").amqp_url, "planning.events")
         db = pymongo.MongoClient(mongo_url, tz_aware=True)[f"{mongo_db_name}_planning"]
         yield {
             "api": PlanningApi(OverHttp(api.url)),
@@ -88,15 +89,6 @@ def test_an_intake_becomes_a_plan_then_sessions_then_progress_through_real_proce
     seen = Counter(e["type"] for e in tap.drain())
     assert seen["plan.drafted"] == 1 and seen["plan.activated"] == 1
     assert seen["session.scheduled"] == 2 and seen["session.completed"] == 1
-
-
-def mongo_commands(url: str) -> Counter:
-    counts: Counter = Counter()
-    for line in requests.get(url, timeout=5).text.splitlines():
-        if line.startswith("mongo_commands_total{"):
-            name = line.split('command="', 1)[1].split('"', 1)[0]
-            counts[name] += float(line.rsplit(" ", 1)[1])
-    return counts
 
 
 def test_figures_plans_drafted_per_second_and_mongodb_commands_per_plan(stack, record_property):

@@ -10,8 +10,8 @@ from services.intake import worker
 from services.intake.app import create_app
 from shared.mongo import Mongo
 from shared.web import auth
-from tests.support.intake_events import EventSink
-from tests.support.intake_partner import PartnerSystem
+from testkit.event_tap import EventTap
+from testkit.partner import PartnerSystem
 from tests.support.intake_world import World
 
 
@@ -55,7 +55,7 @@ def client(app):
 @pytest.fixture
 def internal_events(settings):
     """What planning and notifications would receive from intake (bound before the worker runs)."""
-    sink = EventSink(settings.amqp_url)
+    sink = EventTap(settings.amqp_url, "intake.events")
     yield sink
     sink.close()
 

@@ -10,7 +10,8 @@ import pytest
 from services.intake import cli, storage
 from services.intake.app import create_app
 from shared.web.auth import hash_key
-from tests.support.intake_world import bearer, native_referral
+from testkit.referrals import native_referral
+from testkit.staff import bearer
 
 
 def run_cli(settings, capsys, *argv):

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.intake import intake_link, storage
-from tests.support.intake_world import bearer, native_referral
+from testkit.referrals import native_referral
+from testkit.staff import bearer
 
 TODAY = datetime.now(UTC).date()
 

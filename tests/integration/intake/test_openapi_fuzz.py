@@ -9,7 +9,8 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
-from tests.support.intake_world import bearer, native_referral
+from testkit.referrals import native_referral
+from testkit.staff import bearer
 
 EXAMPLES_PER_OPERATION = {GenerationMode.POSITIVE: 10, GenerationMode.NEGATIVE: 6}
 

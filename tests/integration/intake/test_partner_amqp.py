@@ -9,9 +9,10 @@ from amqp.exceptions import AccessRefused, PreconditionFailed
 
 from services.intake import storage
 from shared.events.consumer import REASON_HEADER
-from tests.support.intake_partner import FHIR, cloud_event
-from tests.support.intake_world import bearer, fhir_referral, native_referral, resource
-from tests.support.waiting import wait_until
+from testkit.partner import FHIR, cloud_event
+from testkit.referrals import fhir_referral, native_referral, resource
+from testkit.staff import bearer
+from testkit.waiting import wait_until
 
 DLQ = "intake.partner-referrals.dlq"
 

@@ -13,9 +13,9 @@ from amqp.exceptions import AccessRefused
 from services.intake import referrals, storage
 from shared.events import dlq
 from shared.events.origin import ORIGINAL_USER_ID_HEADER
-from tests.support.intake_partner import cloud_event
-from tests.support.intake_world import native_referral
-from tests.support.waiting import wait_until
+from testkit.partner import cloud_event
+from testkit.referrals import native_referral
+from testkit.waiting import wait_until
 
 QUEUE = "intake.partner-referrals"
 

@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 
 from services.intake import patients, storage
 from services.intake.domain.referral import Identifier, ReferredPatient
-from tests.support.fhir_examples import third_party
-from tests.support.intake_world import bearer, fhir_referral, native_referral, resource
+from testkit.fhir_examples import third_party
+from testkit.referrals import fhir_referral, native_referral, resource
+from testkit.staff import bearer
 
 FHIR = "application/fhir+json"
 EVE = "accepted-bser-arthritis-referral-message.json"

@@ -9,7 +9,8 @@ import pytest
 
 from services.intake import referrals, storage
 from services.intake.referral_forms import read_referral
-from tests.support.intake_world import bearer, fhir_referral, native_referral, resource
+from testkit.referrals import fhir_referral, native_referral, resource
+from testkit.staff import bearer
 
 FHIR = "application/fhir+json"
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.intake_world import bearer, native_referral
+from testkit.referrals import native_referral
+from testkit.staff import bearer
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from services.intake import intake_link, storage
-from tests.support.intake_world import bearer, native_referral
+from testkit.referrals import native_referral
+from testkit.staff import bearer
 
 TODAY = datetime.now(UTC).date()
 PATIENT_DATA = (

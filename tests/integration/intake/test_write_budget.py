@@ -5,29 +5,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from pymongo import monitoring
-
 from services.intake.consumers import PartnerInbox
 from shared.events import parse_event
 from shared.mongo import Mongo
-from tests.support.intake_bench import distinct_referral
-from tests.support.intake_partner import cloud_event
+from testkit.mongo_commands import CommandCapture
+from testkit.partner import cloud_event
+from testkit.referrals import distinct_referral
 
 WRITE_COMMANDS = {"insert", "update", "delete", "findAndModify"}
-
-
-class Recorder(monitoring.CommandListener):
-    def __init__(self) -> None:
-        self.commands: list[tuple[str, str]] = []
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        self.commands.append((event.command_name, str(event.command.get(event.command_name))))
-
-    def succeeded(self, event) -> None:
-        pass
-
-    def failed(self, event) -> None:
-        pass
 
 
 def delivered(tenant_id: str, data: dict, partner_id: str):
@@ -39,13 +24,13 @@ def delivered(tenant_id: str, data: dict, partner_id: str):
 
 def test_an_accepted_referral_for_a_new_patient_costs_three_writes_and_three_reads(settings, world):
     world.partner("acme-ehr", ["clinic-a"])
-    recorder = Recorder()
+    recorder = CommandCapture()
     mongo = Mongo(settings, listeners=[recorder])
     inbox = PartnerInbox(mongo.db, settings)
     inbox.on_requested(
         delivered("clinic-a", distinct_referral(0), "acme-ehr")
     )  # warms the partner cache
-    recorder.commands.clear()
+    recorder.clear()
 
     assert inbox.on_requested(delivered("clinic-a", distinct_referral(1), "acme-ehr")) is True
 
@@ -58,12 +43,12 @@ def test_an_accepted_referral_for_a_new_patient_costs_three_writes_and_three_rea
 
 def test_a_repeated_message_writes_only_its_audit_record(settings, world):
     world.partner("acme-ehr", ["clinic-a"])
-    recorder = Recorder()
+    recorder = CommandCapture()
     mongo = Mongo(settings, listeners=[recorder])
     inbox = PartnerInbox(mongo.db, settings)
     event = delivered("clinic-a", distinct_referral(0), "acme-ehr")
     inbox.on_requested(event)
-    recorder.commands.clear()
+    recorder.clear()
 
     assert inbox.on_requested(event) is False
     assert [c for c in recorder.commands if c[0] in WRITE_COMMANDS] == [("insert", "audit")]

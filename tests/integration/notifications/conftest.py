@@ -8,14 +8,15 @@ from collections.abc import Iterator
 import pytest
 
 from shared.mongo import Mongo
-from tests.fakes import FakeSmsProvider
-from tests.support.notifications_harness import (
+from testkit.fakes import FakeSmsProvider
+from testkit.smtp import SmtpInbox, smtp_server
+from tests.integration.notifications.harness import (
     NO_QUIET_HOURS,
     NOON_UTC,
     InProcessNotifications,
     worker_in_threads,
 )
-from tests.support.notifications_stack import FixedClock, OtherServices, SmtpInbox, smtp_server
+from tests.support.notifications_events import FixedClock, OtherServices
 
 SMS_KEY = "test-sms-key"
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from services.notifications.app import create_app
-from tests.fakes import Reply, inbound_reply
-from tests.support.notifications_harness import NO_QUIET_HOURS
-from tests.support.notifications_stack import TENANT, referral_accepted, staff_key
+from testkit.fakes import Reply, inbound_reply
+from tests.integration.notifications.harness import NO_QUIET_HOURS
+from tests.support.notifications_events import TENANT, referral_accepted, staff_key
 
 OTHER = "clinic-south"
 PHONE = "+12125550142"

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from tests.support.notifications_harness import NO_QUIET_HOURS, NOON_UTC
-from tests.support.notifications_stack import referral_accepted, session_event
+from tests.integration.notifications.harness import NO_QUIET_HOURS, NOON_UTC
+from tests.support.notifications_events import referral_accepted, session_event
 
 PATIENT_EMAIL = "maria@example.org"
 REFERRER = "dr.lee@practice.example"

@@ -8,9 +8,9 @@ from datetime import timedelta
 
 from services.notifications.domain.failure_digest import DIGEST_PERIOD
 from services.notifications.store.deliveries import DeliveryStore, sent_update
-from tests.support.notifications_harness import NO_QUIET_HOURS, NOON_UTC, InProcessNotifications
-from tests.support.notifications_stack import referral_accepted
-from tests.support.waiting import wait_until
+from testkit.waiting import wait_until
+from tests.integration.notifications.harness import NO_QUIET_HOURS, NOON_UTC, InProcessNotifications
+from tests.support.notifications_events import referral_accepted
 
 STAFF = "office@clinic.example"
 PERIOD_END = NOON_UTC + DIGEST_PERIOD  # NOON_UTC starts a period

@@ -5,13 +5,11 @@ emails; the PHI guard's quick word check finds exactly what its patterns find.""
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 from aiosmtpd.controller import Controller
-from pymongo import monitoring
 
 from services.notifications.channels.email import SmtpSender
 from services.notifications.domain import phi_guard
@@ -23,29 +21,16 @@ from services.notifications.store.deliveries import DeliveryStore
 from services.notifications.store.indexes import ensure_indexes
 from services.notifications.store.tenant_configs import CachedTenantSettings, TenantConfigs
 from shared.mongo import Mongo
-from tests.support.notifications_stack import TENANT, referral_accepted
-from tests.support.processes import free_port
+from testkit.mongo_commands import CommandCapture
+from testkit.processes import free_port
+from tests.support.notifications_events import TENANT, referral_accepted
 
 LEASE_S = 30
 
 
-class Commands(monitoring.CommandListener):
-    def __init__(self) -> None:
-        self.counts: Counter[str] = Counter()
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        self.counts[event.command_name] += 1
-
-    def succeeded(self, event) -> None:
-        pass
-
-    def failed(self, event) -> None:
-        pass
-
-
 @pytest.fixture
 def counted_db(settings):
-    commands = Commands()
+    commands = CommandCapture()
     mongo = Mongo(settings, [commands])
     ensure_indexes(mongo.db)
     TenantConfigs(mongo.db).put(TENANT, {"quiet_hours": None}, datetime.now(UTC))
@@ -76,7 +61,7 @@ def test_deliveries_due_now_are_claimed_as_they_are_planned_and_sent_without_a_c
     assert all(d["claimed_by"] == handoff.worker_id and d["attempts"] == 1 for d in due)
     assert all("claim" not in d for d in db.deliveries.find({"status": "suppressed"}))
 
-    commands.counts.clear()
+    commands.clear()
     while loop.run_once(from_store=False):
         pass
 

@@ -11,8 +11,8 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
 from services.notifications.app import create_app
-from tests.support.notifications_harness import NO_QUIET_HOURS
-from tests.support.notifications_stack import referral_accepted, staff_key
+from tests.integration.notifications.harness import NO_QUIET_HOURS
+from tests.support.notifications_events import referral_accepted, staff_key
 
 
 @pytest.fixture

@@ -9,15 +9,15 @@ from prometheus_client import REGISTRY
 
 from services.notifications.domain.failure_digest import DIGEST_PERIOD
 from services.notifications.store.deliveries import DeliveryStore, sent_update
-from tests.fakes import FakePartnerEndpoint, Reply
-from tests.support.notifications_harness import (
+from testkit.fakes import FakePartnerEndpoint, Reply
+from testkit.waiting import wait_until
+from tests.integration.notifications.harness import (
     FAST_RETRY,
     NO_QUIET_HOURS,
     NOON_UTC,
     InProcessNotifications,
 )
-from tests.support.notifications_stack import referral_accepted
-from tests.support.waiting import wait_until
+from tests.support.notifications_events import referral_accepted
 
 PHONE = "+12125550142"
 STAFF = "office@clinic.example"

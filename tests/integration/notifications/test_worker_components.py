@@ -8,10 +8,10 @@ import json
 from kombu import Connection
 
 from shared.events.consumer import REASON_HEADER
-from tests.support.notifications_harness import OUTCOMES_OBSERVER
-from tests.support.notifications_stack import event, referral_accepted
-from tests.support.rabbit import ready_messages
-from tests.support.waiting import wait_until
+from testkit.rabbit import ready_messages
+from testkit.waiting import wait_until
+from tests.integration.notifications.harness import OUTCOMES_OBSERVER
+from tests.support.notifications_events import event, referral_accepted
 
 
 def announced(settings) -> list[dict]:

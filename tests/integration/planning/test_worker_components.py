@@ -9,10 +9,12 @@ import pytest
 
 from services.planning import worker
 from shared.mongo import Mongo
+from testkit.event_tap import EventTap
+from testkit.waiting import wait_until
 from tests.support import planning_data as data
 from tests.support.planning_api import InProcess, PlanningApi
-from tests.support.planning_harness import EventTap, Threads, publish
-from tests.support.waiting import wait_until
+from tests.support.planning_harness import publish
+from tests.support.threads import Threads
 
 
 @pytest.fixture
@@ -26,7 +28,7 @@ def running_worker(make_settings):
 
 @pytest.fixture
 def tap(running_worker):
-    tap = EventTap(running_worker.amqp_url)
+    tap = EventTap(running_worker.amqp_url, "planning.events")
     yield tap
     tap.close()
 

@@ -14,7 +14,7 @@ from services.intake.domain.referral import (
     Requester,
     check_terms,
 )
-from tests.support.fhir_examples import patient_of, third_party
+from testkit.fhir_examples import patient_of, third_party
 
 EXAMPLES = resources.files("services.intake.domain") / "examples"
 

@@ -1,0 +1,118 @@
+"""The whole system as real processes, for end-to-end tests and the benchmark.
+
+`LocalStack` runs each service's API (gunicorn) and worker against one MongoDB (a database per
+service under a fresh prefix), one RabbitMQ vhost, an SMTP server and an SMS provider given by
+the caller. `ops(...)` runs the intake ops CLI against the same stores, as ops would.
+`readiness_problems(urls)` says what keeps a stack (this one or `make run`'s) from being used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import requests
+
+from testkit.ops import OpsCli
+from testkit.processes import Api, Worker, free_port, python_env
+from testkit.waiting import wait_until
+
+SERVICES = ("intake", "planning", "notifications")
+
+
+class LocalStack:
+    def __init__(
+        self,
+        *,
+        mongo_url: str,
+        db_prefix: str,
+        amqp_url: str,
+        log_dir: Path,
+        smtp_port: int,
+        sms_base_url: str = "http://127.0.0.1:9",
+        extra_env: Mapping[str, str] | None = None,
+        api_workers: int = 1,
+    ) -> None:
+        self.mongo_url, self.db_prefix, self.amqp_url = mongo_url, db_prefix, amqp_url
+        self.log_dir = log_dir
+        self.common = {
+            "MONGO_URL": mongo_url,
+            "AMQP_URL": amqp_url,
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(smtp_port),
+            "SMS_BASE_URL": sms_base_url,
+            "OUTBOX_POLL_INTERVAL_S": "0.2",
+            "SCHEDULER_POLL_INTERVAL_S": "0.2",
+            "PYTHONUNBUFFERED": "1",
+            **(extra_env or {}),
+        }
+        self.api_workers = api_workers
+        self.apis: dict[str, Api] = {}
+        self.workers: dict[str, Worker] = {}
+
+    def env(self, service: str) -> dict[str, str]:
+        return {**python_env(), **self.common, "MONGO_DB": f"{self.db_prefix}_{service}"}
+
+    def start(self) -> LocalStack:
+        ports = {service: free_port() for service in SERVICES}
+        self.common.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{ports['intake']}")
+        self.common.setdefault(
+            "NOTIFICATIONS_PUBLIC_URL", f"http://127.0.0.1:{ports['notifications']}"
+        )
+        for service in SERVICES:
+            self.start_worker(service)
+        for service in SERVICES:
+            self.apis[service] = Api(
+                service,
+                self.env(service),
+                self.log_dir,
+                workers=self.api_workers,
+                port=ports[service],
+            )
+        for api in self.apis.values():
+            api.wait_live()
+        for worker in self.workers.values():
+            wait_until(worker.heartbeat.exists, timeout=60, message=f"{worker.name} to start")
+        return self
+
+    def start_worker(self, service: str) -> Worker:
+        self.workers[service] = Worker(service, self.env(service), self.log_dir)
+        return self.workers[service]
+
+    def url(self, service: str) -> str:
+        return self.apis[service].url
+
+    @property
+    def urls(self) -> dict[str, str]:
+        """Each service's API, by service name."""
+        return {service: api.url for service, api in self.apis.items()}
+
+    @property
+    def ops(self) -> OpsCli:
+        """The intake ops CLI against the same stores, as ops would run it."""
+        return OpsCli(self.env("intake"))
+
+    def logs(self) -> str:
+        parts = [
+            f"--- {p.name} ---\n{p.log()[-4000:]}"
+            for p in [*self.apis.values(), *self.workers.values()]
+        ]
+        return "\n".join(parts)
+
+    def stop(self) -> None:
+        for process in [*self.apis.values(), *self.workers.values()]:
+            process.stop()
+
+
+def readiness_problems(urls: Mapping[str, str]) -> list[str]:
+    """What keeps the stack from being used: a service that does not answer or is not ready."""
+    problems = []
+    for service, url in urls.items():
+        try:
+            response = requests.get(f"{url}/readyz", timeout=5)
+        except requests.RequestException:
+            problems.append(f"{service} does not answer at {url}")
+            continue
+        if response.status_code != 200:
+            problems.append(f"{service} at {url} is not ready: {response.text[:300]}")
+    return problems

@@ -1,0 +1,5 @@
+import sys
+
+from tools.bench.benchmark import main
+
+sys.exit(main())

@@ -1,0 +1,331 @@
+"""`make bench`: the whole loop as real processes on the local stack, on fresh databases; JSON out.
+
+    .venv/bin/python -m tools.bench [--short] [--memory] [--mongo-url URL] [--out FILE]
+
+Starts its own MongoDB stand-in (SQLite as `make run`, or `--memory`; or uses `--mongo-url`),
+RabbitMQ vhost and SMTP inbox, all six service processes (testkit/stack.py) with their
+MongoDB commands recorded (`MONGO_COMMAND_LOG`, shared/command_log.py), then measures:
+
+1. an idle window, so polling can be told apart from work;
+2. the loop per referral (a partner's referral accepted, its intake completed over HTTP, the plan
+   drafted, the emails sent) at a fixed rate: MongoDB commands by kind, write statements, AMQP
+   publishes, events consumed (hops) and state changes, per service; CPU seconds of every
+   service process; latency from the partner's publish to the patient's email at SMTP;
+3. the bare hop (tools/bench/bare_consumer.py) on the same broker and store: CPU per hop;
+4. HTTP: a real endpoint and a bare Flask one (tools/bench/bare_app.py), same gunicorn settings;
+5. every query shape the services sent, matched with the declared indexes.
+
+Prints the JSON and writes it to var/bench/bench-<time>.json (or --out). Exits 1 when a query
+shape has no index or a figure is missing. docs/benchmark.md explains each figure.
+Broker: the local RabbitMQ (RABBITMQ_MANAGEMENT_URL and TEST_AMQP_BASE, as for the tests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pymongo import MongoClient
+
+from shared.command_log import ENV_VAR as COMMAND_LOG
+from testkit import rabbit
+from testkit.metrics import metric_samples
+from testkit.mongo import MongoStandin
+from testkit.processes import free_port, python_env
+from testkit.smtp import smtp_server
+from testkit.stack import SERVICES, LocalStack
+from tools.bench import capture, figures, http_load
+from tools.bench.bare_hop import bare_hop
+from tools.bench.cpu import sample, spent
+from tools.bench.indexes import declared_indexes, query_shapes
+from tools.bench.loop import LoopDriver, Settling, set_up_clinic, wait_for_welcomes
+from tools.bench.state import changes, snapshot
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICE_SETTINGS = {"OUTBOX_POLL_INTERVAL_S": "0.5", "SCHEDULER_POLL_INTERVAL_S": "1.0"}
+API_WORKERS = 2
+EXAMPLES_FILE = "query_examples.json"
+
+
+@dataclass(frozen=True)
+class Plan:
+    rate_per_s: float
+    seconds: float
+    warmup_referrals: int
+    idle_s: float
+    bare_warmup: int
+    bare_events: int
+    http_s: float
+
+
+FULL = Plan(
+    2.0, seconds=30, warmup_referrals=3, idle_s=5, bare_warmup=20, bare_events=600, http_s=10
+)
+SHORT = Plan(
+    2.0, seconds=3, warmup_referrals=1, idle_s=2, bare_warmup=10, bare_events=150, http_s=2
+)
+
+
+class BenchStack(LocalStack):
+    """LocalStack with a metrics port per worker and the command log on."""
+
+    def __init__(self, capture_dir: Path, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.metrics_ports = {s: free_port() for s in SERVICES}
+        self.common[COMMAND_LOG] = str(capture_dir)
+
+    def env(self, service: str) -> dict[str, str]:
+        return {**super().env(service), "WORKER_METRICS_PORT": str(self.metrics_ports[service])}
+
+    def process_roots(self) -> dict[str, int]:
+        roots = {f"{s}-api": self.apis[s].popen.pid for s in SERVICES}
+        roots.update({f"{s}-worker": self.workers[s].popen.pid for s in SERVICES})
+        return roots
+
+    def event_counters(self) -> figures.Counters:
+        """Per service: events published (confirmed) and consumed (hops), from worker metrics."""
+        counters = {}
+        for service in SERVICES:
+            url = f"http://127.0.0.1:{self.metrics_ports[service]}/"
+            counters[service] = {
+                kind: sum(metric_samples(url, f"events_{kind}_total").values())
+                for kind in ("published", "consumed")
+            }
+        return counters
+
+
+class Bench:
+    def __init__(self, plan: Plan, args: argparse.Namespace, run_dir: Path) -> None:
+        self.plan, self.args, self.run_dir = plan, args, run_dir
+        self.capture_dir = run_dir / "commands"
+        self.prefix = f"bench_{uuid.uuid4().hex[:8]}"
+        self.admin = rabbit.RabbitAdmin(rabbit.MANAGEMENT_URL)
+        self.report: dict[str, Any] = {}
+
+    def run(self) -> dict[str, Any]:
+        with ExitStack() as cleanup:
+            vhost = self.admin.create_vhost(f"bench-{uuid.uuid4().hex[:8]}")
+            cleanup.callback(self.admin.delete_vhost, vhost)
+            mongo_url = self.args.mongo_url
+            if not mongo_url:
+                store = None if self.args.memory else self.run_dir / "mongo.sqlite"
+                standin = MongoStandin(path=store)
+                cleanup.callback(standin.stop)
+                mongo_url = standin.url
+            if not self.args.keep_databases:
+                cleanup.callback(self._drop_databases, mongo_url)
+            inbox, smtp_port = cleanup.enter_context(smtp_server())
+            (self.run_dir / "logs").mkdir(parents=True, exist_ok=True)
+            stack = BenchStack(
+                self.capture_dir,
+                mongo_url=mongo_url,
+                db_prefix=self.prefix,
+                amqp_url=rabbit.amqp_url(vhost),
+                log_dir=self.run_dir / "logs",
+                smtp_port=smtp_port,
+                extra_env=SERVICE_SETTINGS,
+                api_workers=API_WORKERS,
+            )
+            cleanup.callback(stack.stop)
+            stack.start()
+            settling = Settling(mongo_url, self.prefix, self.admin, vhost, rabbit.amqp_url(vhost))
+            cleanup.callback(settling.close)
+            clinic = set_up_clinic(stack, self.admin, vhost)
+            cleanup.callback(clinic.partner.close)
+            try:
+                self._measure(stack, clinic, inbox, settling, mongo_url, vhost)
+            except BaseException:
+                print(stack.logs(), file=sys.stderr)
+                raise
+        return self.report
+
+    def _measure(self, stack, clinic, inbox, settling, mongo_url: str, vhost: str) -> None:
+        plan, driver = self.plan, LoopDriver(stack, clinic, inbox)
+        warm = driver.run(plan.warmup_referrals, plan.rate_per_s, timeout_s=120)
+        wait_for_welcomes(inbox, warm, timeout_s=120)
+        settling.wait(len(driver.trips), timeout_s=120)
+        idle = self._idle(stack)
+
+        count = max(1, round(plan.rate_per_s * plan.seconds))
+        state_before, counters_before = snapshot(settling.db), stack.event_counters()
+        cpu_before, started = sample(stack.process_roots()), time.time()
+        trips = driver.run(count, plan.rate_per_s, timeout_s=plan.seconds + 300)
+        wait_for_welcomes(inbox, trips, timeout_s=300)
+        settling.wait(len(driver.trips), timeout_s=300)
+        cpu, ended = spent(cpu_before, sample(stack.process_roots())), time.time()
+        counters = figures.counter_difference(counters_before, stack.event_counters())
+        self.report["loop"] = figures.loop_figures(
+            referrals=count,
+            rate_per_s=plan.rate_per_s,
+            window_s=ended - started,
+            commands=capture.within(capture.read(self.capture_dir), started, ended),
+            counters=counters,
+            state=changes(state_before, snapshot(settling.db)),
+            idle=idle,
+        )
+        self.report["latency_publish_to_email_s"] = figures.latency_figures(
+            driver.latencies(trips), plan.rate_per_s
+        )
+        bare = bare_hop(
+            rabbit.amqp_url(vhost),
+            mongo_url,
+            f"{self.prefix}_bare",
+            plan.bare_warmup,
+            plan.bare_events,
+        )
+        self.report["cpu"] = figures.cpu_figures(
+            referrals=count,
+            window_s=ended - started,
+            cpu=cpu,
+            idle=idle,
+            counters=counters,
+            bare=bare,
+        )
+        self.report["http"] = self._http(stack, clinic.admin_key, trips[0].referral_id, mongo_url)
+        self.report["query_shapes"] = self._shapes(mongo_url)
+
+    def _idle(self, stack: BenchStack) -> dict[str, Any]:
+        """What the processes do with nothing to do (polling), per second."""
+        before, started = sample(stack.process_roots()), time.time()
+        time.sleep(self.plan.idle_s)  # measuring idleness itself: nothing to wait for
+        cpu, ended = spent(before, sample(stack.process_roots())), time.time()
+        commands = capture.within(capture.read(self.capture_dir), started, ended)
+        return figures.idle_figures(ended - started, commands, cpu)
+
+    def _http(self, stack: BenchStack, key: str, referral_id: str, mongo_url: str) -> dict:
+        headers, path = {"Authorization": f"Bearer {key}"}, f"/referrals/{referral_id}"
+        real = http_load.measure(
+            "intake-api",
+            stack.apis["intake"].popen.pid,
+            f"{stack.url('intake')}{path}",
+            headers,
+            self.plan.http_s,
+        )
+        self._copy_referral_for_the_bare_app(mongo_url, referral_id)
+        env = {**python_env(), "MONGO_URL": mongo_url, "BENCH_BARE_DB": f"{self.prefix}_bare"}
+        bare_app = http_load.bare_app(env, self.run_dir / "logs", API_WORKERS)
+        try:
+            bare = http_load.measure(
+                "bare-api", bare_app.popen.pid, f"{bare_app.url}{path}", headers, self.plan.http_s
+            )
+        finally:
+            bare_app.stop()
+        return {
+            "endpoint": "GET /referrals/{id} (intake: bearer key, audited)",
+            "bare_endpoint": "GET /referrals/{id} (tools/bench/bare_app.py: one find by _id)",
+            "gunicorn": f"shared/gunicorn_conf.py, {API_WORKERS} sync workers",
+            "client_threads": http_load.THREADS,
+            "real": real,
+            "bare": bare,
+            "ratio_cpu_per_request": figures.ratio(
+                real["cpu_ms_per_request"], bare["cpu_ms_per_request"]
+            ),
+            "ratio_requests_per_s": figures.ratio(real["requests_per_s"], bare["requests_per_s"]),
+        }
+
+    def _copy_referral_for_the_bare_app(self, mongo_url: str, referral_id: str) -> None:
+        client = MongoClient(mongo_url)
+        try:
+            found = client[f"{self.prefix}_intake"].referrals.find_one({"_id": referral_id}) or {}
+            document = {k: v for k, v in found.items() if not k.startswith("outbox")}
+            plain = json.loads(json.dumps(document, default=str))
+            client[f"{self.prefix}_bare"].referrals.insert_one(plain)
+        finally:
+            client.close()
+
+    def _shapes(self, mongo_url: str) -> dict[str, Any]:
+        client = MongoClient(mongo_url)
+        try:
+            indexes = declared_indexes(client, [f"{self.prefix}_{s}" for s in SERVICES])
+        finally:
+            client.close()
+        uses = query_shapes(capture.read(self.capture_dir), indexes)
+        examples = [  # with values (test data), for `explain` on real MongoDB; not in the report
+            {
+                "db": u.db,
+                "collection": u.collection,
+                "command": u.command,
+                "filter": u.example,
+                "sort": list(u.sort),
+                "whole_collection_read": u.whole_collection_read,
+            }
+            for u in uses
+        ]
+        (self.run_dir / EXAMPLES_FILE).write_text(json.dumps(examples, indent=1))
+        return {
+            "count": len(uses),
+            "unindexed": [u.to_json() for u in uses if u.unindexed],
+            "shapes": [u.to_json() for u in uses],
+        }
+
+    def _drop_databases(self, mongo_url: str) -> None:
+        client = MongoClient(mongo_url, serverSelectionTimeoutMS=5000)
+        try:
+            for service in (*SERVICES, "bare"):
+                client.drop_database(f"{self.prefix}_{service}")
+        finally:
+            client.close()
+
+
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--short", action="store_true", help="a few referrals, a few seconds each")
+    parser.add_argument("--memory", action="store_true", help="in-memory stand-in, not SQLite")
+    parser.add_argument("--mongo-url", help="use this MongoDB instead of a fresh stand-in")
+    parser.add_argument("--out", type=Path, help="write the JSON here (default var/bench/...)")
+    parser.add_argument(
+        "--run-dir",
+        type=Path,
+        help="logs and captures here (kept); default: a "
+        "temporary directory under var/bench, removed at the end",
+    )
+    parser.add_argument("--keep-databases", action="store_true", help="do not drop them after")
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = arguments()
+    plan = SHORT if args.short else FULL
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    bench_dir = ROOT / "var" / "bench"
+    bench_dir.mkdir(parents=True, exist_ok=True)
+    run_dir = args.run_dir or Path(tempfile.mkdtemp(prefix=f"run-{stamp}-", dir=bench_dir))
+    run_dir.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    bench = Bench(plan, args, run_dir)
+    store = "mongoeco in memory" if args.memory else "mongoeco on SQLite"
+    report: dict[str, Any] = {
+        "mode": "short" if args.short else "full",
+        "store": "the MongoDB at --mongo-url" if args.mongo_url else store,
+        "started_at": stamp,
+        "plan": asdict(plan),
+        "service_settings": {**SERVICE_SETTINGS, "API_WORKERS": API_WORKERS},
+        "databases": f"{bench.prefix}_*",
+    }
+    try:
+        report.update(bench.run())
+    finally:
+        if not args.run_dir:
+            shutil.rmtree(run_dir, ignore_errors=True)
+    report["seconds"] = round(time.monotonic() - started, 1)
+    report["summary"] = figures.summary(report)
+    report["problems"] = figures.problems(report)
+    out = args.out or bench_dir / f"bench-{stamp}.json"
+    out.write_text(json.dumps(report, indent=2, default=str))
+    print(json.dumps(report, indent=2, default=str))
+    print(f"written to {out}", file=sys.stderr)
+    return 1 if report["problems"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

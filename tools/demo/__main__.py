@@ -1,0 +1,5 @@
+import sys
+
+from tools.demo.demo import main
+
+sys.exit(main())
