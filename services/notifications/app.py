@@ -11,7 +11,7 @@ from shared.config import load_settings
 from shared.web import build_app
 
 from .api import BLUEPRINTS
-from .store.indexes import ensure_indexes
+from .repository.indexes import ensure_indexes
 
 TITLE = "Notifications API"
 DESCRIPTION = "Delivery log, contact preferences and templates for messages to patients, referrers, staff and partners."

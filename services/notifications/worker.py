@@ -17,14 +17,14 @@ from shared.mongo import Mongo
 from shared.replicas import replica_handlers
 from shared.worker import Component, run_worker
 
-from . import subscriptions
+from . import consumers
 from .domain.templates import TemplateRenderer
-from .handoff import Handoff
-from .planner import EventPlanner
-from .sender import Clock, SenderLoop, SenderTuning, sender_loops, utc_now
-from .store.indexes import ensure_indexes
-from .store.template_overrides import CachedOverrides, TemplateOverrides
-from .store.tenant_configs import CachedTenantSettings, TenantConfigs
+from .repository.indexes import ensure_indexes
+from .repository.template_overrides import CachedOverrides, TemplateOverrides
+from .repository.tenant_configs import CachedTenantSettings, TenantConfigs
+from .senders.handoff import Handoff
+from .usecases.delivery_planning import EventPlanner
+from .usecases.sending import Clock, SenderLoop, SenderTuning, sender_loops, utc_now
 
 
 def components(
@@ -53,7 +53,7 @@ def components(
         settings,
         mongo,
         outbox_collections=["deliveries"],
-        subscriptions=[subscriptions.inbox(settings, handlers), subscriptions.outcomes(settings)],
+        subscriptions=[consumers.inbox(settings, handlers), consumers.outcomes(settings)],
     )
     relay = cast(OutboxRelay, parts[0])  # event_components lists the relay first
     return [*parts, *loops]

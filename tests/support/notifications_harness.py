@@ -17,12 +17,12 @@ from kombu import Connection, Exchange, Queue
 from pymongo.database import Database
 
 from services.notifications.domain.templates import TemplateRenderer
-from services.notifications.planner import EventPlanner
-from services.notifications.sender import SenderLoop, SenderTuning, sender_loops
-from services.notifications.store.contacts import contact_id
-from services.notifications.store.indexes import ensure_indexes
-from services.notifications.store.template_overrides import CachedOverrides, TemplateOverrides
-from services.notifications.store.tenant_configs import CachedTenantSettings, TenantConfigs
+from services.notifications.repository.contacts import contact_id
+from services.notifications.repository.indexes import ensure_indexes
+from services.notifications.repository.template_overrides import CachedOverrides, TemplateOverrides
+from services.notifications.repository.tenant_configs import CachedTenantSettings, TenantConfigs
+from services.notifications.usecases.delivery_planning import EventPlanner
+from services.notifications.usecases.sending import SenderLoop, SenderTuning, sender_loops
 from services.notifications.worker import components
 from shared.config import Settings
 from shared.events import Event

@@ -18,7 +18,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from kombu import Connection
 
-from services.notifications.subscriptions import exchange_of
+from services.notifications.consumers import exchange_of
 from shared.config import Settings
 from shared.events import Event, new_event, topology
 from shared.events.publisher import ConfirmedPublisher

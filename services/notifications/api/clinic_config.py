@@ -10,9 +10,9 @@ from flask_smorest import Blueprint
 
 from shared.web.auth import current_principal, requires
 
-from ..schemas import TenantConfigSchema
-from ..store.tenant_configs import TenantConfigs
+from ..repository.tenant_configs import TenantConfigs
 from .context import db, now
+from .schemas import TenantConfigSchema
 
 blp = Blueprint("config", __name__, description="The clinic's notification settings (admins)")
 

@@ -10,9 +10,9 @@ from flask_smorest import Blueprint, abort
 from shared.web.auditing import audit_request
 from shared.web.auth import STAFF_ROLES, current_principal, requires
 
-from ..schemas import DeliveryQuerySchema, DeliverySchema
-from ..store.deliveries import DeliveryLog
+from ..repository.deliveries import DeliveryLog
 from .context import db, settings
+from .schemas import DeliveryQuerySchema, DeliverySchema
 
 blp = Blueprint(
     "deliveries",

@@ -12,9 +12,9 @@ from shared.web.auditing import audit_request
 from shared.web.auth import current_principal, requires
 
 from ..domain.contacts import PATIENT_CHANNELS, prefs_of
-from ..schemas import PreferencesSchema, PreferencesUpdateSchema
-from ..store.contacts import ContactDirectory
+from ..repository.contacts import ContactDirectory
 from .context import db, now
+from .schemas import PreferencesSchema, PreferencesUpdateSchema
 
 blp = Blueprint(
     "preferences", __name__, description="Patients' channel preferences (opt-in / opt-out)"

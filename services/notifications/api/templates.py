@@ -11,9 +11,9 @@ from flask_smorest import Blueprint, abort
 from shared.web.auth import current_principal, requires
 
 from ..domain.template_check import OverrideRefused, check_override, parse_name
-from ..schemas import TemplateOverrideInSchema, TemplateOverrideSchema
-from ..store.template_overrides import TemplateOverrides
+from ..repository.template_overrides import TemplateOverrides
 from .context import db, now
+from .schemas import TemplateOverrideInSchema, TemplateOverrideSchema
 
 blp = Blueprint(
     "templates",

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from services.notifications.store.tenant_configs import TenantConfigs
+from services.notifications.repository.tenant_configs import TenantConfigs
 from shared.mongo import Mongo
 from tests.fakes import FakeSmsProvider
 from tests.support.notifications_processes import TunedWorker

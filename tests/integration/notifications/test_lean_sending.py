@@ -16,12 +16,12 @@ from pymongo import monitoring
 from services.notifications.channels.email import SmtpSender
 from services.notifications.domain import phi_guard
 from services.notifications.domain.templates import TemplateRenderer
-from services.notifications.handoff import Handoff
-from services.notifications.planner import EventPlanner
-from services.notifications.sender import SenderTuning, sender_loops
-from services.notifications.store.deliveries import DeliveryStore
-from services.notifications.store.indexes import ensure_indexes
-from services.notifications.store.tenant_configs import CachedTenantSettings, TenantConfigs
+from services.notifications.repository.deliveries import DeliveryStore
+from services.notifications.repository.indexes import ensure_indexes
+from services.notifications.repository.tenant_configs import CachedTenantSettings, TenantConfigs
+from services.notifications.senders.handoff import Handoff
+from services.notifications.usecases.delivery_planning import EventPlanner
+from services.notifications.usecases.sending import SenderTuning, sender_loops
 from shared.mongo import Mongo
 from tests.support.notifications_stack import TENANT, referral_accepted
 from tests.support.processes import free_port

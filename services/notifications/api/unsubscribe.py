@@ -15,10 +15,10 @@ from shared import audit
 from ..channels.webhook import verify_signature
 from ..domain.inbound import inbound_command
 from ..domain.rules import normalize_phone
-from ..schemas import SmsInboundResultSchema, SmsInboundSchema
-from ..store.contacts import ContactDirectory
-from ..unsubscribe_links import UnsubscribeLinks
+from ..domain.unsubscribe_links import UnsubscribeLinks
+from ..repository.contacts import ContactDirectory
 from .context import db, now, settings
+from .schemas import SmsInboundResultSchema, SmsInboundSchema
 
 unsubscribe_blp = Blueprint(
     "unsubscribe", __name__, description="Unsubscribe links in patient emails (public, signed)"

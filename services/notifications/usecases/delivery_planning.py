@@ -18,14 +18,14 @@ from pymongo.database import Database
 
 from shared.events import Event, Reject
 
-from . import metrics
-from .domain.contacts import CONTACT_FIELD_OF_EVENT, contact_update, prefs_of
-from .domain.deliveries import Origin, event_deliveries, ids, reminder_deliveries
-from .domain.rules import PatientPrefs, TenantConfig, load_rules
-from .handoff import Handoff
-from .store.contacts import ContactDirectory
-from .store.deliveries import DeliveryStore, due_now
-from .store.tenant_configs import CachedTenantSettings
+from .. import metrics
+from ..domain.contacts import CONTACT_FIELD_OF_EVENT, contact_update, prefs_of
+from ..domain.deliveries import Origin, event_deliveries, ids, reminder_deliveries
+from ..domain.rules import PatientPrefs, TenantConfig, load_rules
+from ..repository.contacts import ContactDirectory
+from ..repository.deliveries import DeliveryStore, due_now
+from ..repository.tenant_configs import CachedTenantSettings
+from ..senders.handoff import Handoff
 
 log = logging.getLogger("notifications.planner")
 Clock = Callable[[], datetime]

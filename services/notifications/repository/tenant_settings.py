@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .channels.backoff import DEFAULT_POLICY, RetryPolicy
-from .domain.rules import TenantConfig
+from ..channels.backoff import DEFAULT_POLICY, RetryPolicy
+from ..domain.rules import TenantConfig
 
 RULE_FIELDS = (
     "quiet_hours", "reminders", "progress_report_every_sessions", "short_notice_margin_minutes",

@@ -30,11 +30,11 @@ from pymongo.database import Database
 from shared.config import Settings
 from shared.events import new_event, outbox
 
-from . import metrics
-from .channels.errors import PermanentFailure, TemporaryFailure
-from .channels.outbound import Channels, Envelope
-from .domain.contacts import patient_address, prefs_of
-from .domain.deliveries import (
+from .. import metrics
+from ..channels.errors import PermanentFailure, TemporaryFailure
+from ..channels.outbound import Channels, Envelope
+from ..domain.contacts import patient_address, prefs_of
+from ..domain.deliveries import (
     FAILED,
     FAILURE_REPORT,
     NOTIFICATIONS_SOURCE,
@@ -45,13 +45,13 @@ from .domain.deliveries import (
     notification_of,
     outcome_data,
 )
-from .domain.failure_digest import DIGEST_PERIOD, digest_data, period_end
-from .domain.phi_guard import PhiLeak
-from .domain.quiet_hours import as_utc
-from .domain.templates import TemplateError, TemplateRenderer, render_notification
-from .handoff import Handoff
-from .store.contacts import ContactDirectory
-from .store.deliveries import (
+from ..domain.failure_digest import DIGEST_PERIOD, digest_data, period_end
+from ..domain.phi_guard import PhiLeak
+from ..domain.quiet_hours import as_utc
+from ..domain.templates import TemplateError, TemplateRenderer, render_notification
+from ..domain.unsubscribe_links import UnsubscribeLinks
+from ..repository.contacts import ContactDirectory
+from ..repository.deliveries import (
     DeliveryStore,
     cancelled_update,
     failed_update,
@@ -59,9 +59,9 @@ from .store.deliveries import (
     sent_update,
     suppressed_update,
 )
-from .store.tenant_configs import CachedTenantSettings
-from .tenant_settings import TenantSettings
-from .unsubscribe_links import UnsubscribeLinks
+from ..repository.tenant_configs import CachedTenantSettings
+from ..repository.tenant_settings import TenantSettings
+from ..senders.handoff import Handoff
 
 log = logging.getLogger("notifications.sender")
 TOO_LATE = "too_late"

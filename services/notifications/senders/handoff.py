@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from .store.deliveries import DeliveryStore, due_now, pre_claimed
+from ..repository.deliveries import DeliveryStore, due_now, pre_claimed
 
 Clock = Callable[[], datetime]
 

@@ -10,9 +10,9 @@ from typing import Any
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from .domain.deliveries import STATUSES
-from .domain.rules import CHANNELS
-from .tenant_settings import tenant_settings
+from ..domain.deliveries import STATUSES
+from ..domain.rules import CHANNELS
+from ..repository.tenant_settings import tenant_settings
 
 _ID = validate.Regexp(
     r"^([A-Za-z0-9._:@+-]{1,128}|\*)$", error="must be 1-128 of [A-Za-z0-9._:@+-], or *"

@@ -18,7 +18,7 @@ from pymongo.database import Database
 
 from shared.tenancy import TenantScoped
 
-from ..tenant_settings import TenantSettings, tenant_settings
+from .tenant_settings import TenantSettings, tenant_settings
 
 CACHE_TTL_S = 2.0
 
