@@ -26,7 +26,7 @@ from services.notifications.channels import (
     verify_signature,
 )
 from services.notifications.channels.webhook import EVENT_ID_HEADER, SIGNATURE_HEADER, sign
-from services.notifications.domain.rules import delivery_key
+from services.notifications.domain.deliveries import delivery_key
 from tests.fakes import FakeSmsProvider, Reply
 
 API_KEY = "test-sms-key"

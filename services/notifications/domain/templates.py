@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from jinja2 import BaseLoader, Environment, StrictUndefined, TemplateNotFound, pass_context
 from jinja2 import TemplateError as JinjaTemplateError
@@ -38,10 +38,17 @@ TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 FALLBACK_LANGUAGE = "en"
 SMS_MAX_CHARS = 320
 STOP_KEYWORD = "STOP"
-Overrides = Mapping[tuple[str, str, str], str]
 
-_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
+LANGUAGE_TAG = r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$"
+"""A language tag as templates are stored under it: "es", "es-mx"."""
+_LANGUAGE = re.compile(LANGUAGE_TAG)
 _FILE = re.compile(r"^[a-z0-9_]+\.(email|sms|webhook)(\.html)?\.j2$")
+
+
+class Overrides(Protocol):
+    """Tenants' template sources by ``(tenant_id, language, file)`` (a dict will do)."""
+
+    def get(self, key: tuple[str, str, str], /) -> str | None: ...
 
 
 class TemplateError(ValueError):

@@ -1,26 +1,45 @@
-"""Tenant notification settings (`tenant_configs`, `_id` = tenant) and a short-lived cache.
+"""Tenant notification settings (`tenant_configs`, `_id` = tenant), and what they mean.
 
-The worker reads a tenant's settings for every event and every send; the cache keeps that to
-two reads (config and locations) per tenant every `ttl_s` seconds. A config change reaches the
-worker within `ttl_s`.
+Stored as one document per tenant (written by the config API); the time zone of each location
+comes from the locations replica (intake's `tenant.location_upserted`, `shared.replicas`).
+`tenant_settings` turns a stored document into `TenantSettings`: absent fields take the
+defaults of `domain.tenant_config.TenantConfig` and `channels.backoff.RetryPolicy`. The worker
+reads a tenant's settings for every event and every send through a `shared.cache.TtlCache`
+(bootstrap.py), so a config change reaches it within the cache's time to live.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pymongo import ReturnDocument
 from pymongo.database import Database
 
+from shared.replicas import locations_of
 from shared.tenancy import TenantScoped
 
-from .tenant_settings import TenantSettings, tenant_settings
+from ..channels.backoff import DEFAULT_POLICY, RetryPolicy
+from ..domain.tenant_config import TenantConfig
 
-CACHE_TTL_S = 2.0
+RULE_FIELDS = (
+    "quiet_hours", "reminders", "progress_report_every_sessions", "short_notice_margin_minutes",
+    "language", "timezone", "phone_region", "staff_emails",
+)  # fmt: skip
+RETRY_FIELDS = ("max_attempts", "first_delay_s", "max_delay_s", "jitter_s")
+
+
+@dataclass(frozen=True)
+class TenantSettings:
+    """A clinic's notification settings, as the rules, the sender and the retry timing need them."""
+
+    rules: TenantConfig = field(default_factory=TenantConfig)
+    clinic_name: str = ""
+    retry: RetryPolicy = DEFAULT_POLICY
+    webhook_secrets: Mapping[str, str] = field(default_factory=dict)  # partner id -> secret
 
 
 class TenantConfigs:
@@ -47,30 +66,45 @@ class TenantConfigs:
         )
         return dict(stored or {})
 
-    def location_timezones(self, tenant_id: str) -> dict[str, str]:
-        rows = TenantScoped(self.db.locations, tenant_id).find(
-            {}, {"location_id": 1, "timezone": 1}
-        )
-        return {row["location_id"]: row["timezone"] for row in rows if row.get("timezone")}
-
     def settings(self, tenant_id: str) -> TenantSettings:
-        return tenant_settings(tenant_id, self.get(tenant_id), self.location_timezones(tenant_id))
+        """The tenant's settings, with its locations' time zones (two reads)."""
+        zones = {
+            location.location_id: location.timezone for location in locations_of(self.db, tenant_id)
+        }
+        return tenant_settings(tenant_id, self.get(tenant_id), zones)
 
 
-class CachedTenantSettings:
-    """`TenantConfigs.settings` remembered for `ttl_s` seconds per tenant (thread-safe)."""
+def tenant_settings(
+    tenant_id: str,
+    document: Mapping[str, Any] | None,
+    location_timezones: Mapping[str, str] | None = None,
+) -> TenantSettings:
+    """Settings from a stored config document; raises ValueError if the document is invalid."""
+    document = document or {}
+    hooks = document.get("partner_webhooks") or {}
+    rules = TenantConfig.from_mapping(
+        {
+            **{key: document[key] for key in RULE_FIELDS if key in document},
+            "partner_webhooks": {partner: hook["url"] for partner, hook in hooks.items()},
+            "location_timezones": known_zones(location_timezones or {}),
+        }
+    )
+    retry = document.get("retry") or {}
+    return TenantSettings(
+        rules=rules,
+        clinic_name=document.get("clinic_name") or tenant_id,
+        retry=RetryPolicy(**{key: retry[key] for key in RETRY_FIELDS if key in retry}),
+        webhook_secrets={p: hook["secret"] for p, hook in hooks.items() if hook.get("secret")},
+    )
 
-    def __init__(self, configs: TenantConfigs, ttl_s: float = CACHE_TTL_S) -> None:
-        self.configs, self.ttl_s = configs, ttl_s
-        self._cache: dict[str, tuple[float, TenantSettings]] = {}
-        self._lock = threading.Lock()
 
-    def get(self, tenant_id: str) -> TenantSettings:
-        with self._lock:
-            cached = self._cache.get(tenant_id)
-        if cached and time.monotonic() - cached[0] < self.ttl_s:
-            return cached[1]
-        settings = self.configs.settings(tenant_id)
-        with self._lock:
-            self._cache[tenant_id] = (time.monotonic(), settings)
-        return settings
+def known_zones(location_timezones: Mapping[str, str]) -> dict[str, str]:
+    """Locations whose zone this machine knows (one bad replica row must not stop a tenant)."""
+    known = {}
+    for location, tz in location_timezones.items():
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError, TypeError):
+            continue
+        known[location] = tz
+    return known
