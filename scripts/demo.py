@@ -463,7 +463,7 @@ def delivery_log(say: Narrator, admin: Staff, inbox: Inbox, result: DemoResult) 
         "the session cancellation email",
         lambda: first(inbox.to(data.PATIENT_EMAIL, "cancel")),
     )
-    deliveries = admin.get("notifications", "/deliveries?limit=100")
+    deliveries = admin.get("notifications", "/deliveries?page_size=100")["items"]
     result.deliveries = Counter((d["template"], d["status"]) for d in deliveries)
     result.emails = [(", ".join(m.to), m.subject) for m in inbox.new()]
     rows = Counter(
