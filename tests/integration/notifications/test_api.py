@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from services.notifications.app import create_app
+from services.notifications.repository.indexes import create_indexes
 from tests.fakes import Reply, inbound_reply
 from tests.support.notifications_harness import NO_QUIET_HOURS
 from tests.support.notifications_stack import TENANT, referral_accepted, staff_key
@@ -92,6 +93,15 @@ def test_the_delivery_log_shows_one_clinics_deliveries_with_filters(client, keys
     assert len(items(by_event)) == 3
     lost = client.get("/deliveries?status=lost", headers=keys["admin"])
     assert lost.status_code == 422 and "status" in lost.get_json()["errors"]["query"]
+
+
+def test_the_log_pages_come_off_indexes_in_their_order_and_the_older_ones_are_dropped(db):
+    db.deliveries.create_index([("tenant_id", 1), ("created_at", -1)], name="tenant_log")
+    create_indexes(db)
+    indexes = db.deliveries.index_information()
+    assert indexes["tenant_log_page"]["key"] == [("tenant_id", 1), ("created_at", -1), ("_id", -1)]
+    assert "tenant_recipient_log_page" in indexes and "tenant_log" not in indexes
+    create_indexes(db)  # once more, as every process does: nothing left to drop
 
 
 def test_another_clinics_delivery_is_not_found_and_limited_staff_see_their_locations(
