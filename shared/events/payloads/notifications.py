@@ -7,18 +7,17 @@ from marshmallow import Schema, fields, validate
 
 from shared.schemas import Strict
 
-AUDIENCES = ("patient", "referrer", "staff", "partner")
-CHANNELS = ("email", "sms", "webhook")
+_TEXT = validate.Length(min=1)
 
 
 class NotificationSentSchema(Strict):
     """`notification.sent`: the provider accepted the delivery."""
 
-    delivery_id = fields.String(required=True, validate=validate.Length(min=1))
-    event_type = fields.String(required=True, validate=validate.Length(min=1))
-    audience = fields.String(required=True, validate=validate.OneOf(AUDIENCES))
-    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
-    template = fields.String(required=True, validate=validate.Length(min=1))
+    delivery_id = fields.String(required=True, validate=_TEXT)
+    event_type = fields.String(required=True, validate=_TEXT)
+    audience = fields.String(required=True, validate=_TEXT, metadata={"example": "patient"})
+    channel = fields.String(required=True, validate=_TEXT, metadata={"example": "email"})
+    template = fields.String(required=True, validate=_TEXT)
     attempts = fields.Integer(required=True, validate=validate.Range(min=0))
 
 
