@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from marshmallow import Schema
 
-from shared.events.payloads import notifications as notifications_payloads
+from shared.events.payloads import notifications
 from shared.events.topology import events_exchange
 
 
@@ -66,8 +66,11 @@ _PUBLISHED: dict[str, tuple[str, ...]] = {
     "notifications": ("notification.sent", "notification.failed"),
 }
 
-PAYLOADS: dict[str, type[Schema]] = {**notifications_payloads.PAYLOADS}
-"""The payload schema of each type that has one (`shared/events/payloads/<publisher>.py`)."""
+PAYLOADS: dict[str, type[Schema]] = {
+    "notification.sent": notifications.NotificationSentPayload,
+    "notification.failed": notifications.NotificationFailedPayload,
+}
+"""Type -> the schema of its `data` (shared/events/payloads/<publisher>.py)."""
 
 CATALOG: dict[str, EventType] = {
     name: EventType(name, publisher, PAYLOADS.get(name))
