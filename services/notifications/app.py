@@ -8,10 +8,12 @@ from typing import Any
 from flask import Flask
 
 from shared.config import load_settings
+from shared.mongo import Mongo
 from shared.web import build_app
 
 from .api import BLUEPRINTS
-from .store.indexes import ensure_indexes
+from .bootstrap import build_deps
+from .repository.indexes import create_indexes
 
 TITLE = "Notifications API"
 DESCRIPTION = "Delivery log, contact preferences and templates for messages to patients, referrers, staff and partners."
@@ -19,10 +21,12 @@ DESCRIPTION = "Delivery log, contact preferences and templates for messages to p
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     settings = load_settings("notifications", overrides=config)
+    mongo = Mongo(settings)
     return build_app(
         settings,
         title=TITLE,
         description=DESCRIPTION,
         blueprints=BLUEPRINTS,
-        prepare_db=ensure_indexes,
+        extensions={"mongo": mongo, "deps": build_deps(settings, mongo)},
+        prepare_db=create_indexes,
     )

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from marshmallow import Schema
 
-from shared.events.payloads import planning
+from shared.events.payloads import notifications, planning
 from shared.events.topology import events_exchange
 
 
@@ -81,6 +81,8 @@ PAYLOADS: dict[str, type[Schema]] = {
     "progress.updated": planning.ProgressUpdatedPayload,
     "referral.expiring": planning.ReferralExpiringPayload,
     "referral.expired": planning.ReferralExpiredPayload,
+    "notification.sent": notifications.NotificationSentPayload,
+    "notification.failed": notifications.NotificationFailedPayload,
 }
 """Type -> the schema of its `data` (shared/events/payloads/<publisher>.py)."""
 

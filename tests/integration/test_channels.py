@@ -23,7 +23,7 @@ from services.notifications.channels import (
     verify_signature,
 )
 from services.notifications.channels.webhook import EVENT_ID_HEADER, SIGNATURE_HEADER, sign
-from services.notifications.domain.rules import delivery_key
+from services.notifications.domain.deliveries import delivery_key
 from testkit.fakes import FakeSmsProvider, Reply
 from testkit.fakes.http_server import LocalHttpServer
 from testkit.processes import free_port

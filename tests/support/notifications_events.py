@@ -9,9 +9,9 @@ from typing import Any
 
 from kombu import Connection
 
-from services.notifications.subscriptions import exchange_of
 from shared.config import Settings
 from shared.events import Event, new_event, topology
+from shared.events.catalog import exchange_of
 from shared.events.publisher import ConfirmedPublisher
 from shared.web.auth import hash_key, new_key
 

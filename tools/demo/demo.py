@@ -445,7 +445,7 @@ def discharge(say: Narrator, therapist: Staff, inbox: Inbox, result: DemoResult)
 def delivery_log(say: Narrator, admin: Staff, inbox: Inbox, result: DemoResult) -> None:
     # the cancellation of the upcoming session goes out last
     new_mail(inbox, "the session cancellation email", data.PATIENT_EMAIL, "cancel")
-    deliveries = admin.get("notifications", "/deliveries?limit=100")
+    deliveries = admin.get("notifications", "/deliveries?page_size=100")["items"]
     result.deliveries = Counter((d["template"], d["status"]) for d in deliveries)
     result.emails = [(", ".join(m.to), m.subject) for m in inbox.new()]
     rows = Counter(

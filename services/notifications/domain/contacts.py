@@ -10,9 +10,10 @@ event never undoes an opt-out.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
-from .rules import PatientPrefs, normalize_phone
+import phonenumbers
 
 PATIENT_CHANNELS = ("email", "sms")
 
@@ -23,6 +24,34 @@ CONTACT_FIELD_OF_EVENT: Mapping[str, str | None] = {
     "patient.consent_changed": None,  # consent only
 }
 """Events that update the directory, and the data field holding the contact (None: none)."""
+
+
+@dataclass(frozen=True)
+class PatientPrefs:
+    email_ok: bool = False
+    sms_ok: bool = False
+    opted_out_channels: frozenset[str] = frozenset()
+    language: str | None = None
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any] | PatientPrefs | None) -> PatientPrefs:
+        if isinstance(raw, PatientPrefs):
+            return raw
+        raw = raw or {}
+        return cls(
+            email_ok=bool(raw.get("email_ok", False)),
+            sms_ok=bool(raw.get("sms_ok", False)),
+            opted_out_channels=frozenset(raw.get("opted_out_channels") or ()),
+            language=raw.get("language") or None,
+        )
+
+    def allows(self, channel: str) -> bool:
+        return channel in self.channels()
+
+    def channels(self) -> frozenset[str]:
+        """The channels the patient may be reached on: consented, not opted out of."""
+        consented = {"email": self.email_ok, "sms": self.sms_ok}
+        return frozenset(c for c, ok in consented.items() if ok) - self.opted_out_channels
 
 
 def contact_update(
@@ -59,9 +88,47 @@ def prefs_of(contact: Mapping[str, Any] | None) -> PatientPrefs:
     )
 
 
+def merge_event_consent(prefs: PatientPrefs, data: Mapping[str, Any]) -> PatientPrefs:
+    """Consent carried by the event itself is newer than the stored one and wins; a stored
+    opt-out always wins (it is kept in `opted_out_channels`)."""
+    consent = data.get("consent") or {}
+    contact = data.get("patient") or data.get("contact") or {}
+    return replace(
+        prefs,
+        email_ok=bool(consent.get("email", prefs.email_ok)),
+        sms_ok=bool(consent.get("sms", prefs.sms_ok)),
+        language=prefs.language or contact.get("language") or None,
+    )
+
+
+def preferences(contact: Mapping[str, Any]) -> dict[str, Any]:
+    """A patient's preferences as staff see them: intake's consent, the patient's own choice,
+    and what will be sent (both)."""
+    prefs = prefs_of(contact)
+    consent = contact.get("consent") or {}
+    return {
+        "patient_id": contact["patient_id"],
+        "consent": {c: bool(consent.get(c)) for c in PATIENT_CHANNELS},
+        "receive": {c: c not in prefs.opted_out_channels for c in PATIENT_CHANNELS},
+        "effective": {c: prefs.allows(c) for c in PATIENT_CHANNELS},
+        "language": contact.get("language"),
+    }
+
+
 def patient_address(contact: Mapping[str, Any], channel: str) -> str | None:
     """Where to reach the patient on `channel` (the phone is stored in E.164 already)."""
     return contact.get({"email": "email", "sms": "phone"}.get(channel, "")) or None
+
+
+def normalize_phone(raw: str | None, region: str = "US") -> str | None:
+    """E.164 (`+15551234567`) for a valid number, else None."""
+    try:
+        number = phonenumbers.parse(raw or "", region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _text(value: Any) -> str | None:

@@ -1,9 +1,10 @@
-"""Deliveries: one document per (event, recipient, channel), built from planned notifications.
+"""Deliveries: one document per (event, recipient, channel), and what a stored one stands for.
 
-Pure: no I/O. The `_id` is `rules.delivery_key(...)`, so inserting an event's deliveries is
-its deduplication (a duplicate key means "already planned"). A delivery keeps what sending it
-needs (the event's data, rendered only at send time; no patient address, which is looked up
-in the contact directory when it is sent) and drops the data once it is sent or failed.
+Pure: no I/O. The `_id` is `delivery_key(...)`, so inserting an event's deliveries is its
+deduplication (a duplicate key means "already planned"). A delivery keeps what sending it needs
+(the event's data, rendered only at send time; no patient address, which is looked up in the
+contact directory when it is sent) and drops the data once it is sent or failed. Which
+deliveries an event makes is `delivery_plan`'s decision; this module is their shape.
 
 Statuses: queued (due at `send_at`), deferred (waiting out quiet hours), sent, failed,
 suppressed (`reason`: "consent", or "no_address" when nobody is configured to receive it),
@@ -16,23 +17,14 @@ failure_report (the digest of an inbox's notices, one per period: `failure_diges
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .reminders import plan_reminders
-from .rules import (
-    DELIVERY_FAILED,
-    REMINDER_DUE,
-    Notification,
-    PatientPrefs,
-    TenantConfig,
-    delivery_key,
-    local_timezone,
-    plan_notifications,
-    send_at,
-)
+from .quiet_hours import as_utc
+from .rules import Notification
 
 QUEUED, DEFERRED, SENT, FAILED, SUPPRESSED, CANCELLED, WAITING = (
     "queued", "deferred", "sent", "failed", "suppressed", "cancelled", "waiting",
@@ -45,8 +37,8 @@ MESSAGE, REMINDER, FAILURE_NOTICE, FAILURE_REPORT = (
 KINDS = (MESSAGE, REMINDER, FAILURE_NOTICE, FAILURE_REPORT)
 NOTIFICATIONS_SOURCE = "clinic/notifications"
 NO_ADDRESS = "no_address"
-ANY_CHANNEL = PatientPrefs(email_ok=True, sms_ok=True)
-"""Reminders are stored whatever the consent; it is checked when they fire (a later opt-out wins)."""
+TOO_LATE = "too_late"
+"""Why a reminder found due only after its session began is cancelled."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +53,12 @@ class Origin:
 
     def as_document(self) -> dict[str, Any]:
         return {"source": self.source, "id": self.id, "type": self.type, "time": self.time}
+
+
+def delivery_key(event_source: str, event_id: str, recipient_key: str, channel: str) -> str:
+    """The idempotency key of one delivery: hex, no PHI (recipient keys hold emails)."""
+    material = "\x1f".join((event_source, event_id, recipient_key, channel)).encode()
+    return hashlib.sha256(material).hexdigest()
 
 
 def delivery_document(
@@ -112,123 +110,30 @@ def delivery_document(
     }
 
 
-def event_deliveries(
+def delivery_documents(
     tenant_id: str,
     origin: Origin,
     data: Mapping[str, Any],
-    prefs: PatientPrefs,
-    cfg: TenantConfig,
-    now: datetime,
+    timed: Iterable[tuple[Notification, datetime]],
     *,
+    now: datetime,
+    kind: str = MESSAGE,
     session_time: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """The deliveries an event calls for, each due now or when quiet hours end."""
+    """`delivery_document` for each (notification, when it is due) of one origin."""
     return [
         delivery_document(
             tenant_id,
             origin,
             data,
-            n,
+            notification,
             now=now,
-            due=send_at(n, now, cfg),
+            due=due,
+            kind=kind,
             session_time=session_time,
         )  # fmt: skip
-        for n in plan_notifications(origin.type, data, prefs, cfg, now=now)
+        for notification, due in timed
     ]
-
-
-def reminder_deliveries(
-    tenant_id: str, origin: Origin, data: Mapping[str, Any], cfg: TenantConfig, now: datetime
-) -> list[dict[str, Any]]:
-    """A (re)scheduled session's reminders, due at their (quiet-hour-fitted) times.
-
-    Each reminder's id changes with the session's start, so a reschedule plans new deliveries
-    and the old ones are cancelled (see `reminders`).
-    """
-    tz = local_timezone(data, cfg)
-    planned = plan_reminders(
-        data["session_id"], data["starts_at"], cfg.reminder_offsets, now,
-        tz=tz, quiet=cfg.quiet_hours,
-    )  # fmt: skip
-    documents = []
-    for reminder in planned:
-        due_data = {**data, "offset_key": reminder.offset_key, "channel": reminder.channel}
-        internal = Origin(
-            NOTIFICATIONS_SOURCE, reminder.event_id, REMINDER_DUE, origin.time,
-            origin.correlation_id,
-        )  # fmt: skip
-        for notification in plan_notifications(
-            REMINDER_DUE, due_data, ANY_CHANNEL, cfg, now=reminder.due_at
-        ):
-            documents.append(
-                delivery_document(
-                    tenant_id,
-                    internal,
-                    due_data,
-                    notification,
-                    now=now,
-                    due=reminder.due_at,
-                    kind=REMINDER,
-                    session_time=origin.time,
-                )  # fmt: skip
-            )
-    return documents
-
-
-def failure_notice(
-    failed: Mapping[str, Any], reason: str, cfg: TenantConfig, now: datetime
-) -> dict[str, Any] | None:
-    """The notice telling staff that `failed` (a delivery document) failed for good, waiting
-    for its inbox's report (suppressed if no inbox is configured); None for a failed report
-    (never a loop). Its key is the failed delivery's: recorded twice, it is one notice."""
-    data = {
-        "recipient_key": failed["recipient_key"],
-        "channel": failed["channel"],
-        "template": failed["template"],
-        "reason": reason,
-        "attempts": failed.get("attempts"),
-        "failed_event_type": failed["event"]["type"],
-        "location_id": failed.get("location_id"),
-    }
-    origin = Origin(
-        NOTIFICATIONS_SOURCE, f"{failed['_id']}:failed", DELIVERY_FAILED, now,
-        failed.get("correlation_id"),
-    )  # fmt: skip
-    planned = plan_notifications(DELIVERY_FAILED, data, None, cfg, now=now)
-    if not planned:
-        return None
-    notice = delivery_document(
-        failed["tenant_id"], origin, data, planned[0], now=now, due=now, kind=FAILURE_NOTICE
-    )
-    if notice["status"] in PENDING:
-        notice.update(status=WAITING, send_at=None)
-    return notice
-
-
-def failure_report(notice: Mapping[str, Any], ends_at: datetime, now: datetime) -> dict[str, Any]:
-    """The report (digest) of `notice`'s staff inbox for the period that ends at `ends_at`,
-    due then; one per inbox and period (its key says which)."""
-    origin = Origin(NOTIFICATIONS_SOURCE, f"digest:{ends_at.isoformat()}", DELIVERY_FAILED, now)
-    data = {"location_id": notice.get("location_id")}
-    return delivery_document(
-        notice["tenant_id"], origin, data, notification_of(notice), now=now, due=ends_at,
-        kind=FAILURE_REPORT,
-    )  # fmt: skip
-
-
-def outcome_data(delivery: Mapping[str, Any], reason: str | None = None) -> dict[str, Any]:
-    """`notification.sent` / `notification.failed` data (docs/events.md): no personal data."""
-    data = {
-        "delivery_id": delivery["_id"],
-        "event_type": delivery["event"]["type"],
-        "audience": delivery["audience"],
-        "channel": delivery["channel"],
-        "template": delivery["template"],
-        "attempts": delivery.get("attempts", 0),
-    }
-    if reason is not None:
-        data["reason"] = reason
-    return data
 
 
 def notification_of(delivery: Mapping[str, Any]) -> Notification:
@@ -243,6 +148,23 @@ def notification_of(delivery: Mapping[str, Any]) -> Notification:
         address=delivery.get("address"),
         language=delivery.get("language") or "en",
     )
+
+
+def due_ids(deliveries: Iterable[Mapping[str, Any]], now: datetime) -> set[str]:
+    """The ids of the pending deliveries whose time has come."""
+    return {
+        d["_id"]
+        for d in deliveries
+        if d.get("status") in PENDING and d.get("send_at") is not None and d["send_at"] <= now
+    }
+
+
+def too_late(delivery: Mapping[str, Any], now: datetime) -> bool:
+    """A reminder whose session has begun is pointless (and confusing): it is not sent."""
+    starts_at = (delivery.get("data") or {}).get("starts_at")
+    if delivery.get("kind") != REMINDER or not starts_at:
+        return False
+    return as_utc(starts_at) <= now
 
 
 def ids(documents: Sequence[Mapping[str, Any]]) -> list[str]:

@@ -71,6 +71,22 @@ def next_allowed_send(
     return _first_after(end_day, quiet.end, zone(tz), now)
 
 
+def short_notice(
+    now_utc: datetime,
+    starts_at: str | datetime,
+    tz: str | ZoneInfo,
+    quiet: QuietHours,
+    margin: timedelta,
+) -> bool:
+    """Whether a message about a session starting at `starts_at` is short notice (and so goes
+    out even in quiet hours): the session is today (or has begun) at its location, or waiting
+    out quiet hours would leave less than `margin` before it starts."""
+    now, start, local = as_utc(now_utc), as_utc(starts_at), zone(tz)
+    if start.astimezone(local).date() <= now.astimezone(local).date():
+        return True
+    return next_allowed_send(now, local, quiet) > start - margin
+
+
 def last_allowed_before(instant_utc: datetime, tz: str | ZoneInfo, quiet: QuietHours) -> datetime:
     """`instant_utc` if allowed, else one minute before the quiet window around it started."""
     instant = as_utc(instant_utc)

@@ -10,7 +10,7 @@ Consent is not checked here: it is checked when the reminder fires, so a later o
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -40,15 +40,16 @@ class Reminder:
     channel: str
     due_at: datetime
     starts_at: datetime
+    event_id: str = field(init=False)
+    """The id to deduplicate this reminder's delivery by (changes when the session moves)."""
+
+    def __post_init__(self) -> None:
+        event_id = f"{self.session_id}:{self.offset_key}:{self.starts_at.isoformat()}"
+        object.__setattr__(self, "event_id", event_id)
 
     @property
     def key(self) -> tuple[str, str]:
         return reminder_key(self.session_id, self.offset_key)
-
-    @property
-    def event_id(self) -> str:
-        """The id to deduplicate this reminder's delivery by (changes when the session moves)."""
-        return f"{self.session_id}:{self.offset_key}:{self.starts_at.isoformat()}"
 
 
 def reminder_key(session_id: str, offset_key: str) -> tuple[str, str]:
@@ -61,7 +62,12 @@ def reminder_times(
     now: datetime,
 ) -> list[tuple[str, datetime]]:
     """`(offset_key, due_at)` for every reminder still ahead of `now`, earliest first."""
-    starts_at, now = as_utc(session_starts_at_utc), as_utc(now)
+    return _due_times(as_utc(session_starts_at_utc), offsets, as_utc(now))
+
+
+def _due_times(
+    starts_at: datetime, offsets: Sequence[ReminderOffset], now: datetime
+) -> list[tuple[str, datetime]]:
     due = [(offset.key, starts_at - offset.before) for offset in offsets]
     return sorted(((key, at) for key, at in due if at > now), key=lambda item: item[1])
 
@@ -80,13 +86,13 @@ def plan_reminders(
     With `tz` and `quiet`, a reminder due in quiet hours is moved to when they end if that is
     still `MIN_LEAD` before the session, else to just before they began, else dropped.
     """
-    starts_at = as_utc(session_starts_at_utc)
+    starts_at, now = as_utc(session_starts_at_utc), as_utc(now)
     channels = {offset.key: offset.channel for offset in offsets}
     planned = []
-    for key, due_at in reminder_times(starts_at, offsets, now):
+    for key, due_at in _due_times(starts_at, offsets, now):
         fitted: datetime | None = due_at
         if tz is not None and quiet is not None:
-            fitted = fit_to_quiet_hours(due_at, starts_at, as_utc(now), tz, quiet)
+            fitted = fit_to_quiet_hours(due_at, starts_at, now, tz, quiet)
         if fitted is not None:
             planned.append(Reminder(session_id, key, channels[key], fitted, starts_at))
     return planned

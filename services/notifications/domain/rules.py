@@ -1,27 +1,24 @@
 """Who hears about an event, on which channel, with which template: pure, no I/O.
 
 The table is `rules.json` (data, one row per event x audience); this module reads it, applies
-its named conditions, consent and quiet-hour policy, and returns `Notification`s. A patient
-message the patient did not consent to is still returned, marked ``suppressed="consent"``, so
-the delivery log can say so.
+its named conditions and consent, and returns `Notification`s (when each may go out, and the
+deliveries they become, is `delivery_plan`'s). A patient message the patient did not consent
+to is still returned, marked ``suppressed="consent"``, so the delivery log can say so.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
 from typing import Any
 
-import phonenumbers
-
-from .quiet_hours import DEFAULT_QUIET_HOURS, NO_QUIET_HOURS, QuietHours, as_utc, zone
-from .quiet_hours import next_allowed_send as _next_allowed_send
-from .reminders import DEFAULT_REMINDER_OFFSETS, ReminderOffset
+from .contacts import PatientPrefs, merge_event_consent, normalize_phone
+from .quiet_hours import short_notice
+from .tenant_config import TenantConfig
 
 AUDIENCES = ("patient", "referrer", "staff", "partner")
 CHANNELS = ("email", "sms", "webhook")
@@ -33,84 +30,6 @@ DELIVERY_FAILED = "notification.delivery_failed"
 """A delivery failed for good. data: ``recipient_key, channel, template, reason, attempts,
 failed_event_type`` and, if known, ``location_id`` (else the tenant-wide staff inbox)."""
 SUPPRESSED_BY_CONSENT = "consent"
-
-
-@dataclass(frozen=True)
-class PatientPrefs:
-    email_ok: bool = False
-    sms_ok: bool = False
-    opted_out_channels: frozenset[str] = frozenset()
-    language: str | None = None
-
-    @classmethod
-    def from_mapping(cls, raw: Mapping[str, Any] | PatientPrefs | None) -> PatientPrefs:
-        if isinstance(raw, PatientPrefs):
-            return raw
-        raw = raw or {}
-        return cls(
-            email_ok=bool(raw.get("email_ok", False)),
-            sms_ok=bool(raw.get("sms_ok", False)),
-            opted_out_channels=frozenset(raw.get("opted_out_channels") or ()),
-            language=raw.get("language") or None,
-        )
-
-    def allows(self, channel: str) -> bool:
-        consented = {"email": self.email_ok, "sms": self.sms_ok}.get(channel, False)
-        return consented and channel not in self.opted_out_channels
-
-
-@dataclass(frozen=True)
-class TenantConfig:
-    quiet_hours: QuietHours = DEFAULT_QUIET_HOURS
-    reminder_offsets: tuple[ReminderOffset, ...] = DEFAULT_REMINDER_OFFSETS
-    progress_report_every: int = 4  # completed sessions between progress reports
-    short_notice_margin: timedelta = timedelta(hours=2)
-    language: str = "en"
-    timezone: str = "UTC"  # for events that carry no location_tz
-    location_timezones: Mapping[str, str] = field(default_factory=dict)
-    staff_emails: Mapping[str, str] = field(default_factory=dict)  # location id or "*"
-    partner_webhooks: Mapping[str, str] = field(default_factory=dict)  # partner id -> URL
-    phone_region: str = "US"  # for phone numbers written without a country code
-
-    @classmethod
-    def from_mapping(cls, raw: Mapping[str, Any] | TenantConfig | None) -> TenantConfig:
-        """Build from a stored tenant document; absent keys take the defaults above."""
-        if isinstance(raw, TenantConfig):
-            return raw
-        raw = raw or {}
-        values: dict[str, Any] = {}
-        if "quiet_hours" in raw:
-            quiet = raw["quiet_hours"]
-            values["quiet_hours"] = (
-                QuietHours.parse(quiet["start"], quiet["end"]) if quiet else NO_QUIET_HOURS
-            )
-        if "reminders" in raw:
-            values["reminder_offsets"] = offsets = tuple(
-                ReminderOffset(
-                    r["key"], r["channel"], timedelta(minutes=float(r["minutes_before"]))
-                )
-                for r in raw["reminders"]
-            )
-            if any(o.channel not in ("email", "sms") or o.before <= timedelta(0) for o in offsets):
-                raise ValueError("reminders need channel email or sms and minutes_before > 0")
-            if len({o.key for o in offsets}) != len(offsets):
-                raise ValueError("reminder keys must be unique")
-        if "progress_report_every_sessions" in raw:
-            values["progress_report_every"] = int(raw["progress_report_every_sessions"])
-            if values["progress_report_every"] < 1:
-                raise ValueError("progress_report_every_sessions must be at least 1")
-        if "short_notice_margin_minutes" in raw:
-            values["short_notice_margin"] = timedelta(
-                minutes=int(raw["short_notice_margin_minutes"])
-            )
-        for key in ("language", "timezone", "phone_region"):
-            if raw.get(key):
-                values[key] = str(raw[key])
-        for key in ("location_timezones", "staff_emails", "partner_webhooks"):
-            values[key] = dict(raw.get(key) or {})
-        for tz in (values.get("timezone", "UTC"), *values["location_timezones"].values()):
-            zone(tz)  # fails early on an unknown zone
-        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -176,6 +95,16 @@ CONDITIONS: dict[str, Condition] = {
 }
 
 
+def ruled_event_types() -> frozenset[str]:
+    """Every event type a rule names (the internal ones included)."""
+    return frozenset(rule.event for rule in load_rules())
+
+
+def patient_event_types() -> frozenset[str]:
+    """The event types a patient may hear about (their planning reads the contact directory)."""
+    return frozenset(rule.event for rule in load_rules() if rule.audience == "patient")
+
+
 @cache
 def load_rules() -> tuple[Rule, ...]:
     """The rule table from `rules.json`, checked: a bad row fails at start-up, not at send time."""
@@ -208,8 +137,14 @@ def plan_notifications(
     (``data.consent``) is newer and wins, but a stored opt-out always wins. `now` (pass the
     event's ``time``) decides whether a session change is short notice.
     """
-    cfg = TenantConfig.from_mapping(tenant_config)
-    effective = merge_event_consent(PatientPrefs.from_mapping(prefs), data)
+    cfg = (
+        tenant_config
+        if isinstance(tenant_config, TenantConfig)
+        else TenantConfig.from_mapping(tenant_config)
+    )
+    stored = prefs if isinstance(prefs, PatientPrefs) else PatientPrefs.from_mapping(prefs)
+    effective = merge_event_consent(stored, data)
+    allowed = effective.channels()
     planned = []
     for rule in load_rules():
         if rule.event != event_type or (rule.when and not CONDITIONS[rule.when](data, cfg, now)):
@@ -229,52 +164,16 @@ def plan_notifications(
             quiet_hours=rule.quiet_hours,
         )
         for channel in rule.channels:
-            allowed = not rule.needs_consent or effective.allows(channel)
+            consented = not rule.needs_consent or channel in allowed
             planned.append(
                 replace(
                     base,
                     channel=channel,
                     address=_address(rule.audience, channel, data, cfg),
-                    suppressed=None if allowed else SUPPRESSED_BY_CONSENT,
+                    suppressed=None if consented else SUPPRESSED_BY_CONSENT,
                 )
             )
     return planned
-
-
-def delivery_key(event_source: str, event_id: str, recipient_key: str, channel: str) -> str:
-    """The idempotency key of one delivery: hex, no PHI (recipient keys hold emails)."""
-    material = "\x1f".join((event_source, event_id, recipient_key, channel)).encode()
-    return hashlib.sha256(material).hexdigest()
-
-
-def send_at(notification: Notification, now: datetime, tenant_config: Any = None) -> datetime:
-    """When `notification` may go out: now, or the end of quiet hours at its location."""
-    if not notification.quiet_hours:
-        return as_utc(now)
-    quiet = TenantConfig.from_mapping(tenant_config).quiet_hours
-    return _next_allowed_send(now, notification.timezone, quiet, urgent=notification.urgent)
-
-
-def merge_event_consent(prefs: PatientPrefs, data: Mapping[str, Any]) -> PatientPrefs:
-    consent = data.get("consent") or {}
-    contact = data.get("patient") or data.get("contact") or {}
-    return replace(
-        prefs,
-        email_ok=bool(consent.get("email", prefs.email_ok)),
-        sms_ok=bool(consent.get("sms", prefs.sms_ok)),
-        language=prefs.language or contact.get("language") or None,
-    )
-
-
-def normalize_phone(raw: str | None, region: str = "US") -> str | None:
-    """E.164 (`+15551234567`) for a valid number, else None."""
-    try:
-        number = phonenumbers.parse(raw or "", region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _recipient(audience: str, data: Mapping[str, Any], cfg: TenantConfig) -> str | None:
@@ -314,8 +213,7 @@ def local_timezone(data: Mapping[str, Any], cfg: TenantConfig) -> str:
 def _urgent(urgency: str, data: Mapping[str, Any], cfg: TenantConfig, now: datetime | None) -> bool:
     if urgency != "short_notice":
         return urgency == "always"
-    now = as_utc(now or datetime.now(UTC))
-    starts_at, tz = as_utc(data["starts_at"]), zone(local_timezone(data, cfg))
-    if starts_at.astimezone(tz).date() <= now.astimezone(tz).date():
-        return True  # the session is today (or already begun)
-    return _next_allowed_send(now, tz, cfg.quiet_hours) > starts_at - cfg.short_notice_margin
+    return short_notice(
+        now or datetime.now(UTC), data["starts_at"], local_timezone(data, cfg), cfg.quiet_hours,
+        cfg.short_notice_margin,
+    )  # fmt: skip

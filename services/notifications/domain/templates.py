@@ -23,25 +23,32 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from jinja2 import BaseLoader, Environment, StrictUndefined, TemplateNotFound, pass_context
+from jinja2 import BaseLoader, Environment, StrictUndefined, TemplateNotFound
 from jinja2 import TemplateError as JinjaTemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .patient_context import patient_context
 from .phi_guard import assert_patient_safe, clinical_terms
-from .quiet_hours import as_utc, zone
 from .rules import Notification
+from .template_filters import FILTERS
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 FALLBACK_LANGUAGE = "en"
 SMS_MAX_CHARS = 320
 STOP_KEYWORD = "STOP"
-Overrides = Mapping[tuple[str, str, str], str]
 
-_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
+LANGUAGE_TAG = r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$"
+"""A language tag as templates are stored under it: "es", "es-mx"."""
+_LANGUAGE = re.compile(LANGUAGE_TAG)
 _FILE = re.compile(r"^[a-z0-9_]+\.(email|sms|webhook)(\.html)?\.j2$")
+
+
+class Overrides(Protocol):
+    """Tenants' template sources by ``(tenant_id, language, file)`` (a dict will do)."""
+
+    def get(self, key: tuple[str, str, str], /) -> str | None: ...
 
 
 class TemplateError(ValueError):
@@ -119,10 +126,7 @@ class TemplateRenderer:
             lstrip_blocks=True,
             auto_reload=True,
         )
-        self.env.filters.update(
-            local_datetime=_local_datetime, initial=_initial, number=_number,
-            channel_name=_channel_name, indefinite=_indefinite,
-        )  # fmt: skip
+        self.env.filters.update(FILTERS)
 
     def exists(
         self, template: str, channel: str, language: str = FALLBACK_LANGUAGE, tenant_id: str = ""
@@ -241,62 +245,3 @@ def _checked_sms(text: str, template: str) -> str:
     if STOP_KEYWORD not in text:
         raise TemplateError(f"{template}.sms: no opt-out instruction ({STOP_KEYWORD})")
     return text
-
-
-_WEEKDAYS = {
-    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-    "es": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
-}
-_MONTHS = {
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December"),
-    "es": ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
-           "septiembre", "octubre", "noviembre", "diciembre"),
-}  # fmt: skip
-
-
-@pass_context
-def _local_datetime(context: Any, value: str, tz: str, style: str = "long") -> str:
-    """``{{ starts_at | local_datetime(location_tz) }}``: wall-clock time at the location."""
-    local = as_utc(value).astimezone(zone(tz))
-    lang = context.get("language", "en").split("-")[0]
-    lang = lang if lang in _WEEKDAYS else "en"
-    day, month = _WEEKDAYS[lang][local.weekday()], _MONTHS[lang][local.month - 1]
-    short = style == "short"
-    if lang == "es":
-        day, month = (day[:3], month[:3]) if short else (day, month)
-        year = "" if short else f" de {local.year}"
-        return f"{day} {local.day} de {month}{year}, {local:%H:%M} ({local.tzname()})"
-    clock = f"{local.hour % 12 or 12}:{local:%M} {'AM' if local.hour < 12 else 'PM'}"
-    if short:
-        return f"{day[:3]} {month[:3]} {local.day}, {clock} {local.tzname()}"
-    return f"{day}, {month} {local.day}, {local.year} at {clock} {local.tzname()}"
-
-
-def _initial(value: str | None) -> str:
-    """``{{ family_name | initial }}`` -> "D." (referrer mail names patients sparingly)."""
-    return f"{value.strip()[0]}." if value and value.strip() else ""
-
-
-def _number(value: float | int | None, signed: bool = False) -> str:
-    """``{{ 7.0 | number }}`` -> "7", ``{{ -2.5 | number(signed=true) }}`` -> "-2.5"."""
-    if value is None:
-        return "-"
-    return format(round(float(value), 1), "+g" if signed else "g")
-
-
-CHANNEL_NAMES = {"email": "email", "sms": "SMS", "webhook": "webhook"}
-_VOWEL_SOUND_LETTERS = "AEFHILMNORSX"  # letters whose names start with a vowel: "an SMS"
-
-
-def _channel_name(channel: str) -> str:
-    """``{{ "sms" | channel_name }}`` -> "SMS"."""
-    return CHANNEL_NAMES.get(channel, channel)
-
-
-def _indefinite(word: str, capital: bool = False) -> str:
-    """``{{ "email" | indefinite }}`` -> "an email"; "an SMS" (an acronym is read by its
-    letters), "a webhook". ``capital=true`` starts a sentence."""
-    vowel_sound = word[:1] in (_VOWEL_SOUND_LETTERS if word.isupper() else "aeiouAEIOU")
-    article = "an" if vowel_sound else "a"
-    return f"{article.capitalize() if capital else article} {word}"

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from services.notifications.store.tenant_configs import TenantConfigs
+from services.notifications.repository.tenant_configs import TenantConfigs
 from shared.mongo import Mongo
 from testkit.fakes import FakeSmsProvider
 from testkit.processes import Api
@@ -146,9 +146,9 @@ def test_referral_then_sessions_through_real_processes(
         assert datetime.now(UTC) >= starts - timedelta(seconds=8, milliseconds=500)
 
         log = requests.get(
-            f"{api.url}/deliveries", params={"recipient": "patient:pat-1", "limit": 100},
+            f"{api.url}/deliveries", params={"recipient": "patient:pat-1", "page_size": 100},
             headers=admin, timeout=5,
-        ).json()  # fmt: skip
+        ).json()["items"]  # fmt: skip
         second_reminders = [
             d for d in log if d["session_id"] == "ses-2" and d["kind"] == "reminder"
         ]

@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 
-from services.notifications.store.tenant_configs import TenantConfigs
+from services.notifications.repository.tenant_configs import TenantConfigs
 from shared.mongo import Mongo
 from testkit.metrics import metric_samples
 from testkit.processes import Worker, free_port

@@ -12,8 +12,7 @@ import os
 import sys
 from functools import partial
 
-from services.notifications.sender import SenderTuning
-from services.notifications.worker import components
+from services.notifications.bootstrap import SenderTuning, components
 from shared.worker import run_worker
 
 

@@ -10,24 +10,27 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from kombu import Connection, Exchange, Queue
 from pymongo.database import Database
 
-from services.notifications.domain.templates import TemplateRenderer
-from services.notifications.planner import EventPlanner
-from services.notifications.sender import SenderLoop, SenderTuning, sender_loops
-from services.notifications.store.contacts import contact_id
-from services.notifications.store.indexes import ensure_indexes
-from services.notifications.store.template_overrides import CachedOverrides, TemplateOverrides
-from services.notifications.store.tenant_configs import CachedTenantSettings, TenantConfigs
-from services.notifications.worker import components
+from services.notifications.bootstrap import (
+    SenderTuning,
+    build_deps,
+    components,
+    sender_loops,
+)
+from services.notifications.consumers import inbox_handlers
+from services.notifications.repository.contacts import contact_id
+from services.notifications.repository.indexes import create_indexes
+from services.notifications.repository.tenant_configs import TenantConfigs
+from services.notifications.senders.loops import SenderLoop
 from shared.config import Settings
 from shared.events import Event
 from shared.mongo import Mongo
-from shared.replicas import replica_handlers
 from tests.support.notifications_events import TENANT, FixedClock, OtherServices
 
 NOON_UTC = datetime(2026, 3, 10, 16, 0, tzinfo=UTC)  # 12:00 in New York, 17:00 in Berlin
@@ -63,23 +66,24 @@ def worker_in_threads(settings: Settings) -> Iterator[OtherServices]:
         mongo.close()
 
 
+@dataclass(frozen=True)
+class GivenDatabase:
+    """The test's database where the service expects a `shared.mongo.Mongo`."""
+
+    db: Database
+
+
 class InProcessNotifications:
+    """The service's own parts (`bootstrap.build_deps`), without caching (ttl 0), the consumer's
+    handlers called directly and sender loops run on demand; no handoff."""
+
     def __init__(self, settings: Settings, db: Database, clock: FixedClock, senders: int = 1):
-        ensure_indexes(db)
+        create_indexes(db)
         self.db, self.clock = db, clock
-        tenants = CachedTenantSettings(TenantConfigs(db), ttl_s=0)
-        renderer = TemplateRenderer(
-            CachedOverrides(TemplateOverrides(db.template_overrides), ttl_s=0)
-        )
+        self.deps = build_deps(settings, GivenDatabase(db), clock=clock, cache_ttl_s=0)
         tuning = SenderTuning(threads=senders, lease_s=30, channel_timeout_s=5)
-        self.senders: list[SenderLoop] = sender_loops(
-            settings, db, tenants, renderer, tuning, clock
-        )
-        self.planner = EventPlanner(db, tenants, clock)
-        self.handlers = {
-            **self.planner.handlers(),
-            **replica_handlers(db.principals, db.locations),
-        }
+        self.senders: list[SenderLoop] = sender_loops(self.deps, tuning)
+        self.handlers = inbox_handlers(self.deps, self.deps.deliveries.insert_planned)
 
     def handle(self, *events: Event) -> list[bool]:
         return [self.handlers[event.type](event) for event in events]

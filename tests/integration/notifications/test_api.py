@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from services.notifications.app import create_app
+from services.notifications.repository.indexes import create_indexes
 from testkit.fakes import Reply, inbound_reply
 from tests.integration.notifications.harness import NO_QUIET_HOURS
 from tests.support.notifications_events import TENANT, referral_accepted, staff_key
@@ -61,21 +62,46 @@ def referred(service):
 # --- delivery log ----------------------------------------------------------------------------
 
 
+def items(answer) -> list:
+    """The items of a list endpoint's page (`{items, page, page_size, total}`)."""
+    return answer.get_json()["items"]
+
+
 def test_the_delivery_log_shows_one_clinics_deliveries_with_filters(client, keys, referred):
-    rows = client.get("/deliveries?limit=100", headers=keys["admin"]).get_json()
-    assert len(rows) == 3  # capped at MAX_PAGE_SIZE; north has 4
-    everything = rows + client.get("/deliveries?offset=3", headers=keys["admin"]).get_json()
+    capped = client.get("/deliveries?page_size=100", headers=keys["admin"]).get_json()
+    assert (len(capped["items"]), capped["page_size"], capped["total"]) == (3, 3, 3)
+    first = client.get("/deliveries?page_size=2", headers=keys["admin"]).get_json()
+    second = client.get("/deliveries?page=2&page_size=2", headers=keys["admin"]).get_json()
+    assert [(len(p["items"]), p["page"], p["total"]) for p in (first, second)] == [
+        (2, 1, 3),
+        (1, 2, 3),
+    ]
+    everything = first["items"] + second["items"]
+    assert [r["delivery_id"] for r in everything] == [r["delivery_id"] for r in capped["items"]]
     assert {r["recipient"] for r in everything} == {"patient:pat-1", "staff:loc-1"}
     assert all("data" not in r and "address" not in r and "outbox" not in r for r in everything)
-    suppressed = client.get("/deliveries?status=suppressed", headers=keys["admin"]).get_json()
+    assert all("id" not in r and "_id" not in r for r in everything)
+    suppressed = items(client.get("/deliveries?status=suppressed", headers=keys["admin"]))
     assert [(r["recipient"], r["reason"]) for r in suppressed] == [("staff:loc-1", "no_address")]
     sms = client.get("/deliveries?recipient=patient:pat-1&channel=sms", headers=keys["admin"])
-    [text] = sms.get_json()
+    [text] = items(sms)
     assert (text["status"], text["attempts"], text["template"]) == ("sent", 1, "patient_welcome")
     assert text["provider_answer"].startswith("msg_")
+    one = client.get(f"/deliveries/{text['delivery_id']}", headers=keys["admin"]).get_json()
+    assert one["delivery_id"] == text["delivery_id"]
     by_event = client.get(f"/deliveries?event_id={text['event']['id']}", headers=keys["admin"])
-    assert len(by_event.get_json()) == 3
-    assert client.get("/deliveries?status=lost", headers=keys["admin"]).status_code == 422
+    assert len(items(by_event)) == 3
+    lost = client.get("/deliveries?status=lost", headers=keys["admin"])
+    assert lost.status_code == 422 and "status" in lost.get_json()["errors"]["query"]
+
+
+def test_the_log_pages_come_off_indexes_in_their_order_and_the_older_ones_are_dropped(db):
+    db.deliveries.create_index([("tenant_id", 1), ("created_at", -1)], name="tenant_log")
+    create_indexes(db)
+    indexes = db.deliveries.index_information()
+    assert indexes["tenant_log_page"]["key"] == [("tenant_id", 1), ("created_at", -1), ("_id", -1)]
+    assert "tenant_recipient_log_page" in indexes and "tenant_log" not in indexes
+    create_indexes(db)  # once more, as every process does: nothing left to drop
 
 
 def test_another_clinics_delivery_is_not_found_and_limited_staff_see_their_locations(
@@ -88,7 +114,7 @@ def test_another_clinics_delivery_is_not_found_and_limited_staff_see_their_locat
     one = client.get(f"/deliveries/{ours}", headers=keys["admin"]).get_json()
     assert (one["status"], one["event"]["type"]) == ("sent", "referral.accepted")
     assert client.get(f"/deliveries/{ours}", headers=keys["loc2"]).status_code == 404
-    assert client.get("/deliveries", headers=keys["loc2"]).get_json() == []
+    assert items(client.get("/deliveries", headers=keys["loc2"])) == []
 
 
 def test_the_log_needs_a_staff_key_and_reading_it_is_audited_without_patient_data(
@@ -110,14 +136,14 @@ def test_a_text_refused_for_good_is_visible_as_failed_in_the_log(client, keys, s
     sms.script(Reply(400, body={"error": "number cannot receive texts"}))
     service.handle(referral_accepted("pat-1", phone=PHONE, consent=("sms",)))
     service.send_due()
-    [failed] = client.get("/deliveries?status=failed", headers=keys["front_desk"]).get_json()
+    [failed] = items(client.get("/deliveries?status=failed", headers=keys["front_desk"]))
     assert (failed["recipient"], failed["channel"], failed["attempts"]) == (
         "patient:pat-1",
         "sms",
         1,
     )
     assert "HTTP 400" in failed["last_error"] and "cannot receive" in failed["provider_answer"]
-    reports = client.get("/deliveries?recipient=staff:loc-1", headers=keys["admin"]).get_json()
+    reports = items(client.get("/deliveries?recipient=staff:loc-1", headers=keys["admin"]))
     assert "failure_report" in {r["kind"] for r in reports}
 
 
@@ -221,11 +247,17 @@ def test_admins_set_the_clinic_settings_and_secrets_are_never_shown(client, keys
         ({"tenant_id": OTHER}, "tenant_id"),
         ({"quiet_hours": {"start": "25:00", "end": "08:00"}}, "start"),
         ({"reminders": [{"key": "x", "channel": "fax", "minutes_before": 5}]}, "channel"),
+        (
+            {"reminders": [{"key": "x", "channel": "sms", "minutes_before": m} for m in (5, 9)]},
+            "unique",
+        ),
     ],
 )
 def test_invalid_settings_are_refused_naming_the_problem(client, keys, referred, change, named):
     answer = client.put("/config", json={**CONFIG, **change}, headers=keys["admin"])
     assert answer.status_code == 422 and named in str(answer.get_json())
+    [field] = change
+    assert field in answer.get_json()["errors"]["json"]  # the one shape: errors.json.<field>
     assert referred.db.tenant_configs.find_one({"_id": TENANT}).get("clinic_name") is None
 
 
@@ -238,7 +270,9 @@ def test_a_template_override_is_used_for_that_clinic_until_removed(client, keys,
     )
     stored = client.put(url, json={"source": source}, headers=keys["admin"])
     assert stored.status_code == 200 and stored.get_json()["name"] == "patient_welcome.sms"
-    assert client.get("/templates", headers=keys["other"]).get_json() == []
+    assert items(client.get("/templates", headers=keys["other"])) == []
+    [listed] = items(client.get("/templates", headers=keys["admin"]))
+    assert listed["name"] == "patient_welcome.sms"
     service.handle(referral_accepted("pat-1", phone=PHONE, consent=("sms",)))
     service.send_due()
     assert sms.sent[-1].body.startswith("clinic-north says hi, Maria! https://intake.example/")

@@ -7,7 +7,7 @@ import threading
 from datetime import timedelta
 
 from services.notifications.domain.failure_digest import DIGEST_PERIOD
-from services.notifications.store.deliveries import DeliveryStore, sent_update
+from services.notifications.repository.deliveries import DeliveryStore, sent_update
 from testkit.waiting import wait_until
 from tests.integration.notifications.harness import NO_QUIET_HOURS, NOON_UTC, InProcessNotifications
 from tests.support.notifications_events import referral_accepted

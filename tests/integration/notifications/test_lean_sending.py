@@ -11,18 +11,18 @@ from datetime import UTC, datetime
 import pytest
 from aiosmtpd.controller import Controller
 
+from services.notifications.bootstrap import SenderTuning, build_deps, sender_loops
 from services.notifications.channels.email import SmtpSender
+from services.notifications.consumers import inbox_handlers
 from services.notifications.domain import phi_guard
-from services.notifications.domain.templates import TemplateRenderer
-from services.notifications.handoff import Handoff
-from services.notifications.planner import EventPlanner
-from services.notifications.sender import SenderTuning, sender_loops
-from services.notifications.store.deliveries import DeliveryStore
-from services.notifications.store.indexes import ensure_indexes
-from services.notifications.store.tenant_configs import CachedTenantSettings, TenantConfigs
+from services.notifications.repository.deliveries import DeliveryStore
+from services.notifications.repository.indexes import create_indexes
+from services.notifications.repository.tenant_configs import TenantConfigs
+from services.notifications.senders.handoff import Handoff, NewDeliveries
 from shared.mongo import Mongo
 from testkit.mongo_commands import CommandCapture
 from testkit.processes import free_port
+from tests.integration.notifications.harness import GivenDatabase
 from tests.support.notifications_events import TENANT, referral_accepted
 
 LEASE_S = 30
@@ -32,7 +32,7 @@ LEASE_S = 30
 def counted_db(settings):
     commands = CommandCapture()
     mongo = Mongo(settings, [commands])
-    ensure_indexes(mongo.db)
+    create_indexes(mongo.db)
     TenantConfigs(mongo.db).put(TENANT, {"quiet_hours": None}, datetime.now(UTC))
     yield mongo.db, commands
     mongo.close()
@@ -42,20 +42,20 @@ def counted_db(settings):
 def handed(settings, counted_db, clock):
     """The planner and one sender loop sharing a handoff, as the worker wires them."""
     db, _ = counted_db
-    tenants = CachedTenantSettings(TenantConfigs(db), ttl_s=0)
+    deps = build_deps(settings, GivenDatabase(db), clock=clock, cache_ttl_s=0)
     handoff = Handoff(LEASE_S, capacity=16, clock=clock)
     tuning = SenderTuning(threads=1, lease_s=LEASE_S, channel_timeout_s=5)
-    [loop] = sender_loops(settings, db, tenants, TemplateRenderer(), tuning, clock, handoff=handoff)
-    planner = EventPlanner(db, tenants, clock, handoff=handoff)
-    return planner, loop, handoff
+    [loop] = sender_loops(deps, tuning, handoff)
+    handlers = inbox_handlers(deps, NewDeliveries(deps.deliveries, handoff, clock).save)
+    return (lambda event: handlers[event.type](event)), loop, handoff
 
 
 def test_deliveries_due_now_are_claimed_as_they_are_planned_and_sent_without_a_claim(
     handed, counted_db, inbox
 ):
-    planner, loop, handoff = handed
+    plan, loop, handoff = handed
     db, commands = counted_db
-    planner.handle(referral_accepted("pat-1", email="maria@example.org"))
+    plan(referral_accepted("pat-1", email="maria@example.org"))
     due = list(db.deliveries.find({"status": "queued"}))
     assert {d["template"] for d in due} == {"patient_welcome", "referrer_referral_accepted"}
     assert all(d["claimed_by"] == handoff.worker_id and d["attempts"] == 1 for d in due)
@@ -76,9 +76,9 @@ def test_deliveries_due_now_are_claimed_as_they_are_planned_and_sent_without_a_c
 
 
 def test_a_stopping_worker_gives_back_what_it_did_not_send(handed, counted_db, clock, inbox):
-    planner, loop, handoff = handed
+    plan, loop, handoff = handed
     db, _ = counted_db
-    planner.handle(referral_accepted("pat-2", email="ana@example.org", referrer_email=None))
+    plan(referral_accepted("pat-2", email="ana@example.org", referrer_email=None))
 
     handoff.release(DeliveryStore(db.deliveries))
 
@@ -89,8 +89,8 @@ def test_a_stopping_worker_gives_back_what_it_did_not_send(handed, counted_db, c
 
 
 def test_a_handed_delivery_past_half_its_lease_is_left_to_the_store(handed, counted_db, clock):
-    planner, loop, handoff = handed
-    planner.handle(referral_accepted("pat-3", email="li@example.org", referrer_email=None))
+    plan, loop, handoff = handed
+    plan(referral_accepted("pat-3", email="li@example.org", referrer_email=None))
     clock.advance(seconds=LEASE_S / 2 + 1)
     assert handoff.take() is None
     clock.advance(seconds=LEASE_S)  # its lease ran out: due in the store again

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from services.notifications.domain.failure_digest import DIGEST_PERIOD
 from services.notifications.domain.template_check import check_override
-from services.notifications.store.template_overrides import TemplateOverrides
+from services.notifications.repository.template_overrides import TemplateOverrides
 from testkit.waiting import wait_until
 from tests.integration.notifications.harness import NO_QUIET_HOURS, NOON_UTC
 from tests.support.notifications_events import TENANT, referral_accepted, session_event

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.notifications.store.contacts import ContactDirectory
+from services.notifications.repository.contacts import ContactDirectory
 from tests.support.notifications_events import location_upserted, referral_accepted, session_event
 
 PATIENT = "maria@example.org"

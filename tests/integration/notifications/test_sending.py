@@ -8,7 +8,7 @@ import threading
 from prometheus_client import REGISTRY
 
 from services.notifications.domain.failure_digest import DIGEST_PERIOD
-from services.notifications.store.deliveries import DeliveryStore, sent_update
+from services.notifications.repository.deliveries import DeliveryStore, sent_update
 from testkit.fakes import FakePartnerEndpoint, Reply
 from testkit.waiting import wait_until
 from tests.integration.notifications.harness import (

@@ -2,7 +2,7 @@ import pytest
 
 from services.notifications.domain.contacts import contact_update, patient_address, prefs_of
 from services.notifications.domain.inbound import inbound_command
-from services.notifications.unsubscribe_links import UnsubscribeLinks
+from services.notifications.domain.unsubscribe_links import UnsubscribeLinks
 
 CONTACT = {"given_name": " Maria ", "email": "maria@example.org", "phone": "(212) 555-0142"}
 

@@ -1,15 +1,15 @@
 from datetime import UTC, datetime, timedelta
 
-from services.notifications.domain.deliveries import (
-    NOTIFICATIONS_SOURCE,
-    Origin,
+from services.notifications.domain.contacts import PatientPrefs
+from services.notifications.domain.deliveries import NOTIFICATIONS_SOURCE, Origin, delivery_key
+from services.notifications.domain.delivery_plan import (
     event_deliveries,
     failure_notice,
     failure_report,
-    outcome_data,
     reminder_deliveries,
 )
-from services.notifications.domain.rules import PatientPrefs, TenantConfig, delivery_key
+from services.notifications.domain.tenant_config import TenantConfig
+from services.notifications.events import outcome_data
 
 NOW = datetime(2026, 3, 10, 16, 0, tzinfo=UTC)  # 12:00 in New York
 CONFIG = TenantConfig.from_mapping(

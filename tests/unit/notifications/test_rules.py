@@ -3,18 +3,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from services.notifications.domain.contacts import PatientPrefs, normalize_phone
+from services.notifications.domain.deliveries import delivery_key
+from services.notifications.domain.delivery_plan import send_at
 from services.notifications.domain.quiet_hours import QuietHours
 from services.notifications.domain.rules import (
     DELIVERY_FAILED,
     REMINDER_DUE,
-    PatientPrefs,
-    TenantConfig,
-    delivery_key,
     load_rules,
-    normalize_phone,
     plan_notifications,
-    send_at,
 )
+from services.notifications.domain.tenant_config import TenantConfig
 
 NY = ZoneInfo("America/New_York")
 CONFIG = {

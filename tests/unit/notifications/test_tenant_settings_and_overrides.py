@@ -8,7 +8,7 @@ from services.notifications.domain.template_check import (
     parse_name,
 )
 from services.notifications.domain.templates import TEMPLATE_DIR
-from services.notifications.tenant_settings import tenant_settings
+from services.notifications.repository.tenant_configs import tenant_settings
 
 
 def test_settings_come_from_the_stored_document_with_defaults_for_the_rest():

@@ -7,6 +7,11 @@ queries that by nature span tenants and carry no tenant:
   one queue per deployment, not one per tenant, is what keeps sending fair and simple.
 - `contacts.phone`: an inbound STOP from the SMS provider names only a phone number; the
   opt-out applies to every clinic that texts that number from our sender id.
+
+The delivery log's pages are in `(created_at, _id)` order, newest first, and so are its two
+indexes (`tenant_log_page`, `tenant_recipient_log_page`): a page is read off the index, never
+sorted in memory. They replace `tenant_log` and `tenant_recipient_log` (ordered by `created_at`
+alone), which `create_indexes` drops where an older deployment still has them.
 """
 
 from __future__ import annotations
@@ -14,16 +19,25 @@ from __future__ import annotations
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.database import Database
 
+from shared import replicas
 from shared.audit import AUDIT_INDEXES
 from shared.events.outbox import OUTBOX_INDEX
 
 INDEXES: dict[str, list[IndexModel]] = {
     "deliveries": [
         IndexModel([("status", ASCENDING), ("send_at", ASCENDING)], name="due"),
-        IndexModel([("tenant_id", ASCENDING), ("created_at", DESCENDING)], name="tenant_log"),
         IndexModel(
-            [("tenant_id", ASCENDING), ("recipient_key", ASCENDING), ("created_at", DESCENDING)],
-            name="tenant_recipient_log",
+            [("tenant_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
+            name="tenant_log_page",
+        ),
+        IndexModel(
+            [
+                ("tenant_id", ASCENDING),
+                ("recipient_key", ASCENDING),
+                ("created_at", DESCENDING),
+                ("_id", DESCENDING),
+            ],
+            name="tenant_recipient_log_page",
         ),
         IndexModel([("tenant_id", ASCENDING), ("event.id", ASCENDING)], name="tenant_event"),
         IndexModel(
@@ -43,11 +57,17 @@ INDEXES: dict[str, list[IndexModel]] = {
     "template_overrides": [
         IndexModel([("tenant_id", ASCENDING), ("language", ASCENDING), ("file", ASCENDING)])
     ],
-    "locations": [IndexModel([("tenant_id", ASCENDING)], name="tenant")],
+    **replicas.INDEXES,
     "audit": AUDIT_INDEXES,
 }
+RETIRED = {"deliveries": ("tenant_log", "tenant_recipient_log")}
+"""Indexes an older version created and no query uses any more."""
 
 
-def ensure_indexes(db: Database) -> None:
+def create_indexes(db: Database) -> None:
     for collection, indexes in INDEXES.items():
-        db[collection].create_indexes(indexes)
+        if indexes:
+            db[collection].create_indexes(indexes)
+    for collection, names in RETIRED.items():
+        for name in set(names) & set(db[collection].index_information()):
+            db[collection].drop_index(name)

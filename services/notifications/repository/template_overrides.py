@@ -1,32 +1,31 @@
-"""Per-tenant template overrides (`template_overrides`), and the cached view the renderer reads.
+"""Per-tenant template overrides (`template_overrides`), and the lookup the renderer reads.
 
 `_id` = "<tenant>#<language>#<file>", e.g. "clinic-1#es#patient_welcome.email.j2".
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.collection import Collection
 
+from shared.paging import Page, PageRequest
 from shared.tenancy import TenantScoped
 
-CACHE_TTL_S = 2.0
 OverrideKey = tuple[str, str, str]  # (tenant, language, file)
+BY_NAME = [("language", ASCENDING), ("file", ASCENDING)]
 
 
 class TemplateOverrides:
     def __init__(self, collection: Collection) -> None:
         self.collection = collection
 
-    def list(self, tenant_id: str) -> list[dict[str, Any]]:
-        cursor = TenantScoped(self.collection, tenant_id).find({})
-        return list(cursor.sort([("language", ASCENDING), ("file", ASCENDING)]))
+    def page(self, tenant_id: str, request: PageRequest) -> Page[dict[str, Any]]:
+        """By language and file (unique within a tenant)."""
+        return TenantScoped(self.collection, tenant_id).find_page({}, request, sort=BY_NAME)
 
     def get(self, tenant_id: str, language: str, file: str) -> dict[str, Any] | None:
         return TenantScoped(self.collection, tenant_id).find_one(
@@ -60,34 +59,17 @@ class TemplateOverrides:
         }
 
 
-class CachedOverrides(Mapping[OverrideKey, str]):
-    """The overrides mapping `TemplateRenderer` looks up, loaded per tenant every `ttl_s`."""
+class TenantOverrides:
+    """The overrides `TemplateRenderer` looks up (`get((tenant, language, file))`), each
+    tenant's read whole through `sources_of` (in the worker, a `shared.cache.TtlCache` of
+    `TemplateOverrides.sources`, so an edit reaches it within the cache's time to live)."""
 
-    def __init__(self, store: TemplateOverrides, ttl_s: float = CACHE_TTL_S) -> None:
-        self.store, self.ttl_s = store, ttl_s
-        self._tenants: dict[str, tuple[float, dict[OverrideKey, str]]] = {}
-        self._lock = threading.Lock()
+    def __init__(self, sources_of: Callable[[str], Mapping[OverrideKey, str]]) -> None:
+        self.sources_of = sources_of
 
-    def _of(self, tenant_id: str) -> dict[OverrideKey, str]:
-        with self._lock:
-            cached = self._tenants.get(tenant_id)
-        if cached and time.monotonic() - cached[0] < self.ttl_s:
-            return cached[1]
-        sources = self.store.sources(tenant_id) if tenant_id else {}
-        with self._lock:
-            self._tenants[tenant_id] = (time.monotonic(), sources)
-        return sources
-
-    def __getitem__(self, key: OverrideKey) -> str:
-        return self._of(key[0])[key]
-
-    def __iter__(self) -> Iterator[OverrideKey]:
-        with self._lock:
-            loaded = [dict(sources) for _, sources in self._tenants.values()]
-        return iter([key for sources in loaded for key in sources])
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self)
+    def get(self, key: OverrideKey) -> str | None:
+        tenant_id = key[0]
+        return self.sources_of(tenant_id).get(key) if tenant_id else None
 
 
 def _id(tenant_id: str, language: str, file: str) -> str:

@@ -16,8 +16,7 @@ inserted (`pre_claimed`, the worker's in-memory handoff): one write instead of t
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,6 +26,8 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from pymongo.results import UpdateResult
 
 from shared.events import outbox
+from shared.ids import new_id
+from shared.paging import Page, PageRequest
 from shared.tenancy import TenantScoped
 
 from ..domain.deliveries import (
@@ -40,8 +41,18 @@ from ..domain.deliveries import (
 )
 
 DUPLICATE_KEY = 11000
-HIDDEN_FIELDS = ("data", "address", "claim", "outbox", "outbox_due", "outbox_seq")
+HIDDEN = {f: 0 for f in ("data", "address", "claim", "outbox", "outbox_due", "outbox_seq")}
 """Never shown by the delivery log: the event's data and the outbox may carry patient details."""
+FILTER_FIELDS = {
+    "status": "status",
+    "recipient": "recipient_key",
+    "event_id": "event.id",
+    "event_type": "event.type",
+    "channel": "channel",
+}
+"""The delivery log's filters (query parameters) and the fields they match."""
+NEWEST_FIRST = [("created_at", DESCENDING), ("_id", DESCENDING)]
+"""The log's order; `_id` breaks ties (an event's deliveries share their `created_at`)."""
 TERMINAL_UNSET = {"data": "", "claim": "", "lease_until": ""}
 
 
@@ -180,7 +191,7 @@ class DeliveryStore:
 def _claim_fields(now: datetime, worker: str, lease_s: float) -> dict[str, Any]:
     lease_until = now + timedelta(seconds=lease_s)
     return {
-        "claim": uuid.uuid4().hex,
+        "claim": new_id("clm"),
         "claimed_by": worker,
         "lease_until": lease_until,
         "send_at": lease_until,
@@ -188,16 +199,19 @@ def _claim_fields(now: datetime, worker: str, lease_s: float) -> dict[str, Any]:
     }
 
 
-def due_now(delivery: Mapping[str, Any], now: datetime) -> bool:
-    send_at = delivery.get("send_at")
-    return delivery.get("status") in PENDING and send_at is not None and send_at <= now
-
-
 def pre_claimed(
-    delivery: Mapping[str, Any], now: datetime, worker: str, lease_s: float
-) -> dict[str, Any]:
-    """A new delivery due now, claimed as it is inserted (as `claim` would, in the same write)."""
-    return {**delivery, **_claim_fields(now, worker, lease_s), "attempts": 1}
+    deliveries: Iterable[Mapping[str, Any]],
+    ids: Set[str],
+    now: datetime,
+    worker: str,
+    lease_s: float,
+) -> list[dict[str, Any]]:
+    """New deliveries, those named by `ids` (due now) claimed as they are inserted (as `claim`
+    would, in the same write)."""
+    return [
+        {**d, **_claim_fields(now, worker, lease_s), "attempts": 1} if d["_id"] in ids else dict(d)
+        for d in deliveries
+    ]
 
 
 def sent_update(now: datetime, answer: str) -> dict[str, Any]:
@@ -246,14 +260,15 @@ class DeliveryLog:
         self.scoped = TenantScoped(collection, tenant_id)
         self.locations = locations
 
-    def list(self, filters: Mapping[str, Any], limit: int, offset: int) -> list[dict[str, Any]]:
-        cursor = self.scoped.find(self._visible(filters), {f: 0 for f in HIDDEN_FIELDS})
-        return list(cursor.sort("created_at", DESCENDING).skip(offset).limit(limit))
+    def page(self, filters: Mapping[str, Any], request: PageRequest) -> Page[dict[str, Any]]:
+        """Newest first; `filters` by the API's names (`FILTER_FIELDS`)."""
+        query = {FILTER_FIELDS[name]: value for name, value in filters.items()}
+        return self.scoped.find_page(
+            self._visible(query), request, sort=NEWEST_FIRST, projection=HIDDEN
+        )
 
     def get(self, delivery_id: str) -> dict[str, Any] | None:
-        return self.scoped.find_one(
-            self._visible({"_id": delivery_id}), {f: 0 for f in HIDDEN_FIELDS}
-        )
+        return self.scoped.find_one(self._visible({"_id": delivery_id}), HIDDEN)
 
     def _visible(self, filters: Mapping[str, Any]) -> dict[str, Any]:
         if self.locations is None:

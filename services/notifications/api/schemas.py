@@ -1,30 +1,28 @@
 """HTTP schemas of the notifications API (marshmallow; the OpenAPI document comes from them).
 
-Input schemas refuse unknown fields (422 naming them), so `tenant_id`, `status` or `_id` can
-never be sent in; the tenant always comes from the caller's API key.
+Input schemas are `shared.schemas.Strict`: unknown fields are refused (422 naming them), so
+`tenant_id`, `status` or `_id` can never be sent in; the tenant always comes from the caller's
+API key. Names follow docs/api.md: `<Resource>Schema` answers, `<Resource><Action>Schema`
+bodies, `<Resource>QuerySchema` query parameters.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from marshmallow import EXCLUDE, Schema, fields, validate
 
-from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
+from shared.schemas import Strict
+from shared.web.paging import PageQuerySchema
 
-from .domain.deliveries import STATUSES
-from .domain.rules import CHANNELS
-from .tenant_settings import tenant_settings
+from ..domain.deliveries import STATUSES
+from ..domain.rules import CHANNELS
+from ..domain.templates import LANGUAGE_TAG
 
 _ID = validate.Regexp(
     r"^([A-Za-z0-9._:@+-]{1,128}|\*)$", error="must be 1-128 of [A-Za-z0-9._:@+-], or *"
 )
 _HHMM = validate.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", error="must be HH:MM (24 h)")
-_LANGUAGE = validate.Regexp(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$", error="must be a language tag")
+_LANGUAGE = validate.Regexp(LANGUAGE_TAG, error="must be a language tag")
 MAX_TEMPLATE_CHARS = 20_000
-
-
-class Strict(Schema):
-    class Meta:
-        unknown = RAISE
 
 
 # --- delivery log ----------------------------------------------------------------------------
@@ -38,7 +36,7 @@ class EventRefSchema(Schema):
 
 
 class DeliverySchema(Schema):
-    id = fields.String(attribute="_id", metadata={"description": "The delivery key"})
+    delivery_id = fields.String(attribute="_id", metadata={"description": "The delivery key"})
     kind = fields.String(
         metadata={
             "description": "message, reminder, failure_notice (a failed delivery staff are told "
@@ -68,7 +66,9 @@ class DeliverySchema(Schema):
     updated_at = fields.DateTime()
 
 
-class DeliveryQuerySchema(Strict):
+class DeliveryQuerySchema(PageQuerySchema):
+    """Filters beside `page` and `page_size`; the list is newest first."""
+
     status = fields.String(validate=validate.OneOf(STATUSES))
     recipient = fields.String(
         validate=validate.Length(min=1, max=300),
@@ -77,12 +77,6 @@ class DeliveryQuerySchema(Strict):
     event_id = fields.String(validate=validate.Length(min=1, max=256))
     event_type = fields.String(validate=validate.Length(min=1, max=100))
     channel = fields.String(validate=validate.OneOf(CHANNELS))
-    limit = fields.Integer(
-        load_default=50,
-        validate=validate.Range(min=1),
-        metadata={"description": "Page size (capped by the MAX_PAGE_SIZE setting)"},
-    )
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100_000))
 
 
 # --- preferences -----------------------------------------------------------------------------
@@ -110,15 +104,10 @@ class PreferencesUpdateSchema(Strict):
     sms = fields.Boolean(metadata={"description": "false: opt out of texts; true: opt back in"})
 
 
-# --- public endpoints ------------------------------------------------------------------------
+# --- inbound texts ---------------------------------------------------------------------------
 
 
-class UnsubscribeResultSchema(Schema):
-    channel = fields.String()
-    unsubscribed = fields.Boolean()
-
-
-class SmsInboundSchema(Schema):
+class InboundSmsReceiveSchema(Schema):
     class Meta:
         unknown = EXCLUDE  # providers add fields of their own
 
@@ -127,7 +116,7 @@ class SmsInboundSchema(Schema):
     id = fields.String(validate=validate.Length(max=200))
 
 
-class SmsInboundResultSchema(Schema):
+class InboundSmsSchema(Schema):
     command = fields.String(allow_none=True, metadata={"description": "stop, start or null"})
     contacts = fields.Integer(metadata={"description": "How many contacts it applied to"})
 
@@ -165,7 +154,9 @@ class RetrySchema(Strict):
     jitter_s = fields.Float(validate=validate.Range(min=0, max=600))
 
 
-class TenantConfigSchema(Strict):
+class ClinicConfigSchema(Strict):
+    """The clinic's settings as stored and shown (webhook secrets never shown)."""
+
     clinic_name = fields.String(validate=validate.Length(min=1, max=120))
     language = fields.String(validate=_LANGUAGE)
     timezone = fields.String(validate=validate.Length(min=1, max=64))
@@ -190,19 +181,21 @@ class TenantConfigSchema(Strict):
     retry = fields.Nested(RetrySchema)
     updated_at = fields.DateTime(dump_only=True)
 
-    @validates_schema
-    def _rules_accept_it(self, data: dict[str, Any], **_: Any) -> None:
-        try:
-            tenant_settings("check", data)
-        except (ValueError, KeyError, TypeError) as error:
-            raise ValidationError(str(error)) from None
+
+class ClinicConfigReplaceSchema(ClinicConfigSchema):
+    """The body of `PUT /config`: the whole settings (a webhook without `secret` keeps its
+    stored one); checked against the rules by the use case (422 naming the field)."""
 
 
 # --- template overrides ----------------------------------------------------------------------
 
 
-class TemplateOverrideInSchema(Strict):
+class TemplateOverrideReplaceSchema(Strict):
     source = fields.String(required=True, validate=validate.Length(min=1, max=MAX_TEMPLATE_CHARS))
+
+
+class TemplateOverrideQuerySchema(PageQuerySchema):
+    """Only `page` and `page_size`."""
 
 
 class TemplateOverrideSchema(Schema):

@@ -1,0 +1,65 @@
+"""A clinic's template overrides, checked by rendering them from a sample event before they are
+stored (`domain.template_check`), so an override cannot fail or leak at send time."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from shared.errors import Invalid, NotFound
+from shared.paging import Page, PageRequest
+from shared.web.auth import Principal
+
+from ..domain.template_check import OverrideRefused, check_override, parse_name
+from ..domain.templates import LANGUAGE_TAG
+
+if TYPE_CHECKING:
+    from ..bootstrap import Deps
+
+NO_OVERRIDE = "no override for this template and language"
+
+
+def list_overrides(deps: Deps, principal: Principal, request: PageRequest) -> Page[dict[str, Any]]:
+    """This clinic's overrides, by language and file (templates not listed use the built-in text)."""
+    return deps.overrides.page(principal.tenant_id, request).map(_view)
+
+
+def get_override(deps: Deps, principal: Principal, language: str, name: str) -> dict[str, Any]:
+    _check_path(language, name)
+    if (row := deps.overrides.get(principal.tenant_id, language, f"{name}.j2")) is None:
+        raise NotFound(NO_OVERRIDE)
+    return _view(row)
+
+
+def replace_override(
+    deps: Deps, principal: Principal, language: str, name: str, source: str
+) -> dict[str, Any]:
+    """Store an override, unless it does not render into a sendable, safe message, or a patient
+    template names a field patient messages cannot show (`Invalid`, naming it under `source`)."""
+    _check_path(language, name)
+    try:
+        check_override(principal.tenant_id, language, name, source)
+    except OverrideRefused as refused:
+        raise Invalid({"source": [str(refused)]}, message=str(refused)) from None
+    stored = deps.overrides.put(principal.tenant_id, language, f"{name}.j2", source, deps.clock())
+    return _view(stored)
+
+
+def delete_override(deps: Deps, principal: Principal, language: str, name: str) -> None:
+    """Remove the override: the built-in text is used again."""
+    _check_path(language, name)
+    if not deps.overrides.delete(principal.tenant_id, language, f"{name}.j2"):
+        raise NotFound(NO_OVERRIDE)
+
+
+def _check_path(language: str, name: str) -> None:
+    try:
+        parse_name(name)
+    except OverrideRefused:
+        raise NotFound("no such template") from None
+    if not re.match(LANGUAGE_TAG, language):
+        raise NotFound("no such language")
+
+
+def _view(row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, "name": row["file"].removesuffix(".j2")}
