@@ -7,8 +7,9 @@ from typing import Any
 
 from flask import Flask
 
-from services.intake import storage, web_form
+from services.intake import web_form
 from services.intake.api import BLUEPRINTS
+from services.intake.repository import indexes as storage
 from shared.config import load_settings
 from shared.web import build_app
 

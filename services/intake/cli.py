@@ -21,8 +21,9 @@ from typing import Any
 
 from pymongo.database import Database
 
-from services.intake import access, storage
 from services.intake.errors import Conflict, Invalid, NotFound
+from services.intake.repository import indexes as storage
+from services.intake.usecases import tenants as access
 from shared.config import ConfigError, Settings, load_settings
 from shared.mongo import Mongo
 

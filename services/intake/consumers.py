@@ -27,10 +27,12 @@ from typing import Any, NoReturn
 from kombu.message import Message
 from pymongo.database import Database
 
-from services.intake import access, referrals, rejections
+from services.intake.domain import refusals as rejections
+from services.intake.domain.refusals import Refusal
 from services.intake.errors import Conflict, Invalid, NotFound
-from services.intake.referral_forms import FHIR, form_of, read_cancellation, read_referral
-from services.intake.rejections import Refusal
+from services.intake.partner_forms.reading import FHIR, form_of, read_cancellation, read_referral
+from services.intake.usecases import referrals
+from services.intake.usecases import tenants as access
 from shared.config import Settings
 from shared.events import Event, InvalidEvent, Reject, Subscription, parse_event, subscribe
 from shared.events.origin import origin_of

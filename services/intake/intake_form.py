@@ -20,7 +20,7 @@ from services.intake.domain.screening import (
     ScreeningInput,
     Surgery,
 )
-from services.intake.schemas import Strict
+from services.intake.partner_forms.native import Strict
 from shared.clinical.outcome_measures import MEASURES
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.intake import events, intake_link
-from services.intake.patients import consent_of, contact_of
+from services.intake import events
+from services.intake.domain import intake_link
+from services.intake.usecases.patient_matching import consent_of, contact_of
 from shared.config import Settings
 from shared.events.outbox import Outgoing
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import sys
 
-from services.intake import storage
 from services.intake.consumers import PartnerInbox
-from services.intake.partner_queues import PartnerStatusQueues
+from services.intake.partner_queues.status_queues import PartnerStatusQueues
+from services.intake.repository import indexes as storage
 from shared.config import Settings
 from shared.events import event_components
 from shared.events.topology import PARTNER_STATUS_EXCHANGE

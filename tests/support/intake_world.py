@@ -16,9 +16,10 @@ from typing import Any
 
 from pymongo.database import Database
 
-from services.intake import access, storage
+from services.intake.repository import indexes as storage
+from services.intake.usecases import tenants as access
 
-EXAMPLES = resources.files("services.intake.domain") / "examples"
+EXAMPLES = resources.files("services.intake.partner_forms") / "examples"
 LOCATIONS = [("Main", "America/New_York"), ("Uptown", "America/Chicago")]
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from services.intake import access
 from services.intake.api.common import View, db
 from services.intake.api.schemas import (
     KeyInSchema,
@@ -19,6 +18,7 @@ from services.intake.api.schemas import (
     PartnerSchema,
     TenantSchema,
 )
+from services.intake.usecases import tenants as access
 from shared.web.auth import current_principal, requires
 
 blp = Blueprint(

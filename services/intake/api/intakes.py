@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 from marshmallow import fields
 
-from services.intake import assessment
 from services.intake.api.common import STAFF, PageSchema, View, db, paging, record_access
 from services.intake.api.schemas import ClearanceInSchema, IntakeQuerySchema, IntakeSchema
 from services.intake.errors import NotFound
 from services.intake.intake_form import IntakeFormSchema
-from services.intake.repository import Intakes
+from services.intake.repository.patient_data import Intakes
+from services.intake.usecases import intakes as assessment
 from shared.web.auth import current_principal, requires
 
 blp = Blueprint(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from services.intake import patients
 from services.intake.api.common import STAFF, PageSchema, View, db, paging, record_access
 from services.intake.api.schemas import ConsentInSchema, PatientSchema
 from services.intake.errors import NotFound
-from services.intake.repository import Patients
+from services.intake.repository.patient_data import Patients
+from services.intake.usecases import patient_matching as patients
 from shared.web.auth import current_principal, requires
 
 blp = Blueprint("patients", __name__, url_prefix="/patients", description="Patients of the clinic")

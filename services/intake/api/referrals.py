@@ -16,7 +16,6 @@ from flask import request
 from flask_smorest import Blueprint, abort
 from werkzeug.exceptions import HTTPException
 
-from services.intake import access, referrals
 from services.intake.api.common import STAFF, PageSchema, View, db, paging, record_access, settings
 from services.intake.api.schemas import (
     CancelSchema,
@@ -25,9 +24,11 @@ from services.intake.api.schemas import (
     ReferralSchema,
 )
 from services.intake.errors import Conflict, Invalid, NotFound
-from services.intake.referral_forms import FHIR, FORMS, NATIVE, read_referral
-from services.intake.repository import Referrals
-from services.intake.schemas import NativeReferralSchema
+from services.intake.partner_forms.native import NativeReferralSchema
+from services.intake.partner_forms.reading import FHIR, FORMS, NATIVE, read_referral
+from services.intake.repository.patient_data import Referrals
+from services.intake.usecases import referrals
+from services.intake.usecases import tenants as access
 from shared.web.auth import Principal, current_principal, requires
 
 blp = Blueprint(

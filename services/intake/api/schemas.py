@@ -7,7 +7,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from services.intake.schemas import AddressSchema, ConsentSchema, Strict
+from services.intake.partner_forms.native import AddressSchema, ConsentSchema, Strict
 from shared.web.auth import ROLES
 
 

@@ -20,11 +20,14 @@ from flask import Blueprint, Response, make_response, render_template, request, 
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from services.intake import access, assessment, intake_link, patients
 from services.intake.api.common import db, settings
+from services.intake.domain import intake_link
+from services.intake.domain.intake_link import InvalidLink, LinkTarget
 from services.intake.errors import Conflict, Invalid, NotFound
-from services.intake.intake_link import InvalidLink, LinkTarget
-from services.intake.repository import Patients, Referrals
+from services.intake.repository.patient_data import Patients, Referrals
+from services.intake.usecases import intakes as assessment
+from services.intake.usecases import patient_matching as patients
+from services.intake.usecases import tenants as access
 from services.intake.web_form import forgery
 from services.intake.web_form.field_errors import field_errors
 from services.intake.web_form.form_check import check

@@ -7,8 +7,9 @@ import json
 
 import pytest
 
-from services.intake import cli, storage
+from services.intake import cli
 from services.intake.app import create_app
+from services.intake.repository import indexes as storage
 from shared.web.auth import hash_key
 from tests.support.intake_world import bearer, native_referral
 

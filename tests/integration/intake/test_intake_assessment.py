@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.intake import intake_link, storage
+from services.intake.domain import intake_link
+from services.intake.repository import indexes as storage
 from tests.support.intake_world import bearer, native_referral
 
 TODAY = datetime.now(UTC).date()

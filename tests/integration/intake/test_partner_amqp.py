@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from amqp.exceptions import AccessRefused, PreconditionFailed
 
-from services.intake import storage
+from services.intake.repository import indexes as storage
 from shared.events.consumer import REASON_HEADER
 from tests.support.intake_partner import FHIR, cloud_event
 from tests.support.intake_world import bearer, fhir_referral, native_referral, resource

@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 from amqp.exceptions import AccessRefused
 
-from services.intake import referrals, storage
+from services.intake.repository import indexes as storage
+from services.intake.usecases import referrals
 from shared.events import dlq
 from shared.events.origin import ORIGINAL_USER_ID_HEADER
 from tests.support.intake_partner import cloud_event

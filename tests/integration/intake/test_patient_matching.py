@@ -15,8 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.intake import patients, storage
 from services.intake.domain.referral import Identifier, ReferredPatient
+from services.intake.repository import indexes as storage
+from services.intake.usecases import patient_matching as patients
 from tests.support.fhir_examples import third_party
 from tests.support.intake_world import bearer, fhir_referral, native_referral, resource
 

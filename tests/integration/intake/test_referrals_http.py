@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.intake import referrals, storage
-from services.intake.referral_forms import read_referral
+from services.intake.partner_forms.reading import read_referral
+from services.intake.repository import indexes as storage
+from services.intake.usecases import referrals
 from tests.support.intake_world import bearer, fhir_referral, native_referral, resource
 
 FHIR = "application/fhir+json"

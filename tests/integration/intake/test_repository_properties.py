@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.intake import storage
-from services.intake.repository import Intakes, Patients, Referrals
+from services.intake.repository import indexes as storage
+from services.intake.repository.patient_data import Intakes, Patients, Referrals
 from shared.tenancy import MissingTenant
 
 TENANTS = ("clinic-a", "clinic-b", "clinic-c")

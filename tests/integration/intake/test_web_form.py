@@ -12,7 +12,8 @@ from html.parser import HTMLParser
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
-from services.intake import intake_link, storage
+from services.intake.domain import intake_link
+from services.intake.repository import indexes as storage
 from tests.support.intake_world import bearer, native_referral
 
 TODAY = datetime.now(UTC).date()

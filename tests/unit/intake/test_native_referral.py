@@ -6,11 +6,11 @@ from importlib import resources
 
 import pytest
 
-from services.intake.domain.fhir_referral import referral_from_fhir_bundle
 from services.intake.errors import Invalid
-from services.intake.referral_forms import form_of, read_cancellation, read_referral
+from services.intake.partner_forms.fhir import referral_from_fhir_bundle
+from services.intake.partner_forms.reading import form_of, read_cancellation, read_referral
 
-EXAMPLES = resources.files("services.intake.domain") / "examples"
+EXAMPLES = resources.files("services.intake.partner_forms") / "examples"
 
 
 def example(name: str) -> dict:

@@ -22,7 +22,7 @@ from typing import Any
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from services.intake import events, storage
+from services.intake import events
 from services.intake.domain.patient_matching import (
     MatchDecision,
     decide,
@@ -34,7 +34,8 @@ from services.intake.domain.patient_matching import (
 )
 from services.intake.domain.referral import ReferredPatient
 from services.intake.errors import NotFound
-from services.intake.repository import Locations, Patients
+from services.intake.repository import indexes as storage
+from services.intake.repository.patient_data import Locations, Patients
 from shared.events import outbox
 
 CONTACT_FIELDS = ("given_name", "family_name", "email", "phone", "language")

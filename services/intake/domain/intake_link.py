@@ -16,7 +16,7 @@ from typing import Literal
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from pymongo.database import Database
 
-from services.intake import storage
+from services.intake.repository import indexes as storage
 from shared.config import Settings
 from shared.tenancy import TenantScoped
 

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 
 from pymongo.database import Database
 
-from services.intake import storage
+from services.intake.repository import indexes as storage
 from shared import broker
 from shared.config import Settings
 from shared.events.topology import PARTNER_STATUS_EXCHANGE

@@ -9,10 +9,10 @@ from typing import Any
 
 from marshmallow import ValidationError
 
-from services.intake.domain.fhir_referral import ReferralFormError, referral_from_fhir_bundle
 from services.intake.domain.referral import Referral
 from services.intake.errors import Invalid
-from services.intake.schemas import CancellationSchema, NativeReferralSchema, flatten
+from services.intake.partner_forms.fhir import ReferralFormError, referral_from_fhir_bundle
+from services.intake.partner_forms.native import CancellationSchema, NativeReferralSchema, flatten
 
 FHIR = "application/fhir+json"
 NATIVE = "application/json"

@@ -18,7 +18,7 @@ from typing import Any
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from services.intake import events, patients, referral_events, storage
+from services.intake import events, referral_events
 from services.intake.domain.screening import (
     ClearanceError,
     Reason,
@@ -28,7 +28,9 @@ from services.intake.domain.screening import (
 )
 from services.intake.errors import Conflict, Invalid, NotFound
 from services.intake.intake_form import screening_input
-from services.intake.repository import Intakes, Referrals
+from services.intake.repository import indexes as storage
+from services.intake.repository.patient_data import Intakes, Referrals
+from services.intake.usecases import patient_matching as patients
 from shared import audit
 from shared.clinical.outcome_measures import ScoringError, score
 from shared.events import outbox

@@ -25,10 +25,14 @@ from typing import Any
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from services.intake import access, intake_link, patients, referral_events, storage
+from services.intake import referral_events
+from services.intake.domain import intake_link
 from services.intake.domain.referral import Referral, check_patient, check_terms
 from services.intake.errors import Conflict, Invalid, NotFound
-from services.intake.repository import Patients, Referrals
+from services.intake.repository import indexes as storage
+from services.intake.repository.patient_data import Patients, Referrals
+from services.intake.usecases import patient_matching as patients
+from services.intake.usecases import tenants as access
 from shared import audit
 from shared.config import Settings
 from shared.events import outbox

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from pymongo.database import Database
 from pymongo.results import InsertOneResult, UpdateResult
 
-from services.intake import storage
+from services.intake.repository import indexes as storage
 from shared.tenancy import TenantScoped
 
 Locations = Collection[str] | None

@@ -19,8 +19,9 @@ from typing import Any
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from services.intake import events, storage
+from services.intake import events
 from services.intake.errors import Conflict, Invalid, NotFound
+from services.intake.repository import indexes as storage
 from shared.events import outbox
 from shared.replicas import LOCATION_UPSERTED, PRINCIPAL_REVOKED, PRINCIPAL_UPSERTED
 from shared.tenancy import TenantScoped

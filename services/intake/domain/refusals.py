@@ -20,7 +20,8 @@ from typing import Any
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from services.intake import events, storage
+from services.intake import events
+from services.intake.repository import indexes as storage
 from shared import audit
 from shared.events import outbox
 
