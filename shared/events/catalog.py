@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from marshmallow import Schema
 
+from shared.events.payloads import intake
 from shared.events.topology import events_exchange
 
 
@@ -65,8 +66,13 @@ _PUBLISHED: dict[str, tuple[str, ...]] = {
     "notifications": ("notification.sent", "notification.failed"),
 }
 
+PAYLOADS: dict[str, type[Schema]] = {**intake.PAYLOADS}
+"""type -> the schema of its `data`, for the types whose publisher declares one."""
+
 CATALOG: dict[str, EventType] = {
-    name: EventType(name, publisher) for publisher, names in _PUBLISHED.items() for name in names
+    name: EventType(name, publisher, PAYLOADS.get(name))
+    for publisher, names in _PUBLISHED.items()
+    for name in names
 }
 
 ACCESS_TYPES = ("access.principal_upserted", "access.principal_revoked", "tenant.location_upserted")
