@@ -1,123 +1,71 @@
-"""The intake assessment: `complete_intake` (staff API now, the patient web form later) and clearances.
+"""The intake assessment: completed by staff (the API) or the patient (the web form); clearances.
 
 Completing an intake scores the baseline outcome measures, screens for contraindications with
-the rules table, records the signed consent (immutable: one intake per referral, never
-re-signed) and the patient's channel consent, and emits `intake.completed` with everything
-planning needs. A clearance (a physician cleared a `clearance`-tier rule; staff record who,
-when, a note and the rule ids) re-derives the result and emits `intake.screening_updated`.
+the rules table (`domain/screening.screen`), records the signed consent (immutable: one intake
+per referral, never re-signed) and the patient's channel consent, and emits `intake.completed`
+with everything planning needs. A clearance (a physician cleared a `clearance`-tier rule; staff
+record who, when, a note and the rule ids) re-derives the result and emits
+`intake.screening_updated`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from dataclasses import asdict
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
-from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
-
-from services.intake import events, referral_events
+from services.intake import events
+from services.intake.bootstrap import Deps
 from services.intake.domain.screening import (
     ClearanceError,
+    Event,
+    LocalFinding,
+    Pregnancy,
     Reason,
+    ScreeningInput,
     ScreeningResult,
+    Surgery,
     apply_clearance,
     screen,
 )
-from services.intake.errors import Conflict, Invalid, NotFound
-from services.intake.intake_form import screening_input
-from services.intake.repository import indexes as storage
-from services.intake.repository.patient_data import Intakes, Referrals
-from services.intake.usecases import patient_matching as patients
-from shared import audit
+from services.intake.repository.intakes import Intakes
+from services.intake.repository.referrals import Referrals
+from services.intake.usecases.patients import record_consent
 from shared.clinical.outcome_measures import ScoringError, score
+from shared.errors import Conflict, Invalid, NotFound
 from shared.events import outbox
+from shared.ids import new_id
+from shared.paging import Page, PageRequest
+from shared.web.auth import Principal
 
 COMPLETED_BY = ("staff", "patient")
 
 
-def _json(value: Any) -> Any:
-    """Dataclasses, tuples and dates as JSON types (what is stored and what events carry)."""
-    return json.loads(json.dumps(value, default=lambda v: v.isoformat()))
-
-
-def scored_baseline(baseline: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    scored, errors = [], {}
-    for i, answer in enumerate(baseline):
-        try:
-            scored.append({**answer, "score": score(answer["measure"], answer["items"])})
-        except ScoringError as error:
-            errors[f"baseline[{i}].items"] = [str(error)]
-    if errors:
-        raise Invalid(errors)
-    return scored
-
-
-def result_from(stored: dict[str, Any]) -> ScreeningResult:
-    reasons = tuple(
-        Reason(**{**r, "modifications": tuple(r.get("modifications", ()))})
-        for r in stored["reasons"]
-    )
-    lists = ("excluded_areas", "modifications", "requires_clearance_for", "cleared")
-    return ScreeningResult(stored["outcome"], reasons, *(tuple(stored.get(k, ())) for k in lists))
-
-
-def screening_data(stored: dict[str, Any]) -> dict[str, Any]:
-    reasons = [{k: r[k] for k in ("rule_id", "tier", "label", "detail")} for r in stored["reasons"]]
-    lists = ("excluded_areas", "modifications", "requires_clearance_for")
-    return {"outcome": stored["outcome"], "reasons": reasons, **{k: stored[k] for k in lists}}
-
-
-def intake_data(intake: dict[str, Any]) -> dict[str, Any]:
-    """`intake.completed` (and, with the clearance, `intake.screening_updated`)."""
-    terms = intake["referral_terms"]
-    return {
-        "intake_id": intake["_id"],
-        "referral_id": intake["referral_id"],
-        "patient_id": intake["patient_id"],
-        "location_id": intake["location_id"],
-        "completed_by": intake["completed_by"],
-        "screening": screening_data(intake["screening"]),
-        "baseline": [{"measure": b["measure"], "score": b["score"]} for b in intake["baseline"]],
-        "referral": {
-            "authorized_visits": terms["authorized_visits"],
-            "valid_from": terms["valid_from"],
-            "expires_on": terms["expires_on"],
-            "diagnoses": referral_events.diagnoses_of(terms),
-            "body_sites": terms.get("body_sites", []),
-            "referrer": {k: referral_events.referrer_of(terms)[k] for k in ("name", "email")},
-        },
-        "body_areas": intake["body_areas"],
-        "completed_at": intake["completed_at"].isoformat(),
-    }
-
-
 def complete_intake(
-    db: Database,
-    *,
-    tenant_id: str,
+    deps: Deps,
+    principal: Principal,
     referral_id: str,
     form: dict[str, Any],
-    completed_by: str,
-    actor: str,
-    locations: Collection[str] | None = None,
+    *,
+    completed_by: str = "staff",
     today: date | None = None,
 ) -> dict[str, Any]:
-    """Complete the intake of an accepted referral with a loaded `IntakeFormSchema` form."""
+    """Complete the intake of an accepted referral with a loaded intake form (`IntakeFormSchema`)."""
     if completed_by not in COMPLETED_BY:
         raise ValueError(f"completed_by must be one of {COMPLETED_BY}")
-    referral = Referrals(db, tenant_id).get(referral_id, locations)
+    tenant_id = principal.tenant_id
+    referral = Referrals(deps.db, tenant_id).get(referral_id, principal.locations)
     if referral is None:
-        raise NotFound(f"referral {referral_id!r}")
+        raise NotFound(f"no referral {referral_id!r}")
     if referral["status"] != "accepted":
         raise Conflict(f"the referral is {referral['status']}")
-    now = datetime.now(UTC)
+    now = deps.clock()
     result = screen(screening_input(form, today or now.date()))
     consent = form["consent"]
     intake = {
-        "_id": storage.new_id("int"),
+        "_id": new_id("int"),
         "tenant_id": tenant_id,
         "referral_id": referral_id,
         "patient_id": referral["patient_id"],
@@ -134,63 +82,108 @@ def complete_intake(
         "clearances": [],
         "version": 1,
     }
-    event = events.internal("intake.completed", tenant_id, intake_data(intake), intake["_id"])
-    try:
-        Intakes(db, tenant_id).insert({**intake, **outbox.pending([event])})
-    except DuplicateKeyError:
-        raise Conflict(
-            "this referral's intake is complete; its signed consent cannot change"
-        ) from None
+    completed = outbox.pending([events.intake_completed(intake)])
+    if not Intakes(deps.db, tenant_id).insert({**intake, **completed}):
+        raise Conflict("this referral's intake is complete; its signed consent cannot change")
     channels = {"email": consent["email"], "sms": consent["sms"]}
-    patients.change_consent(db, tenant_id, referral["patient_id"], channels, source="intake")
-    _audit(db, actor, tenant_id, "intake.complete", intake["_id"])
+    record_consent(deps, tenant_id, referral["patient_id"], channels, source="intake")
     return intake
 
 
 def record_clearance(
-    db: Database,
-    *,
-    tenant_id: str,
+    deps: Deps,
+    principal: Principal,
     intake_id: str,
+    *,
     rule_ids: list[str],
     note: str,
     by: str,
-    actor: str,
-    locations: Collection[str] | None = None,
 ) -> dict[str, Any]:
     """Record that a physician (`by`) cleared these `clearance`-tier rules; re-issues the screening.
 
-    `actor` is the staff member who recorded it (kept with the clearance and in the audit).
+    The principal is the staff member who recorded it (kept with the clearance).
     """
-    repo = Intakes(db, tenant_id)
-    intake = repo.get(intake_id, locations)
+    repo = Intakes(deps.db, principal.tenant_id)
+    intake = repo.get(intake_id, principal.locations)
     if intake is None:
-        raise NotFound(f"intake {intake_id!r}")
+        raise NotFound(f"no intake {intake_id!r}")
     try:
         result = apply_clearance(result_from(intake["screening"]), rule_ids)
     except ClearanceError as error:
         raise Invalid.one("rule_ids", str(error)) from None
-    clearance = {"by": by, "at": datetime.now(UTC), "note": note, "rule_ids": sorted(set(rule_ids))}
+    cleared = {"by": by, "at": deps.clock(), "note": note, "rule_ids": sorted(set(rule_ids))}
     updated = {**intake, "screening": _json(asdict(result)), "version": intake["version"] + 1}
-    data = {**intake_data(updated), "clearance": _json(clearance)}
-    event = events.internal("intake.screening_updated", tenant_id, data, intake_id)
+    recorded = {**cleared, "recorded_by": principal.actor}
     update = {
         "$set": {"screening": updated["screening"], "version": updated["version"]},
-        "$push": {"clearances": {**clearance, "recorded_by": actor}},
+        "$push": {"clearances": recorded},
     }
+    event = events.intake_screening_updated(updated, _json(cleared))
     guarded = {"_id": intake_id, "version": intake["version"]}
-    if not repo.update(guarded, outbox.with_events(update, [event])).matched_count:
+    if not repo.update(guarded, outbox.with_events(update, [event])):
         raise Conflict("the intake changed meanwhile; reload and try again")
-    _audit(db, actor, tenant_id, "intake.clearance", intake_id)
-    return {**updated, "clearances": [*intake["clearances"], {**clearance, "recorded_by": actor}]}
+    return {**updated, "clearances": [*intake["clearances"], recorded]}
 
 
-def _audit(db: Database, actor: str, tenant_id: str, action: str, intake_id: str) -> None:
-    audit.record(
-        db,
-        actor=actor,
-        tenant_id=tenant_id,
-        action=action,
-        object_type="intake",
-        object_id=intake_id,
+def get_intake(deps: Deps, principal: Principal, intake_id: str) -> dict[str, Any]:
+    found = Intakes(deps.db, principal.tenant_id).get(intake_id, principal.locations)
+    if found is None:
+        raise NotFound(f"no intake {intake_id!r}")
+    return found
+
+
+def list_intakes(
+    deps: Deps, principal: Principal, filters: dict[str, Any], request: PageRequest
+) -> Page[dict[str, Any]]:
+    """Intakes at the locations the principal may see, by id."""
+    return Intakes(deps.db, principal.tenant_id).page(principal.locations, filters, request)
+
+
+def scored_baseline(baseline: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each baseline answer with its score; Invalid naming every answer that cannot be scored."""
+    scored, errors = [], {}
+    for i, answer in enumerate(baseline):
+        try:
+            scored.append({**answer, "score": score(answer["measure"], answer["items"])})
+        except ScoringError as error:
+            errors[f"baseline[{i}].items"] = [str(error)]
+    if errors:
+        raise Invalid(errors)
+    return scored
+
+
+def screening_input(form: dict[str, Any], as_of: date) -> ScreeningInput:
+    """What the screening rules read from a loaded intake form."""
+    history, vitals = form.get("history") or {}, form.get("vitals") or {}
+    pressure = vitals.get("blood_pressure")
+    pregnancy = history.get("pregnancy")
+    return ScreeningInput(
+        as_of=as_of,
+        conditions=frozenset(history.get("conditions", ())),
+        medications=tuple(form.get("medications", ())),
+        temperature_c=vitals.get("temperature_c"),
+        blood_pressure=(pressure["systolic"], pressure["diastolic"]) if pressure else None,
+        pregnancy=Pregnancy(pregnancy["trimester"], pregnancy["high_risk"]) if pregnancy else None,
+        surgeries=tuple(
+            Surgery(s["performed_on"], s["body_area"]) for s in history.get("surgeries", ())
+        ),
+        local_findings=tuple(
+            LocalFinding(f["condition"], f["body_area"]) for f in history.get("local_findings", ())
+        ),
+        events=tuple(Event(e["condition"], e["occurred_on"]) for e in history.get("events", ())),
     )
+
+
+def result_from(stored: dict[str, Any]) -> ScreeningResult:
+    """The stored screening result as the domain's `ScreeningResult`."""
+    reasons = tuple(
+        Reason(**{**r, "modifications": tuple(r.get("modifications", ()))})
+        for r in stored["reasons"]
+    )
+    lists = ("excluded_areas", "modifications", "requires_clearance_for", "cleared")
+    return ScreeningResult(stored["outcome"], reasons, *(tuple(stored.get(k, ())) for k in lists))
+
+
+def _json(value: Any) -> Any:
+    """Dataclasses, tuples and dates as JSON types (what is stored and what events carry)."""
+    return json.loads(json.dumps(value, default=lambda v: v.isoformat()))

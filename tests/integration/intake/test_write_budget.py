@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from pymongo import monitoring
 
+from services.intake.bootstrap import bootstrap
 from services.intake.consumers import PartnerInbox
 from shared.events import parse_event
 from shared.mongo import Mongo
@@ -41,7 +42,7 @@ def test_an_accepted_referral_for_a_new_patient_costs_three_writes_and_three_rea
     world.partner("acme-ehr", ["clinic-a"])
     recorder = Recorder()
     mongo = Mongo(settings, listeners=[recorder])
-    inbox = PartnerInbox(mongo.db, settings)
+    inbox = PartnerInbox(bootstrap(settings, mongo))
     inbox.on_requested(
         delivered("clinic-a", distinct_referral(0), "acme-ehr")
     )  # warms the partner cache
@@ -60,7 +61,7 @@ def test_a_repeated_message_writes_only_its_audit_record(settings, world):
     world.partner("acme-ehr", ["clinic-a"])
     recorder = Recorder()
     mongo = Mongo(settings, listeners=[recorder])
-    inbox = PartnerInbox(mongo.db, settings)
+    inbox = PartnerInbox(bootstrap(settings, mongo))
     event = delivered("clinic-a", distinct_referral(0), "acme-ehr")
     inbox.on_requested(event)
     recorder.commands.clear()

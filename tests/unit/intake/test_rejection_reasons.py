@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from services.intake.domain.refusals import redacted, summary
-from services.intake.partner_forms.native import flatten
+from shared.schemas import flatten
 
 
 @pytest.mark.parametrize(
