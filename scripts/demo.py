@@ -326,8 +326,8 @@ def drafted_and_approved(
     say: Narrator, therapist: Staff, inbox: Inbox, result: DemoResult
 ) -> dict[str, Any]:
     def plan_made() -> dict[str, Any] | None:
-        plans = therapist.get("planning", f"/plans?referral_id={result.referral_id}")
-        return next((p for p in plans if p["status"] != "awaiting_intake"), None)
+        plans = therapist.get("planning", f"/plans?referral_id={result.referral_id}")["items"]
+        return next(iter(plans), None)
 
     plan = wait_for("the plan (planning consumes intake.completed)", plan_made)
     if plan["status"] != "draft":
@@ -390,7 +390,7 @@ def treat(
     say: Narrator, therapist: Staff, plan: dict[str, Any], inbox: Inbox, result: DemoResult
 ) -> None:
     plan_id = plan["plan_id"]
-    sessions = therapist.get("planning", f"/plans/{plan_id}/sessions")
+    sessions = therapist.get("planning", f"/plans/{plan_id}/sessions")["items"]
     first_visit = min(sessions, key=lambda s: s["starts_at"])
     techniques = [t["code"] for t in plan["content"]["techniques"]]
     therapist.post(

@@ -39,6 +39,12 @@ class Page[T]:
     def of(cls, items: list[T], request: PageRequest, total: int) -> Page[T]:
         return cls(items, request.page, request.page_size, total)
 
+    @classmethod
+    def of_list(cls, items: list[T], request: PageRequest) -> Page[T]:
+        """The requested page of a whole list already in hand (e.g. one kept inside a document)."""
+        window = items[request.skip : request.skip + request.page_size]
+        return cls.of(window, request, len(items))
+
     def map[U](self, fn: Callable[[T], U]) -> Page[U]:
         return Page([fn(item) for item in self.items], self.page, self.page_size, self.total)
 

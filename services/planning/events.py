@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from services.planning.plan_views import (
+from services.planning.domain.plan_document import (
     measures_payload,
     progress_of,
     referrer_of,

@@ -1,37 +1,62 @@
 """Worker process of the planning service: `python -m services.planning.worker`.
 
 Components: the outbox relay (events of `plans`), the consumer of intake's events (queue
-`planning.intake-events`) and the referral tracker.
+`planning.intake-events`, bound to exactly the types `consumers.handlers` handles, on the
+exchanges the event catalogue names) and the referral tracker (the date alerts as days pass).
 """
 
 from __future__ import annotations
 
 import sys
+import threading
+from collections.abc import Callable
 
-from services.planning.consumers import IntakeEventHandlers
-from services.planning.referral_tracker import ReferralTracker
-from services.planning.storage.indexes import prepare
+from services.planning import bootstrap, consumers
+from services.planning.bootstrap import Deps
+from services.planning.repository.indexes import create_indexes
+from services.planning.usecases.referral_tracking import check_due_referrals
 from shared.config import Settings
-from shared.events import event_components, subscribe
+from shared.events import catalog, event_components, subscribe
 from shared.events.relay import OutboxRelay
 from shared.mongo import Mongo
 from shared.worker import Component, run_worker
 
-INTAKE_EXCHANGE = "intake.events"
 QUEUE_PURPOSE = "intake-events"
+OUTBOX_COLLECTIONS = ["plans"]
+
+
+class ReferralTracker:
+    """Checks the plans whose referral check is due, every `poll_interval_s` (at once again
+    while full batches are due); wakes the relay when it saved events."""
+
+    name = "referral-tracker"
+
+    def __init__(
+        self, deps: Deps, poll_interval_s: float, on_events: Callable[[], None] = lambda: None
+    ) -> None:
+        self.deps = deps
+        self.poll_interval_s = poll_interval_s
+        self.on_events = on_events
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            done = check_due_referrals(self.deps)
+            if done.events_saved:
+                self.on_events()
+            if not done.more_waiting:
+                stop.wait(self.poll_interval_s)
 
 
 def components(settings: Settings, mongo: Mongo) -> list[Component]:
-    prepare(mongo.db)
-    handlers = IntakeEventHandlers(mongo.db).handlers()
-    subscription = subscribe(
-        settings, QUEUE_PURPOSE, [(INTAKE_EXCHANGE, t) for t in sorted(handlers)], handlers
-    )
+    deps = bootstrap.build(settings, mongo, cache_ttl_s=bootstrap.WORKER_CACHE_TTL_S)
+    create_indexes(deps.db)
+    handlers = consumers.handlers(deps)
+    subscription = subscribe(settings, QUEUE_PURPOSE, catalog.bindings(handlers), handlers)
     parts = event_components(
-        settings, mongo, outbox_collections=["plans"], subscriptions=[subscription]
+        settings, mongo, outbox_collections=OUTBOX_COLLECTIONS, subscriptions=[subscription]
     )
     relay = next(p for p in parts if isinstance(p, OutboxRelay))
-    tracker = ReferralTracker(mongo.db, settings.scheduler_poll_interval_s, on_events=relay.wake)
+    tracker = ReferralTracker(deps, settings.scheduler_poll_interval_s, on_events=relay.wake)
     return [*parts, tracker]
 
 

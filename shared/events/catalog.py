@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from marshmallow import Schema
 
-from shared.events.payloads import intake
+from shared.events.payloads import intake, planning
 from shared.events.topology import events_exchange
 
 
@@ -66,8 +66,34 @@ _PUBLISHED: dict[str, tuple[str, ...]] = {
     "notifications": ("notification.sent", "notification.failed"),
 }
 
-PAYLOADS: dict[str, type[Schema]] = {**intake.PAYLOADS}
-"""type -> the schema of its `data`, for the types whose publisher declares one."""
+PAYLOADS: dict[str, type[Schema]] = {
+    "tenant.location_upserted": intake.LocationUpsertedPayload,
+    "access.principal_upserted": intake.PrincipalUpsertedPayload,
+    "access.principal_revoked": intake.PrincipalRevokedPayload,
+    "referral.accepted": intake.ReferralTermsPayload,
+    "referral.amended": intake.ReferralTermsPayload,
+    "referral.rejected": intake.ReferralRejectedPayload,
+    "referral.cancelled": intake.ReferralCancelledPayload,
+    "patient.registered": intake.PatientRegisteredPayload,
+    "patient.consent_changed": intake.PatientConsentChangedPayload,
+    "intake.completed": intake.IntakeCompletedPayload,
+    "intake.screening_updated": intake.ScreeningUpdatedPayload,
+    "plan.drafted": planning.PlanDraftedPayload,
+    "plan.held": planning.PlanHeldPayload,
+    "plan.cannot_plan": planning.PlanCannotPlanPayload,
+    "plan.activated": planning.PlanActivatedPayload,
+    "plan.completed": planning.PlanClosedPayload,
+    "plan.discontinued": planning.PlanClosedPayload,
+    "session.scheduled": planning.SessionPayload,
+    "session.rescheduled": planning.SessionRescheduledPayload,
+    "session.cancelled": planning.SessionPayload,
+    "session.completed": planning.SessionPayload,
+    "session.no_show": planning.SessionPayload,
+    "progress.updated": planning.ProgressUpdatedPayload,
+    "referral.expiring": planning.ReferralExpiringPayload,
+    "referral.expired": planning.ReferralExpiredPayload,
+}
+"""Type -> the schema of its `data` (shared/events/payloads/<publisher>.py)."""
 
 CATALOG: dict[str, EventType] = {
     name: EventType(name, publisher, PAYLOADS.get(name))

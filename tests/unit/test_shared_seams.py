@@ -109,6 +109,12 @@ def test_a_page_dumps_as_items_page_page_size_and_total():
     }
 
 
+def test_a_page_of_a_list_in_hand_is_its_window_and_counts_the_whole_list():
+    letters = list("abcde")
+    assert Page.of_list(letters, PageRequest(2, 2)) == Page(["c", "d"], 2, 2, 5)
+    assert Page.of_list(letters, PageRequest(4, 2)) == Page([], 4, 2, 5)
+
+
 def test_strict_schemas_refuse_unknown_fields():
     class BodySchema(Strict):
         name = fields.String()

@@ -1,5 +1,5 @@
-"""The planning HTTP API (flask-smorest blueprints)."""
+"""The planning HTTP API (flask-smorest blueprints, one per resource)."""
 
-from services.planning.api import plans, sessions, settings
+from services.planning.api import clinic_settings, plans, sessions
 
-BLUEPRINTS = (plans.blp, sessions.blp, settings.blp)
+BLUEPRINTS = (plans.blp, sessions.blp, clinic_settings.blp)

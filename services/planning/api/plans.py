@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from services.planning.api import plan_schemas as schemas
-from services.planning.api.common import audited, db, page_size
-from services.planning.plans_service import PlanService
-from shared.web.auth import current_principal, requires
+from services.planning.api.schemas import (
+    PlanApproveSchema,
+    PlanCompleteSchema,
+    PlanDiscontinueSchema,
+    PlanEditSchema,
+    PlanQuerySchema,
+    PlanSchema,
+    PlanVersionQuerySchema,
+    PlanVersionSchema,
+    ProgressSchema,
+)
+from services.planning.usecases import plans
+from shared.web.auth import STAFF_ROLES, requires
+from shared.web.paging import page_request, page_schema
+from shared.web.views import View, audited, deps, principal
 
 blp = Blueprint(
     "plans",
@@ -20,100 +30,99 @@ blp = Blueprint(
         "therapists, then completed or discontinued. Every change makes a new version."
     ),
 )
-READERS = ("admin", "therapist", "front_desk")
 CLINICIANS = ("admin", "therapist")
 
 
-def service() -> PlanService:
-    return PlanService(db(), current_principal())
-
-
 @blp.route("")
-class PlanList(MethodView):
-    @requires(*READERS)
-    @blp.arguments(schemas.PlanListArgs, location="query")
-    @blp.response(200, schemas.PlanOut(many=True))
+class PlanCollection(View):
+    @requires(*STAFF_ROLES)
+    @blp.arguments(PlanQuerySchema, location="query")
+    @blp.response(200, page_schema(PlanSchema))
     def get(self, args):
         """Plans of the clinic at the locations the caller may see, newest first."""
-        filters = {
-            k: args[k] for k in ("status", "location_id", "patient_id", "referral_id") if k in args
-        }
+        request, filters = page_request(args)
         with audited("plan.list", "plan"):
-            return service().page(filters, args["page"], page_size(args["page_size"]))
+            return plans.list_plans(deps(), principal(), filters, request)
 
 
 @blp.route("/<string:plan_id>")
-class PlanItem(MethodView):
-    @requires(*READERS)
-    @blp.response(200, schemas.PlanOut)
+class PlanItem(View):
+    @requires(*STAFF_ROLES)
+    @blp.response(200, PlanSchema)
     @blp.alt_response(404, description="no such plan for this clinic and caller")
     def get(self, plan_id):
         """A plan: status (with reasons when held or blocked), content, referral terms, visits."""
         with audited("plan.read", "plan", plan_id):
-            return service().get(plan_id)
+            return plans.get_plan(deps(), principal(), plan_id)
 
     @requires(*CLINICIANS)
-    @blp.arguments(schemas.PlanEditArgs)
-    @blp.response(200, schemas.PlanOut)
+    @blp.arguments(PlanEditSchema)
+    @blp.response(200, PlanSchema)
     @blp.alt_response(409, description="the plan moved on, or its status allows no such edit")
-    def patch(self, args, plan_id):
+    def patch(self, body, plan_id):
         """Edit a draft (anything planned) or an active plan (techniques, goals, notes)."""
-        version = args.pop("version")
+        version = body.pop("version")
         with audited("plan.update", "plan", plan_id):
-            return service().edit(plan_id, version, args)
+            return plans.edit_plan(deps(), principal(), plan_id, version, body)
 
 
 @blp.route("/<string:plan_id>/approve")
-class PlanApproval(MethodView):
+class PlanApproval(View):
     @requires(*CLINICIANS)
-    @blp.arguments(schemas.VersionArgs)
-    @blp.response(200, schemas.PlanOut)
+    @blp.arguments(PlanApproveSchema)
+    @blp.response(200, PlanSchema)
     @blp.alt_response(409, description="not a draft, or the plan does not fit the referral")
-    def post(self, args, plan_id):
+    def post(self, body, plan_id):
         """Approve a draft: it becomes active and sessions can be booked."""
         with audited("plan.approve", "plan", plan_id):
-            return service().approve(plan_id, args["version"])
+            return plans.approve_plan(deps(), principal(), plan_id, body["version"])
 
 
 @blp.route("/<string:plan_id>/complete")
-class PlanCompletion(MethodView):
+class PlanCompletion(View):
     @requires(*CLINICIANS)
-    @blp.arguments(schemas.CompleteArgs)
-    @blp.response(200, schemas.PlanOut)
+    @blp.arguments(PlanCompleteSchema)
+    @blp.response(200, PlanSchema)
     @blp.alt_response(409, description="the plan is not active")
-    def post(self, args, plan_id):
+    def post(self, body, plan_id):
         """Complete an active plan (sessions still to come are cancelled)."""
         with audited("plan.complete", "plan", plan_id):
-            return service().close(plan_id, args["version"], "completed", args["reason"])
+            return plans.close_plan(
+                deps(), principal(), plan_id, body["version"], "completed", body["reason"]
+            )
 
 
 @blp.route("/<string:plan_id>/discontinue")
-class PlanDiscontinuation(MethodView):
+class PlanDiscontinuation(View):
     @requires(*CLINICIANS)
-    @blp.arguments(schemas.DiscontinueArgs)
-    @blp.response(200, schemas.PlanOut)
+    @blp.arguments(PlanDiscontinueSchema)
+    @blp.response(200, PlanSchema)
     @blp.alt_response(409, description="the plan is already closed or cannot be planned")
-    def post(self, args, plan_id):
+    def post(self, body, plan_id):
         """Discontinue a held, draft or active plan (sessions still to come are cancelled)."""
         with audited("plan.discontinue", "plan", plan_id):
-            return service().close(plan_id, args["version"], "discontinued", args["reason"])
+            return plans.close_plan(
+                deps(), principal(), plan_id, body["version"], "discontinued", body["reason"]
+            )
 
 
 @blp.route("/<string:plan_id>/history")
-class PlanHistory(MethodView):
+class PlanHistory(View):
     @requires(*CLINICIANS)
-    @blp.response(200, schemas.HistoryEntryOut(many=True))
-    def get(self, plan_id):
+    @blp.arguments(PlanVersionQuerySchema, location="query")
+    @blp.response(200, page_schema(PlanVersionSchema))
+    def get(self, args, plan_id):
         """Superseded versions, newest first: each as it was, and who replaced it when."""
+        request, _ = page_request(args)
         with audited("plan.history.read", "plan", plan_id):
-            return service().history(plan_id)
+            return plans.plan_history(deps(), principal(), plan_id, request)
 
 
 @blp.route("/<string:plan_id>/progress")
-class PlanProgress(MethodView):
+class PlanProgress(View):
     @requires(*CLINICIANS)
-    @blp.response(200, schemas.ProgressOut)
+    @blp.response(200, ProgressSchema)
     def get(self, plan_id):
         """Per measure: change from baseline, MCID reached, goal met; visits; re-assessment due."""
         with audited("plan.progress.read", "plan", plan_id):
-            return service().progress(plan_id)
+            return plans.plan_progress(deps(), principal(), plan_id)

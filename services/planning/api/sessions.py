@@ -3,16 +3,22 @@ complete with SOAP notes and outcome measurements; and the clinic's calendar."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
-from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from services.planning.api import session_schemas as schemas
-from services.planning.api.common import audited, db, page_size
-from services.planning.session_booking import BookingService
-from services.planning.sessions_service import SessionService
-from shared.web.auth import current_principal, requires
+from services.planning.api.schemas import (
+    PlanSessionQuerySchema,
+    SessionBookSchema,
+    SessionCancelSchema,
+    SessionCompleteSchema,
+    SessionDetailSchema,
+    SessionQuerySchema,
+    SessionRescheduleSchema,
+    SessionSchema,
+)
+from services.planning.usecases import booking, sessions
+from shared.web.auth import STAFF_ROLES, requires
+from shared.web.paging import page_request, page_schema
+from shared.web.views import View, audited, deps, principal
 
 blp = Blueprint(
     "sessions",
@@ -23,101 +29,97 @@ blp = Blueprint(
         "or after its expiry (409, with the reason)."
     ),
 )
-STAFF = ("admin", "therapist", "front_desk")
 CLINICIANS = ("admin", "therapist")
-
-
-def service() -> SessionService:
-    return SessionService(db(), current_principal())
-
-
-def booking() -> BookingService:
-    return BookingService(db(), current_principal())
+SESSION = "/plans/<string:plan_id>/sessions/<string:session_id>"
 
 
 @blp.route("/plans/<string:plan_id>/sessions")
-class PlanSessions(MethodView):
-    @requires(*STAFF)
-    @blp.response(200, schemas.SessionOut(many=True))
-    def get(self, plan_id):
-        """The plan's sessions (without notes)."""
+class PlanSessions(View):
+    @requires(*STAFF_ROLES)
+    @blp.arguments(PlanSessionQuerySchema, location="query")
+    @blp.response(200, page_schema(SessionSchema))
+    def get(self, args, plan_id):
+        """The plan's sessions (without notes), in the order they were booked."""
+        request, _ = page_request(args)
         with audited("session.list", "plan", plan_id):
-            return service().list_for_plan(plan_id)
+            return sessions.list_plan_sessions(deps(), principal(), plan_id, request)
 
-    @requires(*STAFF)
-    @blp.arguments(schemas.ScheduleArgs)
-    @blp.response(201, schemas.SessionOut)
+    @requires(*STAFF_ROLES)
+    @blp.arguments(SessionBookSchema)
+    @blp.response(201, SessionSchema)
     @blp.alt_response(409, description="double booking, or the referral does not cover it")
-    def post(self, args, plan_id):
+    def post(self, body, plan_id):
         """Schedule a session of an active plan."""
         with audited("session.schedule", "plan", plan_id):
-            return booking().schedule(plan_id, args)
+            return booking.schedule_session(deps(), principal(), plan_id, body)
 
 
-@blp.route("/plans/<string:plan_id>/sessions/<string:session_id>")
-class PlanSession(MethodView):
+@blp.route(SESSION)
+class PlanSession(View):
     @requires(*CLINICIANS)
-    @blp.response(200, schemas.SessionDetailOut)
+    @blp.response(200, SessionDetailSchema)
     def get(self, plan_id, session_id):
         """A session with its notes and measurements."""
         with audited("session.read", "session", session_id):
-            return service().get(plan_id, session_id)
+            return sessions.get_session(deps(), principal(), plan_id, session_id)
 
 
-@blp.route("/plans/<string:plan_id>/sessions/<string:session_id>/reschedule")
-class Reschedule(MethodView):
-    @requires(*STAFF)
-    @blp.arguments(schemas.RescheduleArgs)
-    @blp.response(200, schemas.SessionOut)
+@blp.route(f"{SESSION}/reschedule")
+class SessionRescheduling(View):
+    @requires(*STAFF_ROLES)
+    @blp.arguments(SessionRescheduleSchema)
+    @blp.response(200, SessionSchema)
     @blp.alt_response(409, description="double booking, or the referral does not cover it")
-    def post(self, args, plan_id, session_id):
+    def post(self, body, plan_id, session_id):
         """Move a scheduled session (and optionally change therapist, room or location)."""
         with audited("session.reschedule", "session", session_id):
-            return booking().reschedule(plan_id, session_id, args)
+            return booking.reschedule_session(deps(), principal(), plan_id, session_id, body)
 
 
-@blp.route("/plans/<string:plan_id>/sessions/<string:session_id>/cancel")
-class Cancel(MethodView):
-    @requires(*STAFF)
-    @blp.arguments(schemas.CancelArgs)
-    @blp.response(200, schemas.SessionOut)
-    def post(self, args, plan_id, session_id):
+@blp.route(f"{SESSION}/cancel")
+class SessionCancellation(View):
+    @requires(*STAFF_ROLES)
+    @blp.arguments(SessionCancelSchema)
+    @blp.response(200, SessionSchema)
+    def post(self, body, plan_id, session_id):
         """Cancel a scheduled session (by the patient or the clinic)."""
         with audited("session.cancel", "session", session_id):
-            return service().cancel(plan_id, session_id, args["cancelled_by"], args["reason"])
+            return sessions.cancel_session(
+                deps(), principal(), plan_id, session_id, body["cancelled_by"], body["reason"]
+            )
 
 
-@blp.route("/plans/<string:plan_id>/sessions/<string:session_id>/no-show")
-class NoShow(MethodView):
-    @requires(*STAFF)
-    @blp.response(200, schemas.SessionOut)
+@blp.route(f"{SESSION}/no-show")
+class SessionNoShow(View):
+    @requires(*STAFF_ROLES)
+    @blp.response(200, SessionSchema)
     def post(self, plan_id, session_id):
         """Record that the patient did not come (once the session has started)."""
         with audited("session.no_show", "session", session_id):
-            return service().no_show(plan_id, session_id)
+            return sessions.mark_no_show(deps(), principal(), plan_id, session_id)
 
 
-@blp.route("/plans/<string:plan_id>/sessions/<string:session_id>/complete")
-class Complete(MethodView):
+@blp.route(f"{SESSION}/complete")
+class SessionCompletion(View):
     @requires(*CLINICIANS)
-    @blp.arguments(schemas.CompleteSessionArgs)
-    @blp.response(200, schemas.SessionDetailOut)
+    @blp.arguments(SessionCompleteSchema)
+    @blp.response(200, SessionDetailSchema)
     @blp.alt_response(422, description="the record breaks the plan's precautions")
-    def post(self, args, plan_id, session_id):
+    def post(self, body, plan_id, session_id):
         """Record the session: SOAP notes, techniques, areas, pressure, response, measurements."""
         with audited("session.complete", "session", session_id):
-            return service().complete(plan_id, session_id, args)
+            return sessions.complete_session(deps(), principal(), plan_id, session_id, body)
 
 
 @blp.route("/sessions")
-class Calendar(MethodView):
-    @requires(*STAFF)
-    @blp.arguments(schemas.SessionListArgs, location="query")
-    @blp.response(200, schemas.SessionOut(many=True))
+class SessionCalendar(View):
+    @requires(*STAFF_ROLES)
+    @blp.arguments(SessionQuerySchema, location="query")
+    @blp.response(200, page_schema(SessionSchema))
     def get(self, args):
-        """Sessions across plans in a time window, filtered by therapist, location or room."""
-        start = args.get("start") or datetime.now(UTC)
-        end = args.get("end") or start + timedelta(days=7)
-        criteria = {k: args[k] for k in ("therapist_id", "location_id", "room_id") if k in args}
+        """Sessions across plans in a time window (default: the 7 days from now), by starting
+        time, filtered by therapist, location or room."""
+        request, filters = page_request(args)
+        start, end = filters.pop("start"), filters.pop("end")
         with audited("session.list", "session"):
-            return service().calendar(start, end, criteria, page_size(args["page_size"]))
+            return sessions.list_sessions(deps(), principal(), start, end, filters, request)

@@ -9,9 +9,11 @@ Nothing here touches Flask, kombu, pymongo or the clock: every function takes wh
 - ``drafting``: intake summary -> plan draft, or a blocked / held outcome.
 - ``plan_content``: the plan as stored; checked edits; fit with the referral.
 - ``plan_lifecycle``: plan states, transitions, editable fields and version history.
+- ``plan_document``: the stored plan read as domain values (referral terms, progress, sessions).
 - ``scheduling``: local time -> UTC, double-booking and authorization checks, session states.
 - ``session_record``: measurements scored; session notes checked against precautions.
 - ``progress``: outcome-measure progress against baseline and goals; re-assessment due.
 - ``referral_tracking``: visits and days remaining, which referral alerts to send once, and
   the next day a date alert may fall due.
+- ``clinic_settings``: a clinic's alert thresholds and re-assessment policy (and defaults).
 """

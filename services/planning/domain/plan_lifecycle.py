@@ -12,6 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+VISIBLE_STATUSES = ("held", "cannot_plan", "draft", "active", "completed", "discontinued")
+AWAITING_INTAKE = "awaiting_intake"
+"""A referral amended or cancelled before its intake arrived: kept, but not a plan yet (not
+visible through the API)."""
+
 PLAN_TRANSITIONS: dict[str, frozenset[str]] = {
     "held": frozenset({"draft", "cannot_plan", "discontinued"}),
     "cannot_plan": frozenset(),

@@ -12,8 +12,11 @@ urgent ones: a referral that jumps from 5 visits left to 1 gets one alert, not t
 """
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
+
+TRACKED_STATUSES = ("held", "draft", "active")
+"""Plans whose referral alerts are tracked (a closed or blocked plan needs none)."""
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,17 @@ class AlertThresholds:
 
 
 DEFAULT_THRESHOLDS = AlertThresholds()
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """What a referral check needs besides the plan: its location's zone, its clinic's thresholds."""
+
+    timezone: tzinfo
+    thresholds: AlertThresholds
+
+    def today(self, now: datetime) -> date:
+        return now.astimezone(self.timezone).date()
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ none can be billed, so the visit stays available (``COUNTED_STATUSES`` holds thi
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from services.planning.domain.plan_lifecycle import transition
@@ -22,6 +22,7 @@ SESSION_TRANSITIONS: dict[str, frozenset[str]] = {
     "cancelled": frozenset(),
     "no_show": frozenset(),
 }
+LONGEST_SESSION_MINUTES = 240  # the API refuses longer; bounds the overlap query's index range
 COUNTED_STATUSES = frozenset({"scheduled", "completed"})
 BLOCKING_STATUSES = frozenset({"scheduled", "completed", "no_show"})  # all but cancelled
 
@@ -35,6 +36,14 @@ def zone(iana_tz: str) -> ZoneInfo:
         return ZoneInfo(iana_tz)
     except (ZoneInfoNotFoundError, ValueError) as error:
         raise LocalTimeError(f"unknown time zone {iana_tz!r}") from error
+
+
+def zone_or_utc(iana_tz: str | None) -> tzinfo:
+    """A location's zone for its local dates: UTC when it has none, or one this host does not know."""
+    try:
+        return zone(iana_tz or "UTC")
+    except LocalTimeError:
+        return UTC
 
 
 def to_utc(local: datetime, iana_tz: str) -> datetime:

@@ -68,7 +68,7 @@ def test_the_link_in_the_welcome_email_leads_to_a_completed_intake_and_a_drafted
         )
         assert intake["completed_by"] == "patient"
         [plan] = wait_until(
-            lambda: [p for p in items(staff.get("planning", "/plans")) if p["status"] == "draft"],
+            lambda: [p for p in staff.get("planning", "/plans")["items"] if p["status"] == "draft"],
             timeout=40,
             message="the plan drafted in planning",
         )

@@ -9,9 +9,9 @@ from types import SimpleNamespace
 import pytest
 from pymongo.database import Database
 
+from services.planning import bootstrap, consumers
 from services.planning.app import create_app
-from services.planning.consumers import IntakeEventHandlers
-from services.planning.storage.indexes import prepare
+from services.planning.repository.indexes import create_indexes
 from shared.events import Event
 from shared.mongo import Mongo
 from shared.web.auth import clear_cache
@@ -24,20 +24,31 @@ def planning_settings(make_settings):
 
 
 @pytest.fixture
-def db(planning_settings) -> Iterator[Database]:
+def mongo(planning_settings) -> Iterator[Mongo]:
     mongo = Mongo(planning_settings)
-    prepare(mongo.db)
+    create_indexes(mongo.db)
     data.insert_location(mongo.db)
     data.insert_location(mongo.db, "loc-uptown", "America/Chicago")
     data.insert_location(mongo.db, "loc-south", "Europe/Madrid", tenant_id=data.OTHER_TENANT)
-    yield mongo.db
+    yield mongo
     mongo.close()
 
 
 @pytest.fixture
-def deliver(db):
+def db(mongo) -> Database:
+    return mongo.db
+
+
+@pytest.fixture
+def worker_deps(planning_settings, mongo) -> bootstrap.Deps:
+    """What the worker's handlers use (its caches, the real clock)."""
+    return bootstrap.build(planning_settings, mongo, cache_ttl_s=bootstrap.WORKER_CACHE_TTL_S)
+
+
+@pytest.fixture
+def deliver(worker_deps):
     """Hand an event to planning's handler for its type; returns what the handler returned."""
-    handlers = IntakeEventHandlers(db).handlers()
+    handlers = consumers.handlers(worker_deps)
 
     def send(event: Event) -> bool:
         return handlers[event.type](event)

@@ -34,7 +34,8 @@ def test_staff_see_a_blocked_plan_and_its_reasons(api, keys, deliver):
 
     reply = api.plans(keys.front_desk, status="cannot_plan")
     assert reply.status == 200
-    [plan] = reply.body
+    assert (reply.body["page"], reply.body["page_size"], reply.body["total"]) == (1, 50, 1)
+    [plan] = reply.body["items"]
     assert plan["referral_id"] == intake["referral_id"] and plan["content"] is None
     assert plan["reasons"][0]["rule_id"] == "suspected_dvt"
 
@@ -46,7 +47,9 @@ def test_a_therapist_edits_a_draft_and_the_history_keeps_the_old_version(api, ke
     assert reply.status == 200, reply.body
     assert reply.body["version"] == 2 and reply.body["content"]["planned_sessions"] == 6
 
-    history = api.transport.call("GET", f"/plans/{draft['_id']}/history", keys.therapist).body
+    page = api.transport.call("GET", f"/plans/{draft['_id']}/history", keys.therapist).body
+    assert page["total"] == 1
+    history = page["items"]
     assert [h["version"] for h in history] == [1]
     assert history[0]["snapshot"]["planned_sessions"] == draft["content"]["planned_sessions"]
     assert history[0]["changed_fields"] == ["notes", "planned_sessions"]
@@ -73,7 +76,7 @@ def test_a_bad_edit_is_refused_and_changes_nothing(api, keys, draft, db, changes
     reply = api.edit(keys.therapist, draft["_id"], **changes)
     assert reply.status == status, reply.body
     if field:
-        assert field in str(reply.body["errors"])
+        assert field in reply.body["errors"]["json"], reply.body
     assert stored(db, draft["_id"]) == before
 
 
@@ -103,7 +106,7 @@ def test_an_active_plan_allows_goal_edits_but_not_new_dates(api, keys, draft):
 def test_a_plan_that_no_longer_fits_its_referral_cannot_be_approved(api, keys, draft, db):
     db.plans.update_one({"_id": draft["_id"]}, {"$set": {"referral.authorized_visits": 2}})
     reply = api.approve(keys.therapist, draft["_id"])
-    assert reply.status == 409 and "planned_sessions" in reply.body["errors"]
+    assert reply.status == 409 and "planned_sessions" in reply.body["errors"]["json"]
     assert stored(db, draft["_id"])["status"] == "draft"
 
 
@@ -112,13 +115,13 @@ def test_another_clinics_plan_is_not_found_and_not_changed(api, keys, draft, db)
     assert api.plan(keys.other_admin, draft["_id"]).status == 404
     assert api.edit(keys.other_admin, draft["_id"], version=1, notes="mine").status == 404
     assert api.approve(keys.other_admin, draft["_id"]).status == 404
-    assert api.plans(keys.other_admin).body == []
+    assert api.plans(keys.other_admin).body["items"] == []
     assert stored(db, draft["_id"]) == before
 
 
 def test_a_plan_at_a_location_the_caller_may_not_see_is_not_found(api, keys, draft):
     assert api.plan(keys.uptown_therapist, draft["_id"]).status == 404
-    assert api.plans(keys.uptown_therapist).body == []
+    assert api.plans(keys.uptown_therapist).body["items"] == []
     assert api.plan(keys.therapist, draft["_id"]).status == 200
 
 
@@ -159,3 +162,25 @@ def test_every_read_and_write_of_a_plan_is_audited_without_patient_data(api, key
     assert entries[0]["actor"].startswith("therapist:") and entries[0]["tenant_id"] == data.TENANT
     assert entries[2]["tenant_id"] == data.OTHER_TENANT
     assert draft["patient_id"] not in str(entries)
+
+
+def test_plans_come_a_page_at_a_time_newest_first_with_the_total(api, keys, deliver, db):
+    referrals = []
+    for _ in range(3):
+        intake = data.intake_completed()
+        deliver(data.intake_event("intake.completed", intake))
+        referrals.append(intake["referral_id"])
+
+    first = api.plans(keys.therapist, page_size=2).body
+    second = api.plans(keys.therapist, page_size=2, page=2).body
+    assert (first["page"], first["page_size"], first["total"]) == (1, 2, 3)
+    assert (second["page"], second["page_size"], second["total"]) == (2, 2, 3)
+    listed = [p["referral_id"] for p in first["items"] + second["items"]]
+    assert listed == list(reversed(referrals))
+    assert all(p["plan_id"].startswith("pln_") for p in first["items"])
+
+
+def test_a_page_size_beyond_the_maximum_is_capped_and_a_bad_one_is_a_query_error(api, keys):
+    assert api.plans(keys.therapist, page_size=5000).body["page_size"] == 100
+    reply = api.plans(keys.therapist, page=0)
+    assert reply.status == 422 and "page" in reply.body["errors"]["query"]

@@ -8,8 +8,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.planning.referral_tracker import ReferralTracker
-from services.planning.storage.tenant_settings import PlanningSettings, save_settings
+from services.planning import bootstrap
+from services.planning.domain.clinic_settings import ClinicSettings
+from services.planning.repository.clinic_settings import save_clinic_settings
+from services.planning.usecases.referral_tracking import check_due_referrals
 from tests.support import planning_data as data
 
 
@@ -29,9 +31,19 @@ def clock():
     return Clock()
 
 
+class Tracker:
+    """The worker's referral tracker, one pass at a time, on the test's clock."""
+
+    def __init__(self, deps: bootstrap.Deps) -> None:
+        self.deps = deps
+
+    def check_due(self) -> None:
+        check_due_referrals(self.deps)
+
+
 @pytest.fixture
-def tracker(db, clock):
-    return ReferralTracker(db, poll_interval_s=0.05, clock=clock)
+def tracker(planning_settings, mongo, clock):
+    return Tracker(bootstrap.build(planning_settings, mongo, cache_ttl_s=60, clock=clock))
 
 
 def local_today(clock) -> date:
@@ -117,13 +129,13 @@ def test_visits_running_out_are_announced_when_sessions_are_booked(db, deliver, 
 
 
 def test_a_clinics_own_thresholds_replace_the_defaults(db, deliver, tracker, clock):
-    settings = PlanningSettings.from_dict(
+    settings = ClinicSettings.from_dict(
         {
             "referral_alerts": {"visits_remaining": [2], "days_remaining": [30, 7]},
             "reassessment": {"every_sessions": 4, "every_days": 21},
         }
     )
-    save_settings(db, data.TENANT, settings, "admin:test")
+    save_clinic_settings(db, data.TENANT, settings, "admin:test")
     plan_id = plan_expiring_in(db, deliver, clock, days=20)
     tracker.check_due()
     assert alerts(db, plan_id) == [("referral.expiring", "days", 20)]

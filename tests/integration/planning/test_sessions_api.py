@@ -104,7 +104,7 @@ def test_a_therapist_or_room_is_never_double_booked(api, keys, active_plan, db, 
     assert reply.status == status, reply.body
     if status == 409:
         assert reply.body["message"] == "double booking"
-        assert "already booked" in reply.body["errors"]["starts_at_local"][0]
+        assert "already booked" in reply.body["errors"]["json"]["starts_at_local"][0]
         assert stored(db, second_plan) == before
 
 
@@ -116,7 +116,7 @@ def test_no_session_beyond_the_authorized_visits(api, keys, active_plan, db):
 
     reply = api.schedule(keys.therapist, plan_id, local(3))
     assert reply.status == 409
-    assert "all 2 authorized visits" in reply.body["errors"]["starts_at_local"][0]
+    assert "all 2 authorized visits" in reply.body["errors"]["json"]["starts_at_local"][0]
     assert stored(db, plan_id) == before
 
 
@@ -137,7 +137,7 @@ def test_no_session_after_the_referral_expires(api, keys, active_plan, db):
     before = stored(db, plan_id)
     reply = api.schedule(keys.therapist, plan_id, local(11))
     assert reply.status == 409
-    assert "after the referral expires" in reply.body["errors"]["starts_at_local"][0]
+    assert "after the referral expires" in reply.body["errors"]["json"]["starts_at_local"][0]
     assert stored(db, plan_id) == before
     assert api.schedule(keys.therapist, plan_id, local(10, 18)).status == 201  # its last day
 
@@ -159,7 +159,9 @@ def test_a_local_time_that_does_not_exist_is_refused(api, keys, active_plan):
         keys.therapist, plan_id, datetime.combine(next_spring_forward(), time(2, 30))
     )
     assert reply.status == 422
-    assert "does not exist in America/New_York" in reply.body["errors"]["starts_at_local"][0]
+    assert (
+        "does not exist in America/New_York" in reply.body["errors"]["json"]["starts_at_local"][0]
+    )
 
 
 def test_sessions_need_an_active_plan(api, keys, db, deliver):
@@ -176,7 +178,7 @@ def test_booking_at_a_location_the_caller_may_not_see_is_forbidden(api, keys, ac
     reply = api.schedule(keys.uptown_therapist, plan_id, local(1))
     assert reply.status == 404  # the plan's location is not the caller's: the plan is not found
     reply = api.schedule(keys.therapist, plan_id, local(1), location_id="loc-nowhere")
-    assert reply.status == 422 and "location_id" in reply.body["errors"]
+    assert reply.status == 422 and "location_id" in reply.body["errors"]["json"]
 
 
 def test_recording_nprs_7_to_4_emits_progress_with_nprs_clinically_improved(
@@ -263,7 +265,7 @@ def test_a_record_breaking_the_precautions_is_refused(api, keys, active_plan, db
     reply = api.complete_session(
         keys.therapist, plan_id, session["session_id"], measurements, **record
     )
-    assert reply.status == 422 and field in reply.body["errors"], reply.body
+    assert reply.status == 422 and field in reply.body["errors"]["json"], reply.body
     assert stored(db, plan_id) == before
 
 
@@ -310,7 +312,8 @@ def test_the_calendar_lists_a_therapists_sessions_across_plans(api, keys, active
         "GET", "/sessions", keys.front_desk, therapist_id="th-7", **{"from": start}
     )
     assert reply.status == 200
-    assert [s["plan_id"] for s in reply.body] == [first, second]
+    assert [s["plan_id"] for s in reply.body["items"]] == [first, second]
+    assert reply.body["total"] == 2
 
 
 def test_two_bookings_of_one_slot_at_the_same_moment_make_one_session(api, keys, active_plan, db):
@@ -369,3 +372,28 @@ def test_completing_a_plan_reports_the_outcomes_and_cancels_sessions_still_to_co
     assert odi["latest"] == 20 and odi["clinically_improved"] is True
     [cancelled] = events_of(db, plan_id, "session.cancelled")
     assert cancelled["session_id"] == coming["session_id"] and cancelled["cancelled_by"] == "clinic"
+
+
+def test_a_plans_sessions_come_as_a_page_in_booking_order(api, keys, active_plan):
+    plan_id = active_plan()
+    booked = [api.schedule(keys.therapist, plan_id, local(day)).body for day in (3, 1)]
+    path = f"/plans/{plan_id}/sessions"
+    page = api.transport.call("GET", path, keys.front_desk, page_size=1, page=2).body
+    assert (page["page"], page["page_size"], page["total"]) == (2, 1, 2)
+    assert [s["session_id"] for s in page["items"]] == [booked[1]["session_id"]]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"to": (datetime.now(UTC) + timedelta(days=40)).isoformat()}, "to"),
+        ({"to": (datetime.now(UTC) - timedelta(days=1)).isoformat()}, "to"),
+        ({"room_id": "room-1"}, "room_id"),
+    ],
+)
+def test_a_calendar_window_beyond_a_month_or_a_room_without_its_location_is_a_query_error(
+    api, keys, query, field
+):
+    reply = api.transport.call("GET", "/sessions", keys.front_desk, **query)
+    assert reply.status == 422, reply.body
+    assert list(reply.body["errors"]["query"]) == [field]

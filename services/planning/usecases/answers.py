@@ -1,4 +1,7 @@
-"""What the API returns: plans, progress and sessions as resources (plain dicts for the schemas)."""
+"""What the use cases return: plans, progress and sessions as plain data for the API's schemas
+(api/schemas.py: `PlanSchema`, `ProgressSchema`, `SessionSchema`, `SessionDetailSchema`).
+
+Each object's own id is `<resource>_id` (`plan_id`, `session_id`), as in the events."""
 
 from __future__ import annotations
 
@@ -6,14 +9,14 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from services.planning.domain.referral_tracking import days_remaining, visits_remaining
-from services.planning.domain.scheduling import zone
-from services.planning.plan_views import (
+from services.planning.domain.plan_document import (
     measures_payload,
     progress_of,
     sessions_completed,
     visits_used,
 )
+from services.planning.domain.referral_tracking import days_remaining, visits_remaining
+from services.planning.domain.scheduling import zone
 
 
 def visits(plan: Mapping[str, Any]) -> dict[str, int]:
@@ -22,7 +25,7 @@ def visits(plan: Mapping[str, Any]) -> dict[str, int]:
     return {"used": used, "authorized": authorized, "remaining": visits_remaining(used, authorized)}
 
 
-def plan_resource(plan: Mapping[str, Any]) -> dict[str, Any]:
+def plan_answer(plan: Mapping[str, Any]) -> dict[str, Any]:
     keys = ("referral_id", "patient_id", "location_id", "intake_id", "status", "version")
     return {
         "plan_id": plan["_id"],
@@ -40,7 +43,7 @@ def plan_resource(plan: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def progress_resource(
+def progress_answer(
     plan: Mapping[str, Any], today: date, reassessment: Mapping[str, Any]
 ) -> dict[str, Any]:
     progress = progress_of(plan)
@@ -58,20 +61,20 @@ def progress_resource(
     }
 
 
-def session_resource(
+def session_answer(
     plan: Mapping[str, Any], session: Mapping[str, Any], detail: bool = False
 ) -> dict[str, Any]:
     local = session["starts_at"].astimezone(zone(session["location_tz"]))
-    resource = {
+    answer = {
         **{k: session.get(k) for k in SESSION_FIELDS},
         "plan_id": plan["_id"],
         "patient_id": plan.get("patient_id"),
         "starts_at_local": local.isoformat(),
     }
     if detail:
-        resource |= {k: session.get(k) for k in ("record", "completed_at")}
-        resource["measurements"] = session.get("measurements", [])
-    return resource
+        answer |= {k: session.get(k) for k in ("record", "completed_at")}
+        answer["measurements"] = session.get("measurements", [])
+    return answer
 
 
 SESSION_FIELDS: Sequence[str] = (

@@ -1,24 +1,21 @@
-"""Per-clinic planning settings: referral alert thresholds and the re-assessment policy.
+"""A clinic's planning settings: its referral alert thresholds and its re-assessment policy.
 
-A clinic without its own settings uses the defaults of the domain rules.
+A clinic that has set none uses the defaults of the domain rules (2 visits and 14 days before
+a referral runs out; re-assess after 6 sessions or 30 days).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
-
-from pymongo.database import Database
 
 from services.planning.domain.progress import DEFAULT_REASSESSMENT, ReassessmentPolicy
 from services.planning.domain.referral_tracking import DEFAULT_THRESHOLDS, AlertThresholds
-from shared.tenancy import TenantScoped
 
 
 @dataclass(frozen=True)
-class PlanningSettings:
+class ClinicSettings:
     alerts: AlertThresholds = DEFAULT_THRESHOLDS
     reassessment: ReassessmentPolicy = DEFAULT_REASSESSMENT
 
@@ -35,7 +32,7 @@ class PlanningSettings:
         }
 
     @classmethod
-    def from_dict(cls, raw: Mapping[str, Any]) -> PlanningSettings:
+    def from_dict(cls, raw: Mapping[str, Any]) -> ClinicSettings:
         alerts, reassess = raw["referral_alerts"], raw["reassessment"]
         return cls(
             AlertThresholds(
@@ -44,16 +41,3 @@ class PlanningSettings:
             ),
             ReassessmentPolicy(reassess["every_sessions"], reassess["every_days"]),
         )
-
-
-def load_settings(db: Database, tenant_id: str) -> PlanningSettings:
-    document = TenantScoped(db.tenant_settings, tenant_id).find_one({"_id": tenant_id})
-    return PlanningSettings() if document is None else PlanningSettings.from_dict(document)
-
-
-def save_settings(db: Database, tenant_id: str, settings: PlanningSettings, by: str) -> None:
-    TenantScoped(db.tenant_settings, tenant_id).update_one(
-        {"_id": tenant_id},
-        {"$set": {**settings.to_dict(), "updated_by": by, "updated_at": datetime.now(UTC)}},
-        upsert=True,
-    )

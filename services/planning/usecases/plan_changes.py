@@ -1,21 +1,31 @@
 """State changes of a plan, as one write each: the fields it sets, its history entry, its events.
 
-Used by the HTTP use cases and the event handlers alike, so a plan discontinued by a referral
-cancellation and one discontinued by a therapist change the same way.
+Every use case on a plan or one of its sessions (staff requests and intake's events alike)
+decides a `Change` from the plan as read and writes it with `change_plan`: one write guarded
+by the plan's ``rev``, decided again from the fresh plan if another write came first. So a plan
+discontinued by a referral cancellation and one discontinued by a therapist change the same way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from services.planning import events
-from services.planning.domain.plan_lifecycle import HistoryEntry, change_status
+from services.planning.bootstrap import Deps
+from services.planning.domain.plan_document import (
+    cancel_future_sessions,
+    history_document,
+    plan_view,
+)
+from services.planning.domain.plan_lifecycle import change_status
+from services.planning.repository.plans import Plans
+from services.planning.usecases.plan_access import visible_plan
 from shared.events import outbox
-
-TRACKED_STATUSES = ("held", "draft", "active")  # plans whose referral alerts are tracked
+from shared.retry import retry_on_conflict
+from shared.web.auth import Principal
 
 
 @dataclass
@@ -37,18 +47,9 @@ class Change:
             update["$unset"] = {name: "" for name in self.unset}
         return update
 
-
-def plan_view(plan: Mapping[str, Any]) -> dict[str, Any]:
-    """What the lifecycle rules see and what history keeps: status, version and content."""
-    return {"status": plan["status"], "version": plan.get("version", 0), **plan.get("content", {})}
-
-
-def history_document(entry: HistoryEntry) -> dict[str, Any]:
-    return asdict(entry) | {"snapshot": dict(entry.snapshot)}
-
-
-def content_of(view: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in view.items() if k not in ("status", "version")}
+    def with_fields(self, fields: Mapping[str, Any]) -> Change:
+        """The same change setting ``fields`` too (its own fields win)."""
+        return Change({**fields, **self.fields}, self.events, self.history, self.unset)
 
 
 def combine(first: Change, then: Change) -> Change:
@@ -68,7 +69,30 @@ def applied(plan: Mapping[str, Any], change: Change) -> dict[str, Any]:
     return after
 
 
-def close(plan: Mapping[str, Any], target: str, reason: str, by: str, now: datetime) -> Change:
+def change_plan(
+    deps: Deps,
+    principal: Principal,
+    plan_id: str,
+    decide: Callable[[dict[str, Any]], Change | None],
+) -> dict[str, Any]:
+    """Read the plan (as ``principal`` may see it), decide the change, write it guarded by
+    ``rev``; again from the fresh plan if it lost a race. Returns the plan as saved (as read
+    when ``decide`` returns None: nothing to change)."""
+    plans = Plans(deps.db, principal.tenant_id)
+
+    def attempt() -> dict[str, Any] | None:
+        plan = visible_plan(deps, principal, plan_id)
+        change = decide(plan)
+        if change is None:
+            return plan
+        if plans.save(plan, change.update(), change.events):
+            return applied(plan, change) | {"rev": plan["rev"] + 1}
+        return None
+
+    return retry_on_conflict(attempt, what=f"plan {plan_id}")
+
+
+def closing(plan: Mapping[str, Any], target: str, reason: str, by: str, now: datetime) -> Change:
     """Complete or discontinue: a new version, future sessions cancelled by the clinic."""
     changed = change_status(plan_view(plan), target, by, now)
     sessions, cancelled = cancel_future_sessions(plan.get("sessions", ()), now, reason)
@@ -84,22 +108,3 @@ def close(plan: Mapping[str, Any], target: str, reason: str, by: str, now: datet
     return Change(
         fields, outgoing, history_document(changed.history_entry), unset=("referral_check_at",)
     )
-
-
-def cancel_future_sessions(
-    sessions: Sequence[Mapping[str, Any]], now: datetime, reason: str
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """All sessions, with the scheduled ones still to come cancelled by the clinic; and those."""
-    updated, cancelled = [], []
-    for session in sessions:
-        if session["status"] == "scheduled" and session["starts_at"] > now:
-            session = {
-                **session,
-                "status": "cancelled",
-                "cancelled_by": "clinic",
-                "cancel_reason": reason,
-                "updated_at": now,
-            }
-            cancelled.append(session)
-        updated.append(dict(session))
-    return updated, cancelled

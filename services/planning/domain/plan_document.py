@@ -1,14 +1,22 @@
-"""Stored plan documents read as domain values (referral terms, progress, sessions), and back."""
+"""The stored plan document read as domain values (referral terms, progress, sessions), and back.
+
+A plan is one document per referral with its sessions, measurements and history inside (see
+repository/plans.py). These functions only read or build parts of it: no I/O.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
 from services.planning.domain.intake_summary import Diagnosis, Referral
+from services.planning.domain.plan_lifecycle import HistoryEntry
 from services.planning.domain.progress import Measurement, PlanProgress, plan_progress
 from services.planning.domain.scheduling import Session, counted_visits
+
+# --- referral terms ----------------------------------------------------------------------------
 
 
 def referral_document(referral: Referral, referrer: Mapping[str, Any], version: int) -> dict:
@@ -46,6 +54,25 @@ def referrer_of(plan: Mapping[str, Any]) -> dict[str, Any]:
     return {"name": referrer.get("name"), "email": referrer.get("email")}
 
 
+# --- content, versions and history -------------------------------------------------------------
+
+
+def plan_view(plan: Mapping[str, Any]) -> dict[str, Any]:
+    """What the lifecycle rules see and what history keeps: status, version and content."""
+    return {"status": plan["status"], "version": plan.get("version", 0), **plan.get("content", {})}
+
+
+def content_of(view: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in view.items() if k not in ("status", "version")}
+
+
+def history_document(entry: HistoryEntry) -> dict[str, Any]:
+    return asdict(entry) | {"snapshot": dict(entry.snapshot)}
+
+
+# --- progress ----------------------------------------------------------------------------------
+
+
 def progress_of(plan: Mapping[str, Any]) -> PlanProgress:
     targets = {g["measure"]: g["target"] for g in (plan.get("content") or {}).get("goals", ())}
     measurements = [
@@ -70,8 +97,26 @@ def measures_payload(progress: PlanProgress) -> list[dict[str, Any]]:
     ]
 
 
+def last_assessed_at(plan: Mapping[str, Any]) -> datetime | None:
+    """When outcome measures were last taken: the latest measurement, else the intake."""
+    taken = [m["taken_at"] for m in plan.get("measurements", ())]
+    return max(taken) if taken else plan.get("intake_completed_at")
+
+
+def sessions_since(plan: Mapping[str, Any], moment: datetime | None) -> int:
+    """Completed sessions that started after `moment` (all of them when it is None)."""
+    return sum(
+        1
+        for s in plan.get("sessions", ())
+        if s["status"] == "completed" and (moment is None or s["starts_at"] > moment)
+    )
+
+
+# --- sessions ----------------------------------------------------------------------------------
+
+
 def sessions_completed(plan: Mapping[str, Any]) -> int:
-    return sum(1 for s in plan.get("sessions", ()) if s["status"] == "completed")
+    return sessions_since(plan, None)
 
 
 def visits_used(plan: Mapping[str, Any]) -> int:
@@ -94,7 +139,27 @@ def find_session(plan: Mapping[str, Any], session_id: str) -> dict[str, Any] | N
     return next((s for s in plan.get("sessions", ()) if s["session_id"] == session_id), None)
 
 
-def last_assessed_at(plan: Mapping[str, Any]) -> datetime | None:
-    """When outcome measures were last taken: the latest measurement, else the intake."""
-    taken = [m["taken_at"] for m in plan.get("measurements", ())]
-    return max(taken) if taken else plan.get("intake_completed_at")
+def replace_session(plan: Mapping[str, Any], session: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [
+        dict(session) if s["session_id"] == session["session_id"] else s
+        for s in plan.get("sessions", ())
+    ]
+
+
+def cancel_future_sessions(
+    sessions: Sequence[Mapping[str, Any]], now: datetime, reason: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """All sessions, with the scheduled ones still to come cancelled by the clinic; and those."""
+    updated, cancelled = [], []
+    for session in sessions:
+        if session["status"] == "scheduled" and session["starts_at"] > now:
+            session = {
+                **session,
+                "status": "cancelled",
+                "cancelled_by": "clinic",
+                "cancel_reason": reason,
+                "updated_at": now,
+            }
+            cancelled.append(session)
+        updated.append(dict(session))
+    return updated, cancelled

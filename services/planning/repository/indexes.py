@@ -1,4 +1,5 @@
-"""Indexes of the planning database, created once per process (API) or at start-up (worker).
+"""Every index of the planning database: `create_indexes(db)`, once per process (the API before
+its first request, the worker at start-up).
 
 Every index on tenant data leads with ``tenant_id``, except ``referral_check_due``: like the
 outbox relay's ``outbox_due`` it is a cross-tenant work queue that only the worker's referral
@@ -61,6 +62,10 @@ PLAN_INDEXES = [
 ]
 
 
-def prepare(db: Database) -> None:
-    db.plans.create_indexes(PLAN_INDEXES)
-    db.audit.create_indexes(AUDIT_INDEXES)
+INDEXES = {"plans": PLAN_INDEXES, "audit": AUDIT_INDEXES}
+"""By collection. The replicas (`locations`, `principals`) are read by `_id` only."""
+
+
+def create_indexes(db: Database) -> None:
+    for collection, indexes in INDEXES.items():
+        db[collection].create_indexes(indexes)
