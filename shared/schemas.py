@@ -9,6 +9,8 @@ a list `<Resource>PageSchema` (`shared.web.paging.page_schema`).
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import RAISE, Schema, validate
 
 ID = validate.Regexp(r"^[A-Za-z0-9._:-]{1,100}$", error="must be 1-100 of [A-Za-z0-9._:-]")
@@ -18,3 +20,20 @@ ID = validate.Regexp(r"^[A-Za-z0-9._:-]{1,100}$", error="must be 1-100 of [A-Za-
 class Strict(Schema):
     class Meta:
         unknown = RAISE
+
+
+def flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested messages as field paths: `{"patient.phone": [...], "diagnoses[0].code": [...]}`.
+
+    The paths of `errors.json` (docs/api.md) and of a rejected event's reasons: one level per
+    field, `[i]` for a list item.
+    """
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return {prefix or "body": list(messages)}
+    if not isinstance(messages, dict):
+        return {prefix or "body": [str(messages)]}
+    flat: dict[str, list[str]] = {}
+    for key, value in messages.items():
+        path = f"{prefix}[{key}]" if isinstance(key, int) else f"{prefix}.{key}".lstrip(".")
+        flat.update(flatten(value, path))
+    return flat

@@ -57,11 +57,9 @@ class TenantScoped:
     ) -> Page[dict[str, Any]]:
         """One page of matches in `sort` order (which must end on a unique field, e.g. `_id`),
         and the total (counted only when the page does not already tell it)."""
-        cursor = self.find(filter, projection).sort(sort).skip(request.skip)
-        items = list(cursor.limit(request.page_size))
-        whole = request.skip == 0 and len(items) < request.page_size
-        total = len(items) if whole else self.count_documents(filter)
-        return Page.of(items, request, total)
+        return find_page(
+            self.collection, self._scope(filter), request, sort=sort, projection=projection
+        )
 
     def count_documents(self, filter: Mapping[str, Any] | None = None, **kwargs: Any) -> int:
         return self.collection.count_documents(self._scope(filter), **kwargs)
@@ -82,3 +80,20 @@ class TenantScoped:
         return self.collection.find_one_and_update(
             self._scope(filter), self._guard_update(update), **kwargs
         )
+
+
+def find_page(
+    collection: Collection,
+    filter: Mapping[str, Any],
+    request: PageRequest,
+    *,
+    sort: list[tuple[str, int]],
+    projection: Mapping[str, Any] | None = None,
+) -> Page[dict[str, Any]]:
+    """A page of any collection: `TenantScoped.find_page` for tenant data; this one directly
+    only for what is not tenant data (e.g. intake's partners, which name their tenants)."""
+    cursor = collection.find(filter, projection).sort(sort).skip(request.skip)
+    items = list(cursor.limit(request.page_size))
+    whole = request.skip == 0 and len(items) < request.page_size
+    total = len(items) if whole else collection.count_documents(filter)
+    return Page.of(items, request, total)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any
 
-EXAMPLES = resources.files("services.intake.domain") / "examples"
+EXAMPLES = resources.files("services.intake.partner_forms") / "examples"
 
 
 def example(name: str) -> dict[str, Any]:

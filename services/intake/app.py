@@ -7,8 +7,10 @@ from typing import Any
 
 from flask import Flask
 
-from services.intake import storage, web_form
+from services.intake import web_form
 from services.intake.api import BLUEPRINTS
+from services.intake.bootstrap import bootstrap
+from services.intake.repository.indexes import create_indexes
 from shared.config import load_settings
 from shared.web import build_app
 
@@ -26,7 +28,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         title=TITLE,
         description=DESCRIPTION,
         blueprints=BLUEPRINTS,
-        prepare_db=storage.create_indexes,
+        prepare_db=create_indexes,
     )
+    app.extensions["deps"] = bootstrap(settings, app.extensions["mongo"])
     app.register_blueprint(web_form.blp)  # the patient's HTML form: outside the OpenAPI document
     return app

@@ -1,5 +1,8 @@
 """Ops CLI of the intake service: tenants, locations, API keys and partners.
 
+An entry point beside `app.py` and `worker.py`: it builds the same `Deps` (bootstrap.py) and
+calls the same use cases as the admin API, for the tasks that span tenants.
+
     python -m services.intake.cli create-tenant --name "Northside Massage" --location "Main:America/New_York"
     python -m services.intake.cli create-key --tenant northside-massage --role admin --name "Dana (ops)"
     python -m services.intake.cli create-partner --id partner-example --name "Example Referral Network"
@@ -19,12 +22,13 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from pymongo.database import Database
-
-from services.intake import access, storage
-from services.intake.errors import Conflict, Invalid, NotFound
+from services.intake.bootstrap import Deps, bootstrap
+from services.intake.repository.indexes import create_indexes
+from services.intake.usecases import keys, partners, tenants
 from shared.config import ConfigError, Settings, load_settings
+from shared.errors import UseCaseError
 from shared.mongo import Mongo
+from shared.web.auth import ROLES
 
 
 def _location(value: str) -> tuple[str, str]:
@@ -56,9 +60,7 @@ def parser() -> argparse.ArgumentParser:
     location.add_argument("--timezone", required=True)
     key = commands.add_parser("create-key", help="an API key (printed once)")
     key.add_argument("--tenant", required=True)
-    key.add_argument(
-        "--role", required=True, choices=["admin", "front_desk", "therapist", "partner"]
-    )
+    key.add_argument("--role", required=True, choices=ROLES)
     key.add_argument("--name", required=True)
     key.add_argument(
         "--location",
@@ -90,17 +92,17 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
-def run(db: Database, args: argparse.Namespace) -> dict[str, Any]:
+def run(deps: Deps, args: argparse.Namespace) -> dict[str, Any]:
     match args.command:
         case "create-tenant":
-            return access.create_tenant(
-                db, name=args.name, locations=args.locations, tenant_id=args.tenant_id
+            return tenants.create_tenant(
+                deps, name=args.name, locations=args.locations, tenant_id=args.tenant_id
             )
         case "add-location":
-            return access.add_location(db, args.tenant, name=args.name, timezone=args.timezone)
+            return tenants.add_location(deps, args.tenant, name=args.name, timezone=args.timezone)
         case "create-key":
-            document, raw_key = access.create_key(
-                db,
+            document, raw_key = keys.create_key(
+                deps,
                 args.tenant,
                 role=args.role,
                 name=args.name,
@@ -109,15 +111,15 @@ def run(db: Database, args: argparse.Namespace) -> dict[str, Any]:
             )
             return {**{k: v for k, v in document.items() if k != "_id"}, "key": raw_key}
         case "revoke-key":
-            document = access.revoke_key(db, args.tenant, args.key_id)
+            document = keys.revoke_key(deps, args.tenant, args.key_id)
             return {k: v for k, v in document.items() if k not in ("_id", "outbox")}
         case "create-partner":
-            return access.create_partner(
-                db, partner_id=args.partner_id, name=args.name, tenants=args.tenants
+            return partners.create_partner(
+                deps, partner_id=args.partner_id, name=args.name, tenants=args.tenants
             )
         case _:
-            return access.set_partner_allowed(
-                db, args.partner, args.tenant, args.command == "allow-partner"
+            return partners.set_partner_allowed(
+                deps, args.partner, args.tenant, args.command == "allow-partner"
             )
 
 
@@ -130,15 +132,21 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
         return 2
     mongo = Mongo(settings)
     try:
-        storage.create_indexes(mongo.db)
-        result = run(mongo.db, args)
-    except (Invalid, NotFound, Conflict) as error:
-        print(f"intake cli: {args.command}: {error}", file=sys.stderr)
+        deps = bootstrap(settings, mongo)
+        create_indexes(deps.db)
+        result = run(deps, args)
+    except UseCaseError as error:
+        print(f"intake cli: {args.command}: {_explained(error)}", file=sys.stderr)
         return 1
     finally:
         mongo.close()
     print(json.dumps(result, default=str, indent=2))
     return 0
+
+
+def _explained(error: UseCaseError) -> str:
+    fields = "; ".join(f"{path}: {', '.join(problems)}" for path, problems in error.errors.items())
+    return fields or error.message
 
 
 if __name__ == "__main__":

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import sys
 
-from services.intake import storage
+from services.intake.bootstrap import bootstrap
 from services.intake.consumers import PartnerInbox
-from services.intake.partner_queues import PartnerStatusQueues
+from services.intake.partner_queues.status_queues import PartnerStatusQueues
+from services.intake.repository.indexes import OUTBOX_COLLECTIONS, create_indexes
 from shared.config import Settings
 from shared.events import event_components
 from shared.events.topology import PARTNER_STATUS_EXCHANGE
@@ -19,20 +20,17 @@ from shared.worker import Component, run_worker
 
 
 def components(settings: Settings, mongo: Mongo) -> list[Component]:
-    db = mongo.db
-    storage.create_indexes(db)
-    inbox = PartnerInbox(db, settings)
+    deps = bootstrap(settings, mongo)
+    create_indexes(deps.db)
     event_parts = event_components(
         settings,
         mongo,
-        outbox_collections=storage.OUTBOX_COLLECTIONS,
-        subscriptions=[inbox.subscription()],
+        outbox_collections=OUTBOX_COLLECTIONS,
+        subscriptions=[PartnerInbox(deps).subscription()],
         publishes_to=[PARTNER_STATUS_EXCHANGE],
     )
-    queues = PartnerStatusQueues(settings, db)
-    queues.declare(
-        only_new=False
-    )  # before the relay runs, so no known partner's status is unroutable
+    queues = PartnerStatusQueues(deps)
+    queues.declare(only_new=False)  # before the relay runs: no known partner's status unroutable
     return [queues, *event_parts]
 
 

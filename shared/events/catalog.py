@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from marshmallow import Schema
 
-from shared.events.payloads import notifications, planning
+from shared.events.payloads import intake, notifications, planning
 from shared.events.topology import events_exchange
 
 
@@ -67,6 +67,17 @@ _PUBLISHED: dict[str, tuple[str, ...]] = {
 }
 
 PAYLOADS: dict[str, type[Schema]] = {
+    "tenant.location_upserted": intake.LocationUpsertedPayload,
+    "access.principal_upserted": intake.PrincipalUpsertedPayload,
+    "access.principal_revoked": intake.PrincipalRevokedPayload,
+    "referral.accepted": intake.ReferralTermsPayload,
+    "referral.amended": intake.ReferralTermsPayload,
+    "referral.rejected": intake.ReferralRejectedPayload,
+    "referral.cancelled": intake.ReferralCancelledPayload,
+    "patient.registered": intake.PatientRegisteredPayload,
+    "patient.consent_changed": intake.PatientConsentChangedPayload,
+    "intake.completed": intake.IntakeCompletedPayload,
+    "intake.screening_updated": intake.ScreeningUpdatedPayload,
     "plan.drafted": planning.PlanDraftedPayload,
     "plan.held": planning.PlanHeldPayload,
     "plan.cannot_plan": planning.PlanCannotPlanPayload,

@@ -4,7 +4,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from services.intake.app import create_app as create_intake
-from services.intake.intake_link import new_nonce, new_token
+from services.intake.domain.intake_link import new_nonce, new_token
 from services.notifications.app import create_app as create_notifications
 from services.planning.app import create_app as create_planning
 from shared.config import load_settings

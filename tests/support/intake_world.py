@@ -1,8 +1,8 @@
 """Builds an intake world for tests: tenants with locations, API keys and partners, in one intake
 database (the referrals a partner sends are `testkit.referrals`).
 
-Everything goes through the service's own use cases (services.intake.access), as the CLI and the
-admin API do.
+Everything goes through the service's own use cases (services.intake.usecases), as the CLI and
+the admin API do.
 """
 
 from __future__ import annotations
@@ -11,9 +11,19 @@ from typing import Any
 
 from pymongo.database import Database
 
-from services.intake import access, storage
+from services.intake.bootstrap import bootstrap
+from services.intake.repository import indexes
+from services.intake.usecases import keys, partners, tenants
+from shared.config import load_settings
 
 LOCATIONS = [("Main", "America/New_York"), ("Uptown", "America/Chicago")]
+
+
+class OpenDatabase:
+    """A database the test opened itself, where the use cases' `Deps` expect a `Mongo`."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
 
 class World:
@@ -21,11 +31,12 @@ class World:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        storage.create_indexes(db)
+        self.deps = bootstrap(load_settings("intake"), OpenDatabase(db))
+        indexes.create_indexes(db)
 
     def tenant(self, tenant_id: str, locations: list[tuple[str, str]] = LOCATIONS) -> dict:
-        return access.create_tenant(
-            db=self.db, name=tenant_id.title(), tenant_id=tenant_id, locations=locations
+        return tenants.create_tenant(
+            self.deps, name=tenant_id.title(), tenant_id=tenant_id, locations=locations
         )
 
     def key(
@@ -35,8 +46,8 @@ class World:
         locations: list[str] | None = None,
         partner_id: str | None = None,
     ) -> str:
-        _, raw_key = access.create_key(
-            self.db,
+        _, raw_key = keys.create_key(
+            self.deps,
             tenant_id,
             role=role,
             name=f"{role} for tests",
@@ -46,8 +57,8 @@ class World:
         return raw_key
 
     def partner(self, partner_id: str, tenants: list[str]) -> dict:
-        return access.create_partner(
-            self.db, partner_id=partner_id, name=partner_id.title(), tenants=tenants
+        return partners.create_partner(
+            self.deps, partner_id=partner_id, name=partner_id.title(), tenants=tenants
         )
 
     def count(self, collection: str, **where: Any) -> int:

@@ -276,12 +276,12 @@ def accepted(
         raise DemoError(f"the referral was not accepted: {status['data']}")
     clinic_referral = desk.get("intake", f"/referrals/{status['data']['referral_id']}")
     patient = desk.get("intake", f"/patients/{clinic_referral['patient_id']}")
-    result.referral_id = clinic_referral["id"]
-    result.patient_id = patient["id"]
+    result.referral_id = clinic_referral["referral_id"]
+    result.patient_id = patient["patient_id"]
     say.step(
         "accepted",
         f"{partner.status_queue}: referral.accepted, clinic referral {result.referral_id}",
-        f"patient {patient['id']} ({patient['given_name']} {patient['family_name']}) "
+        f"patient {patient['patient_id']} ({patient['given_name']} {patient['family_name']}) "
         f"registered at {clinic_referral['location_id']}",
     )
     welcome = new_mail(inbox, "the welcome email", data.PATIENT_EMAIL, "welcome")

@@ -1,25 +1,28 @@
 """Admin API: the clinic's own tenant, its locations, API keys, and the partners that may refer to it.
 
 Creating tenants and partners, and allowing a partner to refer to a clinic, are ops tasks
-(`python -m services.intake.cli`): they span tenants.
+(`python -m services.intake.cli`): they span tenants. None of this is patient data: these
+calls are not audited (the keys' and locations' changes are events).
 """
 
 from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from services.intake import access
-from services.intake.api.common import View, db
 from services.intake.api.schemas import (
-    KeyInSchema,
+    KeyCreateSchema,
     KeySchema,
-    LocationInSchema,
+    LocationCreateSchema,
+    LocationEditSchema,
     LocationSchema,
     NewKeySchema,
     PartnerSchema,
     TenantSchema,
 )
-from shared.web.auth import current_principal, requires
+from services.intake.usecases import keys, partners, tenants
+from shared.web.auth import requires
+from shared.web.paging import PageQuerySchema, page_request, page_schema
+from shared.web.views import View, deps, principal
 
 blp = Blueprint(
     "admin",
@@ -30,7 +33,7 @@ blp = Blueprint(
 
 
 def _tenant() -> str:
-    return current_principal().tenant_id
+    return principal().tenant_id
 
 
 @blp.route("/tenant")
@@ -39,46 +42,48 @@ class Tenant(View):
     @blp.response(200, TenantSchema)
     def get(self):
         """The clinic and its locations."""
-        return access.get_tenant(db(), _tenant())
+        return tenants.get_tenant(deps(), _tenant())
 
 
 @blp.route("/locations")
-class Locations(View):
+class LocationCollection(View):
     @requires("admin")
-    @blp.arguments(LocationInSchema)
+    @blp.arguments(LocationCreateSchema)
     @blp.response(201, LocationSchema)
     def post(self, body):
         """Add a location (its id is derived from the name); emits `tenant.location_upserted`."""
-        return access.add_location(db(), _tenant(), **body)
+        return tenants.add_location(deps(), _tenant(), **body)
 
 
 @blp.route("/locations/<string:location_id>")
 class Location(View):
     @requires("admin")
-    @blp.arguments(LocationInSchema)
+    @blp.arguments(LocationEditSchema)
     @blp.response(200, LocationSchema)
     def put(self, body, location_id):
         """Rename a location, or change its time zone or address; emits `tenant.location_upserted`."""
-        return access.update_location(db(), _tenant(), location_id, **body)
+        return tenants.update_location(deps(), _tenant(), location_id, **body)
 
 
 @blp.route("/keys")
-class Keys(View):
+class KeyCollection(View):
     @requires("admin")
-    @blp.response(200, KeySchema(many=True))
-    def get(self):
-        """The clinic's API keys (never the keys themselves)."""
-        return access.list_keys(db(), _tenant())
+    @blp.arguments(PageQuerySchema, location="query")
+    @blp.response(200, page_schema(KeySchema))
+    def get(self, args):
+        """The clinic's API keys, oldest first (never the keys themselves)."""
+        page, _ = page_request(args)
+        return keys.list_keys(deps(), _tenant(), page)
 
     @requires("admin")
-    @blp.arguments(KeyInSchema)
+    @blp.arguments(KeyCreateSchema)
     @blp.response(201, NewKeySchema)
     def post(self, body):
         """Create an API key for staff (a role, optionally limited to locations) or a partner.
 
         The answer holds the key itself, once; only its hash is stored.
         """
-        document, raw_key = access.create_key(db(), _tenant(), **body)
+        document, raw_key = keys.create_key(deps(), _tenant(), **body)
         return {**document, "key": raw_key}
 
 
@@ -88,13 +93,15 @@ class Key(View):
     @blp.response(200, KeySchema)
     def delete(self, key_id):
         """Revoke a key (it stops working within seconds everywhere); emits `access.principal_revoked`."""
-        return access.revoke_key(db(), _tenant(), key_id)
+        return keys.revoke_key(deps(), _tenant(), key_id)
 
 
 @blp.route("/partners")
-class Partners(View):
+class PartnerCollection(View):
     @requires("admin")
-    @blp.response(200, PartnerSchema(many=True))
-    def get(self):
-        """The partners that may refer patients to this clinic."""
-        return access.partners_of(db(), _tenant())
+    @blp.arguments(PageQuerySchema, location="query")
+    @blp.response(200, page_schema(PartnerSchema))
+    def get(self, args):
+        """The partners that may refer patients to this clinic, by id."""
+        page, _ = page_request(args)
+        return partners.partners_of(deps(), _tenant(), page)

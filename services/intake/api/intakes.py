@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from flask_smorest import Blueprint
-from marshmallow import fields
 
-from services.intake import assessment
-from services.intake.api.common import STAFF, PageSchema, View, db, paging, record_access
-from services.intake.api.schemas import ClearanceInSchema, IntakeQuerySchema, IntakeSchema
-from services.intake.errors import NotFound
-from services.intake.intake_form import IntakeFormSchema
-from services.intake.repository import Intakes
-from shared.web.auth import current_principal, requires
+from services.intake.api.schemas import (
+    ClearanceCreateSchema,
+    IntakeCreateSchema,
+    IntakeQuerySchema,
+    IntakeSchema,
+)
+from services.intake.usecases import intakes
+from shared.web.auth import STAFF_ROLES, requires
+from shared.web.paging import page_request, page_schema
+from shared.web.views import View, audited, deps, principal
 
 blp = Blueprint(
     "intakes",
@@ -21,78 +23,56 @@ blp = Blueprint(
 )
 
 
-class IntakeInSchema(IntakeFormSchema):
-    referral_id = fields.String(required=True)
-
-
 @blp.route("")
 class IntakeCollection(View):
-    @requires(*STAFF)
-    @blp.arguments(IntakeInSchema)
+    @requires(*STAFF_ROLES)
+    @blp.arguments(IntakeCreateSchema)
     @blp.response(201, IntakeSchema)
     @blp.alt_response(
         409, description="The referral is cancelled, or its intake is already complete"
     )
     def post(self, body):
-        """Complete the intake of a referral (history, medications, symptoms, baseline measures, signed consent).
+        """Complete the intake of a referral; screens for contraindications.
 
-        Screens for contraindications and emits `intake.completed`.
+        The history, medications, symptoms, baseline measures and signed consent; emits
+        `intake.completed`.
         """
-        principal = current_principal()
-        referral_id = body.pop("referral_id")
-        return assessment.complete_intake(
-            db(),
-            tenant_id=principal.tenant_id,
-            referral_id=referral_id,
-            form=body,
-            completed_by="staff",
-            actor=principal.actor,
-            locations=principal.locations,
-        )
+        with audited("intake.complete", "intake"):
+            return intakes.complete_intake(deps(), principal(), body.pop("referral_id"), body)
 
-    @requires(*STAFF)
-    @blp.arguments(IntakeQuerySchema, location="query", as_kwargs=True)
-    @blp.arguments(PageSchema, location="query")
-    @blp.response(200, IntakeSchema(many=True))
-    def get(self, page_args, **filters):
-        """Intakes at the locations the key may see."""
-        principal = current_principal()
-        found = Intakes(db(), principal.tenant_id).list(
-            principal.locations, filters, **paging(page_args)
-        )
-        record_access("intake.list", "intake", None, detail=f"{len(found)} intakes")
-        return found
+    @requires(*STAFF_ROLES)
+    @blp.arguments(IntakeQuerySchema, location="query")
+    @blp.response(200, page_schema(IntakeSchema))
+    def get(self, args):
+        """Intakes at the locations the key may see, by id."""
+        page, filters = page_request(args)
+        with audited("intake.list", "intake"):
+            return intakes.list_intakes(deps(), principal(), filters, page)
 
 
 @blp.route("/<string:intake_id>")
 class Intake(View):
-    @requires(*STAFF)
+    @requires(*STAFF_ROLES)
     @blp.response(200, IntakeSchema)
     def get(self, intake_id):
         """One intake with its screening result and clearances."""
-        principal = current_principal()
-        found = Intakes(db(), principal.tenant_id).get(intake_id, principal.locations)
-        if found is None:
-            raise NotFound("intake")
-        record_access("intake.read", "intake", intake_id)
-        return found
+        with audited("intake.read", "intake", intake_id):
+            return intakes.get_intake(deps(), principal(), intake_id)
 
 
 @blp.route("/<string:intake_id>/clearances")
-class Clearances(View):
+class IntakeClearances(View):
     @requires("admin", "therapist")
-    @blp.arguments(ClearanceInSchema)
+    @blp.arguments(ClearanceCreateSchema)
     @blp.response(200, IntakeSchema)
     def post(self, body, intake_id):
         """Record a physician's clearance of `clearance`-tier rules; emits `intake.screening_updated`."""
-        principal = current_principal()
-        return assessment.record_clearance(
-            db(),
-            tenant_id=principal.tenant_id,
-            intake_id=intake_id,
-            rule_ids=body["rule_ids"],
-            note=body["note"],
-            by=body["cleared_by"],
-            actor=principal.actor,
-            locations=principal.locations,
-        )
+        with audited("intake.clearance", "intake", intake_id):
+            return intakes.record_clearance(
+                deps(),
+                principal(),
+                intake_id,
+                rule_ids=body["rule_ids"],
+                note=body["note"],
+                by=body["cleared_by"],
+            )

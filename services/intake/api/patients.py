@@ -4,58 +4,43 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from services.intake import patients
-from services.intake.api.common import STAFF, PageSchema, View, db, paging, record_access
-from services.intake.api.schemas import ConsentInSchema, PatientSchema
-from services.intake.errors import NotFound
-from services.intake.repository import Patients
-from shared.web.auth import current_principal, requires
+from services.intake.api.schemas import ConsentChangeSchema, PatientSchema
+from services.intake.usecases import patients
+from shared.web.auth import STAFF_ROLES, requires
+from shared.web.paging import PageQuerySchema, page_request, page_schema
+from shared.web.views import View, audited, deps, principal
 
 blp = Blueprint("patients", __name__, url_prefix="/patients", description="Patients of the clinic")
 
 
 @blp.route("")
-class PatientList(View):
-    @requires(*STAFF)
-    @blp.arguments(PageSchema, location="query")
-    @blp.response(200, PatientSchema(many=True))
+class PatientCollection(View):
+    @requires(*STAFF_ROLES)
+    @blp.arguments(PageQuerySchema, location="query")
+    @blp.response(200, page_schema(PatientSchema))
     def get(self, args):
         """Patients at the locations the key may see, by id."""
-        principal = current_principal()
-        found = Patients(db(), principal.tenant_id).list(principal.locations, **paging(args))
-        record_access("patient.list", "patient", None, detail=f"{len(found)} patients")
-        return found
+        page, _ = page_request(args)
+        with audited("patient.list", "patient"):
+            return patients.list_patients(deps(), principal(), page)
 
 
 @blp.route("/<string:patient_id>")
 class Patient(View):
-    @requires(*STAFF)
+    @requires(*STAFF_ROLES)
     @blp.response(200, PatientSchema)
     def get(self, patient_id):
         """One patient (404 when not at a location the key may see)."""
-        principal = current_principal()
-        found = Patients(db(), principal.tenant_id).get(patient_id, principal.locations)
-        if found is None:
-            raise NotFound("patient")
-        record_access("patient.read", "patient", patient_id)
-        return found
+        with audited("patient.read", "patient", patient_id):
+            return patients.get_patient(deps(), principal(), patient_id)
 
 
 @blp.route("/<string:patient_id>/consent")
-class Consent(View):
+class PatientConsent(View):
     @requires("admin", "front_desk")
-    @blp.arguments(ConsentInSchema)
+    @blp.arguments(ConsentChangeSchema)
     @blp.response(200, PatientSchema)
     def put(self, body, patient_id):
         """Record the patient's consent per channel (Email OK, Text OK); emits `patient.consent_changed`."""
-        principal = current_principal()
-        changed = patients.change_consent(
-            db(),
-            principal.tenant_id,
-            patient_id,
-            body,
-            source="staff",
-            locations=principal.locations,
-        )
-        record_access("patient.consent_change", "patient", patient_id)
-        return changed
+        with audited("patient.consent_change", "patient", patient_id):
+            return patients.change_consent(deps(), principal(), patient_id, body)

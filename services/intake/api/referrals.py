@@ -1,8 +1,8 @@
 """Referrals API: partners and staff POST a referral in either form; staff read and cancel them.
 
 The content type decides the form: `application/fhir+json` (a FHIR R4 Bundle) or
-`application/json` (the native form). The answer is the referral's id (201; 200 for a repeat or
-an amendment), or 400 for a body that is not JSON, or 422 with the fields at fault.
+`application/json` (the native form). The answer is the referral's receipt (201; 200 for a
+repeat or an amendment), or 400 for a body that is not JSON, or 422 with the fields at fault.
 """
 
 from __future__ import annotations
@@ -16,19 +16,20 @@ from flask import request
 from flask_smorest import Blueprint, abort
 from werkzeug.exceptions import HTTPException
 
-from services.intake import access, referrals
-from services.intake.api.common import STAFF, PageSchema, View, db, paging, record_access, settings
 from services.intake.api.schemas import (
-    CancelSchema,
-    ReceiptSchema,
+    ReferralCancelSchema,
     ReferralQuerySchema,
+    ReferralReceiptSchema,
     ReferralSchema,
 )
-from services.intake.errors import Conflict, Invalid, NotFound
-from services.intake.referral_forms import FHIR, FORMS, NATIVE, read_referral
-from services.intake.repository import Referrals
-from services.intake.schemas import NativeReferralSchema
-from shared.web.auth import Principal, current_principal, requires
+from services.intake.partner_forms.native import NativeReferralSchema
+from services.intake.partner_forms.reading import FHIR, FORMS, NATIVE, read_referral
+from services.intake.usecases import referrals
+from shared.errors import UseCaseError
+from shared.web.auditing import audit_request
+from shared.web.auth import STAFF_ROLES, requires
+from shared.web.paging import page_request, page_schema
+from shared.web.views import View, audited, deps, principal, settings
 
 blp = Blueprint(
     "referrals",
@@ -57,20 +58,6 @@ REFERRAL_BODY = {
 }
 
 
-def _sender(principal: Principal) -> referrals.Sender:
-    if principal.partner_id:
-        partner = access.get_partner(db(), principal.partner_id)
-        if partner is None or principal.tenant_id not in partner.get("tenants", []):
-            abort(403, message="this partner may no longer refer to this clinic")
-    return referrals.Sender(
-        tenant_id=principal.tenant_id,
-        partner_id=principal.partner_id,
-        actor=principal.actor,
-        channel="http",
-        locations=principal.locations,
-    )
-
-
 def _json_body() -> tuple[str, Any]:
     if request.mimetype not in FORMS:
         abort(
@@ -85,36 +72,31 @@ def _json_body() -> tuple[str, Any]:
 
 @contextmanager
 def _audited_refusal() -> Iterator[None]:
-    """A refused referral is audited (the fields at fault, never their values), then answered."""
+    """A refused referral is audited with the fields at fault (never their values), then answered.
+
+    Not `audited`: an accepted referral is audited by the use case, which every channel shares.
+    """
     try:
         yield
-    except (Invalid, Conflict, HTTPException) as error:
-        fields = sorted(error.errors) if isinstance(error, Invalid) else [type(error).__name__]
-        record_access(
-            "referral.rejected",
-            "referral",
-            None,
-            detail="fields: " + ", ".join(fields),
-            outcome="rejected",
-        )
+    except (UseCaseError, HTTPException) as error:
+        fields = sorted(error.errors) if getattr(error, "errors", None) else [type(error).__name__]
+        detail = "fields: " + ", ".join(fields)
+        audit_request("referral.rejected", "referral", None, detail=detail, outcome="rejected")
         raise
-
-
-def _visible(principal: Principal) -> dict[str, Any]:
-    """A partner key sees only its own referrals."""
-    return {"partner_id": principal.partner_id} if principal.partner_id else {}
 
 
 @blp.route("")
 class ReferralCollection(View):
     @requires("admin", "front_desk", "partner")
     @blp.doc(requestBody=REFERRAL_BODY)
-    @blp.response(201, ReceiptSchema, description="Accepted: the new referral's id")
+    @blp.response(201, ReferralReceiptSchema, description="Accepted: the new referral's id")
     @blp.alt_response(
-        200, schema=ReceiptSchema, description="A repeat (nothing changed) or an amendment"
+        200, schema=ReferralReceiptSchema, description="A repeat (nothing changed) or an amendment"
     )
     @blp.alt_response(400, description="The body is not JSON")
-    @blp.alt_response(409, description="The referral with this partner id was cancelled")
+    @blp.alt_response(
+        409, description="The referral with this partner id was cancelled, or kept changing"
+    )
     @blp.alt_response(413, description="The body is larger than MAX_BODY_BYTES")
     @blp.alt_response(415, description="Neither JSON form")
     @blp.alt_response(
@@ -122,48 +104,37 @@ class ReferralCollection(View):
     )
     def post(self):
         """Submit a referral (partners and front desk); a repeat is recognised, changed content amends it."""
-        principal = current_principal()
         with _audited_refusal():
             form, data = _json_body()
             referral = read_referral(form, data, region=settings().default_phone_region)
-            receipt = referrals.receive(db(), settings(), _sender(principal), referral, form=form)
+            receipt = referrals.submit(deps(), principal(), referral, form=form)
         return receipt, 201 if receipt.outcome == "accepted" else 200
 
-    @requires(*STAFF, "partner")
-    @blp.arguments(ReferralQuerySchema, location="query", as_kwargs=True)
-    @blp.arguments(PageSchema, location="query")
-    @blp.response(200, ReferralSchema(many=True))
-    def get(self, page_args, **filters):
-        """Referrals at the locations the key may see (a partner: its own)."""
-        principal = current_principal()
-        where = {**filters, **_visible(principal)}
-        found = Referrals(db(), principal.tenant_id).list(
-            principal.locations, where, **paging(page_args)
-        )
-        record_access("referral.list", "referral", None, detail=f"{len(found)} referrals")
-        return found
+    @requires(*STAFF_ROLES, "partner")
+    @blp.arguments(ReferralQuerySchema, location="query")
+    @blp.response(200, page_schema(ReferralSchema))
+    def get(self, args):
+        """Referrals at the locations the key may see (a partner: its own), by id."""
+        page, filters = page_request(args)
+        with audited("referral.list", "referral"):
+            return referrals.list_referrals(deps(), principal(), filters, page)
 
 
 @blp.route("/<string:referral_id>")
 class Referral(View):
-    @requires(*STAFF, "partner")
+    @requires(*STAFF_ROLES, "partner")
     @blp.response(200, ReferralSchema)
     def get(self, referral_id):
         """One referral with its amendment history."""
-        principal = current_principal()
-        found = Referrals(db(), principal.tenant_id).get(referral_id, principal.locations)
-        if found is None or any(found.get(k) != v for k, v in _visible(principal).items()):
-            raise NotFound("referral")
-        record_access("referral.read", "referral", referral_id)
-        return found
+        with audited("referral.read", "referral", referral_id):
+            return referrals.get_referral(deps(), principal(), referral_id)
 
 
 @blp.route("/<string:referral_id>/cancel")
-class Cancel(View):
+class ReferralCancellation(View):
     @requires("admin", "front_desk", "partner")
-    @blp.arguments(CancelSchema)
-    @blp.response(200, ReceiptSchema)
+    @blp.arguments(ReferralCancelSchema)
+    @blp.response(200, ReferralReceiptSchema)
     def post(self, body, referral_id):
         """Cancel a referral (a partner: its own); emits `referral.cancelled`."""
-        sender = _sender(current_principal())
-        return referrals.cancel(db(), sender, reason=body["reason"], referral_id=referral_id)
+        return referrals.cancel_referral(deps(), principal(), referral_id, reason=body["reason"])

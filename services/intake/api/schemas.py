@@ -1,4 +1,10 @@
-"""HTTP input and output schemas of the intake API (the partner forms are in services/intake/schemas.py)."""
+"""Every HTTP schema of the intake API (the partner forms are the partner contract: partner_forms/).
+
+Names (docs/api.md): an answer is `<Resource>Schema`, a body `<Resource><Action>Schema`, query
+arguments `<Resource>QuerySchema`; an object's own id is `<resource>_id`. Bodies are `Strict`:
+an unknown field (`tenant_id`, `status`, `_id`) is refused with a 422 naming it. The intake form
+(`IntakeFormSchema`) is also what the patient's web form is checked against (web_form/).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +13,17 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from services.intake.schemas import AddressSchema, ConsentSchema, Strict
+from services.intake.domain.checklist_flags import CONDITIONS, DATED_EVENTS, LOCAL_FINDINGS
+from services.intake.partner_forms.native import AddressSchema, ConsentSchema
+from shared.clinical.outcome_measures import MEASURES
+from shared.schemas import ID, Strict
 from shared.web.auth import ROLES
+from shared.web.paging import PageQuerySchema
 
 
-def _id() -> fields.String:
-    return fields.String(attribute="_id", data_key="id", dump_only=True)
+def _own_id() -> fields.String:
+    """The object's own id (`_id` stored), under its `<resource>_id` name."""
+    return fields.String(attribute="_id", dump_only=True)
 
 
 def _date(description: str = "YYYY-MM-DD") -> fields.String:
@@ -33,12 +44,16 @@ def _iso(value: Any) -> str:
 # --- admin -------------------------------------------------------------------------------------
 
 
-class LocationInSchema(Strict):
+class LocationCreateSchema(Strict):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     timezone = fields.String(
         required=True, metadata={"example": "America/New_York", "description": "IANA time zone"}
     )
     address = fields.Nested(AddressSchema, load_default=None, allow_none=True)
+
+
+class LocationEditSchema(LocationCreateSchema):
+    """A location's name, time zone and address, all of them (its id stays)."""
 
 
 class LocationSchema(Schema):
@@ -50,13 +65,13 @@ class LocationSchema(Schema):
 
 
 class TenantSchema(Schema):
-    id = _id()
+    tenant_id = _own_id()
     name = fields.String()
     locations = fields.List(fields.Nested(LocationSchema))
     version = fields.Integer()
 
 
-class KeyInSchema(Strict):
+class KeyCreateSchema(Strict):
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     locations = fields.List(
@@ -87,14 +102,14 @@ class NewKeySchema(KeySchema):
 
 
 class PartnerSchema(Schema):
-    id = _id()
+    partner_id = _own_id()
     name = fields.String()
 
 
 # --- referrals ---------------------------------------------------------------------------------
 
 
-class ReceiptSchema(Schema):
+class ReferralReceiptSchema(Schema):
     referral_id = fields.String()
     patient_id = fields.String()
     outcome = fields.String(metadata={"description": "accepted, amended, duplicate or cancelled"})
@@ -102,7 +117,7 @@ class ReceiptSchema(Schema):
     version = fields.Integer()
 
 
-class CancelSchema(Strict):
+class ReferralCancelSchema(Strict):
     reason = fields.String(load_default="", validate=validate.Length(max=500))
 
 
@@ -114,7 +129,7 @@ class HistoryEntrySchema(Schema):
 
 
 class ReferralSchema(Schema):
-    id = _id()
+    referral_id = _own_id()
     partner_id = fields.String(allow_none=True)
     partner_referral_id = fields.String()
     location_id = fields.String()
@@ -130,7 +145,7 @@ class ReferralSchema(Schema):
     updated_at = fields.DateTime()
 
 
-class ReferralQuerySchema(Schema):
+class ReferralQuerySchema(PageQuerySchema):
     patient_id = fields.String(validate=validate.Length(max=64))
     status = fields.String(validate=validate.OneOf(["accepted", "cancelled"]))
 
@@ -164,7 +179,7 @@ class PersonNameSchema(Schema):
 
 
 class PatientSchema(Schema):
-    id = _id()
+    patient_id = _own_id()
     location_id = fields.String()
     location_ids = fields.List(fields.String())
     given_name = fields.String()
@@ -189,15 +204,115 @@ class PatientSchema(Schema):
     created_at = fields.DateTime()
 
 
-class ConsentInSchema(ConsentSchema):
+class ConsentChangeSchema(ConsentSchema):
     """Email OK / Text OK, as the patient said."""
 
 
-# --- intakes -----------------------------------------------------------------------------------
+# --- intakes: the form (staff API and the patient's web form alike) ----------------------------
+
+
+def _area() -> fields.String:
+    return fields.String(required=True, validate=validate.Length(min=1, max=60))
+
+
+def _list(field: fields.Field, most: int = 30) -> fields.List:
+    return fields.List(field, load_default=list, validate=validate.Length(max=most))
+
+
+class SurgerySchema(Strict):
+    performed_on = fields.Date(required=True)
+    body_area = _area()
+
+
+class DatedEventSchema(Strict):
+    condition = fields.String(required=True, validate=validate.OneOf(DATED_EVENTS))
+    occurred_on = fields.Date(required=True)
+
+
+class LocalFindingSchema(Strict):
+    condition = fields.String(required=True, validate=validate.OneOf(LOCAL_FINDINGS))
+    body_area = _area()
+
+
+class PregnancySchema(Strict):
+    trimester = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=3))
+    high_risk = fields.Boolean(load_default=False)
+
+
+class HistorySchema(Strict):
+    conditions = _list(fields.String(validate=validate.OneOf(CONDITIONS)))
+    surgeries = _list(fields.Nested(SurgerySchema))
+    events = _list(fields.Nested(DatedEventSchema))
+    local_findings = _list(fields.Nested(LocalFindingSchema))
+    pregnancy = fields.Nested(PregnancySchema, load_default=None, allow_none=True)
+    notes = fields.String(load_default="", validate=validate.Length(max=5000))
+
+
+class BloodPressureSchema(Strict):
+    systolic = fields.Integer(required=True, strict=True, validate=validate.Range(min=50, max=300))
+    diastolic = fields.Integer(required=True, strict=True, validate=validate.Range(min=30, max=200))
+
+
+class VitalsSchema(Strict):
+    temperature_c = fields.Float(
+        load_default=None, allow_none=True, validate=validate.Range(min=30, max=45)
+    )
+    blood_pressure = fields.Nested(BloodPressureSchema, load_default=None, allow_none=True)
+
+
+class SymptomSchema(Strict):
+    description = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    body_area = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=60))
+    severity = fields.Integer(
+        load_default=None, allow_none=True, strict=True, validate=validate.Range(min=0, max=10)
+    )
+
+
+class BaselineSchema(Strict):
+    measure = fields.String(required=True, validate=validate.OneOf(sorted(MEASURES)))
+    items = fields.List(
+        fields.Float(allow_none=True, allow_nan=False),
+        required=True,
+        validate=validate.Length(min=1, max=20),
+        metadata={"description": "Answers in the measure's order; null for an unanswered item"},
+    )
+
+
+class SignedConsentSchema(Strict):
+    signed_by = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    agreed = fields.Boolean(required=True, validate=validate.Equal(True))
+    text_version = fields.String(load_default="v1", validate=validate.Length(max=40))
+    email = fields.Boolean(required=True, metadata={"description": "Email OK"})
+    sms = fields.Boolean(required=True, metadata={"description": "Text OK"})
+
+
+class IntakeFormSchema(Strict):
+    """The intake form: what staff (the API) and the patient (the web form) submit.
+
+    Checklist flags (conditions, local findings, dated events) are the names the contraindication
+    rules use (`domain/checklist_flags.py`), so a misspelt flag is refused, never passed over.
+    """
+
+    history = fields.Nested(HistorySchema, load_default=dict)
+    medications = _list(fields.String(validate=validate.Length(min=1, max=200)), 50)
+    symptoms = _list(fields.Nested(SymptomSchema))
+    vitals = fields.Nested(VitalsSchema, load_default=dict)
+    body_areas = _list(fields.String(validate=validate.Length(min=1, max=60)))
+    baseline = _list(fields.Nested(BaselineSchema), len(MEASURES))
+    consent = fields.Nested(SignedConsentSchema, required=True)
+
+
+class IntakeCreateSchema(IntakeFormSchema):
+    """The intake form of one referral (`POST /intakes`)."""
+
+    referral_id = fields.String(required=True, validate=ID)
+
+
+# --- intakes: answers and clearances -------------------------------------------------------------
 
 
 class IntakeSchema(Schema):
-    id = _id()
+    intake_id = _own_id()
     referral_id = fields.String()
     patient_id = fields.String()
     location_id = fields.String()
@@ -215,12 +330,12 @@ class IntakeSchema(Schema):
     version = fields.Integer()
 
 
-class IntakeQuerySchema(Schema):
+class IntakeQuerySchema(PageQuerySchema):
     patient_id = fields.String(validate=validate.Length(max=64))
     referral_id = fields.String(validate=validate.Length(max=64))
 
 
-class ClearanceInSchema(Strict):
+class ClearanceCreateSchema(Strict):
     rule_ids = fields.List(
         fields.String(validate=validate.Length(min=1, max=80)),
         required=True,

@@ -12,13 +12,13 @@ from typing import Any
 
 from marshmallow import ValidationError
 
-from services.intake.assessment import scored_baseline
-from services.intake.errors import Invalid
-from services.intake.intake_form import IntakeFormSchema
-from services.intake.schemas import flatten
+from services.intake.api.schemas import IntakeFormSchema
+from services.intake.usecases.intakes import scored_baseline
 from services.intake.web_form.field_errors import field_errors
 from services.intake.web_form.form_input import Reading
 from services.intake.web_form.questionnaires import Questionnaire
+from shared.errors import Invalid
+from shared.schemas import flatten
 
 
 def check(

@@ -1,6 +1,6 @@
 """The screening questions of the patient's form, worded for patients (`screening_questions.json`).
 
-Each question maps to a flag of the contraindication rules (`intake_form.CONDITIONS`,
+Each question maps to a flag of the contraindication rules (`domain/checklist_flags.CONDITIONS`,
 `LOCAL_FINDINGS`, `DATED_EVENTS`). `load_questions` refuses a table that misses a flag or names
 one the rules do not know, so the form always asks everything the screening reads.
 """
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from services.intake.intake_form import CONDITIONS, DATED_EVENTS, LOCAL_FINDINGS
+from services.intake.domain.checklist_flags import CONDITIONS, DATED_EVENTS, LOCAL_FINDINGS
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,9 @@ from flask import Blueprint, Response, make_response, render_template, request, 
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from services.intake import access, assessment, intake_link, patients
-from services.intake.api.common import db, settings
-from services.intake.errors import Conflict, Invalid, NotFound
-from services.intake.intake_link import InvalidLink, LinkTarget
-from services.intake.repository import Patients, Referrals
+from services.intake.domain.intake_link import InvalidLink, LinkTarget
+from services.intake.usecases import intake_links
+from services.intake.usecases.intake_links import OpenedLink
 from services.intake.web_form import forgery
 from services.intake.web_form.field_errors import field_errors
 from services.intake.web_form.form_check import check
@@ -37,8 +35,9 @@ from services.intake.web_form.form_input import (
 from services.intake.web_form.pages import PROBLEMS, SECURITY_HEADERS
 from services.intake.web_form.questionnaires import QUESTIONNAIRES, Questionnaire
 from services.intake.web_form.screening_questions import QUESTIONS
-from shared import audit
+from shared.errors import Conflict, Invalid, NotFound
 from shared.web.errors import RETRY_AFTER_S, UNAVAILABLE_ERRORS
+from shared.web.views import deps, settings
 
 log = logging.getLogger("intake.web_form")
 
@@ -54,12 +53,14 @@ blp = Blueprint(
 
 @dataclass(frozen=True)
 class FormPage:
-    """What the page needs of the referral: no name, contact or diagnosis is shown on it."""
+    """What the page needs: the opened link (no name, contact or diagnosis is shown on it)."""
 
-    target: LinkTarget
-    clinic_name: str
-    patient_id: str
+    opened: OpenedLink
     questionnaires: list[Questionnaire]
+
+    @property
+    def target(self) -> LinkTarget:
+        return self.opened.target
 
 
 def _page(template: str, status: int, **context: Any) -> Response:
@@ -73,49 +74,25 @@ def _problem(kind: str) -> Response:
     return _page("problem.html", problem.status, problem=problem)
 
 
-def _load(target: LinkTarget) -> FormPage:
-    referral = Referrals(db(), target.tenant_id).get(target.referral_id)
-    if referral is None:
-        raise NotFound("referral")
-    codes = [d["code"] for d in referral["terms"].get("diagnoses", [])]
-    return FormPage(
-        target,
-        access.get_tenant(db(), target.tenant_id)["name"],
-        referral["patient_id"],
-        QUESTIONNAIRES.for_diagnoses(codes),
-    )
-
-
-def _actor(target: LinkTarget) -> str:
-    return f"intake-link:{target.referral_id}"
-
-
 def _open(token: str) -> FormPage | str:
     """The page the link opens, or the kind of problem it has (a key of `PROBLEMS`)."""
     try:
-        return _load(intake_link.resolve(db(), settings(), token))
+        opened = intake_links.open_link(deps(), token)
     except InvalidLink as error:
         return error.problem
     except NotFound:
         return "invalid"
+    return FormPage(opened, QUESTIONNAIRES.for_diagnoses(opened.diagnosis_codes))
 
 
 def _form(
     token: str, page: FormPage, values: Any, errors: Mapping[str, str], status: int
 ) -> Response:
-    audit.record(
-        db(),
-        actor=_actor(page.target),
-        tenant_id=page.target.tenant_id,
-        action="intake_form.show",
-        object_type="referral",
-        object_id=page.target.referral_id,
-        outcome="ok" if not errors else "invalid",
-    )
+    intake_links.record_form_shown(deps(), page.target, with_errors=bool(errors))
     return _page(
         "form.html",
         status,
-        clinic_name=page.clinic_name,
+        clinic_name=page.opened.clinic_name,
         action=url_for(".submit", token=token),
         csrf_token=forgery.form_token(settings(), token),
         questionnaires=page.questionnaires,
@@ -151,7 +128,7 @@ def show(token: str) -> Response:
     page = _open(token)
     if isinstance(page, str):
         return _problem(page)
-    consent = patients.consent_of(Patients(db(), page.target.tenant_id).get(page.patient_id) or {})
+    consent = intake_links.consent_on_file(deps(), page.opened)
     defaults = MultiDict({f"contact_{k}": "yes" for k, ok in consent.items() if ok})
     return _form(token, page, defaults, {}, 200)
 
@@ -170,14 +147,7 @@ def submit(token: str) -> Response:
     if loaded is None:
         return _form(token, page, request.form, errors, 422)
     try:
-        assessment.complete_intake(
-            db(),
-            tenant_id=page.target.tenant_id,
-            referral_id=page.target.referral_id,
-            form=loaded,
-            completed_by="patient",
-            actor=_actor(page.target),
-        )
+        intake_links.complete_by_link(deps(), page.target, loaded)
     except Conflict:
         return _problem(_current_problem(token))
     except NotFound:
@@ -185,7 +155,7 @@ def submit(token: str) -> Response:
     except Invalid as error:
         errors = field_errors(error.errors, reading.origins, page.questionnaires)
         return _form(token, page, request.form, errors, 422)
-    return _page("thanks.html", 200, clinic_name=page.clinic_name)
+    return _page("thanks.html", 200, clinic_name=page.opened.clinic_name)
 
 
 @blp.errorhandler(RequestEntityTooLarge)

@@ -82,7 +82,7 @@ def test_a_fhir_referral_published_as_the_partner_reaches_the_clinic_api_and_the
     internal = wait_until(
         lambda: stack["sink"].events("referral.accepted"), timeout=15, message="referral.accepted"
     )
-    assert internal[0]["data"]["patient_id"] == patient["id"]
+    assert internal[0]["data"]["patient_id"] == patient["patient_id"]
 
 
 def test_a_partner_posting_over_http_hears_back_on_its_queue_too(world, partner, stack):

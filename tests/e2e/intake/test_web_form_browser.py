@@ -103,7 +103,7 @@ def test_a_patient_fills_in_the_form_in_a_browser_corrects_a_mistake_and_staff_s
     therapist = bearer(world.key("clinic-a", "therapist"))
     [intake] = requests.get(
         f"{base}/intakes", params={"referral_id": referral_id}, headers=therapist, timeout=10
-    ).json()
+    ).json()["items"]
     assert intake["completed_by"] == "patient"
     assert intake["consent"]["signed_by"] == answers.signature
     assert [b["measure"] for b in intake["baseline"]] == ["NPRS", "ODI", "NDI"]

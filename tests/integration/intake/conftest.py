@@ -8,6 +8,7 @@ import pytest
 
 from services.intake import worker
 from services.intake.app import create_app
+from services.intake.bootstrap import bootstrap
 from shared.mongo import Mongo
 from shared.web import auth
 from testkit.event_tap import EventTap
@@ -30,6 +31,12 @@ def mongo(settings):
 @pytest.fixture
 def db(mongo):
     return mongo.db
+
+
+@pytest.fixture
+def deps(settings, mongo):
+    """The use cases' dependencies, as the app and the worker build them."""
+    return bootstrap(settings, mongo)
 
 
 @pytest.fixture

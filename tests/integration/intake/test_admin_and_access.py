@@ -7,8 +7,9 @@ import json
 
 import pytest
 
-from services.intake import cli, storage
+from services.intake import cli
 from services.intake.app import create_app
+from services.intake.repository import indexes
 from shared.web.auth import hash_key
 from testkit.referrals import native_referral
 from testkit.staff import bearer
@@ -152,7 +153,7 @@ def test_every_principal_and_location_change_is_an_event_for_the_replicas(client
 
     locations = [
         e["data"]
-        for e in world.pending_events(storage.TENANTS)
+        for e in world.pending_events(indexes.TENANTS)
         if e["data"]["location_id"] == "harbor"
     ]
     assert [(d["name"], d["version"], d["timezone"]) for d in locations] == [
@@ -160,7 +161,7 @@ def test_every_principal_and_location_change_is_an_event_for_the_replicas(client
         ("Harbor View", 2, "America/Los_Angeles"),
     ]
     events = [
-        e for e in world.pending_events(storage.PRINCIPALS) if e["data"]["key_id"] == made["key_id"]
+        e for e in world.pending_events(indexes.PRINCIPALS) if e["data"]["key_id"] == made["key_id"]
     ]
     assert [(e["type"], e["data"]["version"]) for e in events] == [
         ("access.principal_upserted", 1),
@@ -242,7 +243,7 @@ def test_staff_change_a_patients_consent_which_is_an_event(client, world):
         response.json["consent"]["source"],
     ) == (False, True, "staff")
     [changed] = [
-        e for e in world.pending_events(storage.PATIENTS) if e["type"] == "patient.consent_changed"
+        e for e in world.pending_events(indexes.PATIENTS) if e["type"] == "patient.consent_changed"
     ]
     assert changed["data"] == {
         "patient_id": receipt["patient_id"],
@@ -263,5 +264,7 @@ def test_page_sizes_are_capped(world, settings):
         }
         client.post("/referrals", json=body, headers=bearer(admin))
     response = client.get("/patients?page_size=50", headers=bearer(admin))
-    assert response.status_code == 200 and len(response.json) == 2
-    assert len(client.get("/patients?page=2&page_size=50", headers=bearer(admin)).json) == 1
+    assert response.status_code == 200 and len(response.json["items"]) == 2
+    assert (response.json["page_size"], response.json["total"]) == (2, 3)
+    second = client.get("/patients?page=2&page_size=50", headers=bearer(admin)).json
+    assert len(second["items"]) == 1

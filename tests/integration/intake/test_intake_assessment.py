@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.intake import intake_link, storage
+from services.intake.domain.intake_link import InvalidLink
+from services.intake.repository import indexes
+from services.intake.usecases import intake_links
 from testkit.referrals import native_referral
 from testkit.staff import bearer
 
@@ -73,7 +75,7 @@ def test_completing_an_intake_scores_screens_and_emits_what_planning_needs(
     }
     assert screening["excluded_areas"] == ["left knee"]
     assert "no deep tissue" in screening["modifications"]
-    [event] = [e for e in world.pending_events(storage.INTAKES)]
+    [event] = [e for e in world.pending_events(indexes.INTAKES)]
     assert event["type"] == "intake.completed"
     data = event["data"]
     assert set(data) == {
@@ -111,7 +113,7 @@ def test_the_intake_records_channel_consent_on_the_patient(client, world, therap
         patient["consent"]["source"],
     ) == (True, False, "intake")
     [changed] = [
-        e for e in world.pending_events(storage.PATIENTS) if e["type"] == "patient.consent_changed"
+        e for e in world.pending_events(indexes.PATIENTS) if e["type"] == "patient.consent_changed"
     ]
     assert changed["data"]["consent"] == {"email": True, "sms": False}
 
@@ -180,13 +182,13 @@ def test_a_clearance_re_issues_the_screening_with_who_when_and_why(
     }
 
     response = client.post(
-        f"/intakes/{intake['id']}/clearances", json=body, headers=bearer(therapist)
+        f"/intakes/{intake['intake_id']}/clearances", json=body, headers=bearer(therapist)
     )
 
     assert response.status_code == 200, response.json
     assert response.json["screening"]["outcome"] == "local"  # the surgery site stays excluded
     assert response.json["screening"]["cleared"] == cleared
-    updated = world.pending_events(storage.INTAKES)[-1]
+    updated = world.pending_events(indexes.INTAKES)[-1]
     assert updated["type"] == "intake.screening_updated"
     assert updated["data"]["clearance"]["by"] == "Dr. Rivera"
     assert updated["data"]["clearance"]["rule_ids"] == cleared
@@ -199,7 +201,7 @@ def test_an_absolute_contraindication_cannot_be_cleared(client, therapist, refer
     assert intake["screening"]["outcome"] == "blocked"
     body = {"rule_ids": ["dvt-or-pulmonary-embolism"], "note": "n", "cleared_by": "Dr. X"}
     response = client.post(
-        f"/intakes/{intake['id']}/clearances", json=body, headers=bearer(therapist)
+        f"/intakes/{intake['intake_id']}/clearances", json=body, headers=bearer(therapist)
     )
     assert response.status_code == 422 and "rule_ids" in response.json["errors"]["json"]
 
@@ -213,15 +215,13 @@ def test_a_cancelled_referral_takes_no_intake(client, world, therapist, referral
     assert response.status_code == 409
 
 
-def test_the_intake_link_opens_its_referral_until_it_is_cancelled(
-    client, world, settings, referral
-):
+def test_the_intake_link_opens_its_referral_until_it_is_cancelled(client, world, deps, referral):
     [accepted] = [
-        e for e in world.pending_events(storage.REFERRALS) if e["type"] == "referral.accepted"
+        e for e in world.pending_events(indexes.REFERRALS) if e["type"] == "referral.accepted"
     ]
     token = accepted["data"]["intake_link"].rsplit("/", 1)[1]
-    assert intake_link.resolve(world.db, settings, token).referral_id == referral["referral_id"]
+    assert intake_links.resolve(deps, token).referral_id == referral["referral_id"]
     admin = world.key("clinic-a", "admin")
     client.post(f"/referrals/{referral['referral_id']}/cancel", json={}, headers=bearer(admin))
-    with pytest.raises(intake_link.InvalidLink):
-        intake_link.resolve(world.db, settings, token)
+    with pytest.raises(InvalidLink):
+        intake_links.resolve(deps, token)

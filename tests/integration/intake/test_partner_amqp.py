@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from amqp.exceptions import AccessRefused, PreconditionFailed
 
-from services.intake import storage
+from services.intake.repository import indexes
 from shared.events.consumer import REASON_HEADER
 from testkit.partner import FHIR, cloud_event
 from testkit.referrals import fhir_referral, native_referral, resource
@@ -80,8 +80,8 @@ def test_a_referral_published_as_the_partner_is_accepted_and_the_partner_hears_i
         "amqp",
         partner.partner_id,
     )
-    patients = client.get("/patients", headers=bearer(front_desk)).json
-    assert [p["id"] for p in patients] == [referral["patient_id"]]
+    patients = client.get("/patients", headers=bearer(front_desk)).json["items"]
+    assert [p["patient_id"] for p in patients] == [referral["patient_id"]]
 
 
 def test_the_same_event_delivered_twice_and_a_repeat_are_applied_once(world, partner):
@@ -200,7 +200,7 @@ def test_a_message_without_user_id_is_refused_and_audited_but_nobody_is_answered
     )
     assert world.audit(action="partner_message.rejected")[0]["actor"] == "partner:anonymous"
     assert (world.count("referrals"), world.count("patients")) == (0, 0)
-    assert world.pending_events(storage.PARTNER_REJECTIONS) == []
+    assert world.pending_events(indexes.PARTNER_REJECTIONS) == []
 
 
 def test_an_unknown_partner_is_refused_and_gets_no_status(

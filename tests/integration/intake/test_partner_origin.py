@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 from amqp.exceptions import AccessRefused
 
-from services.intake import referrals, storage
+from services.intake.repository import indexes
+from services.intake.usecases import referrals
 from shared.events import dlq
 from shared.events.origin import ORIGINAL_USER_ID_HEADER
 from testkit.partner import cloud_event
@@ -126,7 +127,7 @@ def test_a_forged_header_stays_refused_after_the_dead_letter_is_moved_back(
     # The same message refused twice: answered once (the refusal is recorded once).
     statuses_of(partner)
     wait_until(
-        lambda: world.pending_events(storage.PARTNER_REJECTIONS) == [],
+        lambda: world.pending_events(indexes.PARTNER_REJECTIONS) == [],
         timeout=10,
         message="the relay to have published every status",
     )

@@ -15,8 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.intake import patients, storage
 from services.intake.domain.referral import Identifier, ReferredPatient
+from services.intake.repository import indexes
+from services.intake.usecases.patient_matching import match_or_register
 from testkit.fhir_examples import third_party
 from testkit.referrals import fhir_referral, native_referral, resource
 from testkit.staff import bearer
@@ -53,7 +54,7 @@ def front_desk(world):
 
 
 def stored_patient(world, patient_id):
-    return world.db[storage.PATIENTS].find_one({"_id": patient_id})
+    return world.db[indexes.PATIENTS].find_one({"_id": patient_id})
 
 
 def without_flags(patient):
@@ -69,7 +70,7 @@ def test_eve_and_betsy_sharing_an_mrn_stay_two_patients_both_flagged_as_possible
     betsy = post(client, acme, third_party(BETSY), FHIR)
 
     assert betsy["patient_id"] != eve["patient_id"]
-    assert world.count(storage.PATIENTS) == 2
+    assert world.count(indexes.PATIENTS) == 2
     eve_after = stored_patient(world, eve["patient_id"])
     assert without_flags(eve_after) == eve_before
     assert MEDICARE not in {i["system"] for i in eve_after["identifiers"]}
@@ -95,7 +96,7 @@ def test_eve_and_betsy_sharing_an_mrn_stay_two_patients_both_flagged_as_possible
     )
     betsy_news = [
         e
-        for e in world.pending_events(storage.REFERRALS)
+        for e in world.pending_events(indexes.REFERRALS)
         if e["data"].get("referral_id") == betsy["referral_id"] and "patient" in e["data"]
     ]
     assert [e["data"]["patient"]["family_name"] for e in betsy_news] == ["Smith-Johnson"]
@@ -112,7 +113,7 @@ def test_twins_with_the_same_family_name_birth_date_address_and_email_are_two_pa
     first, second = post(client, acme, body), post(client, acme, twin)
 
     assert first["patient_id"] != second["patient_id"]
-    assert world.count(storage.PATIENTS) == 2
+    assert world.count(indexes.PATIENTS) == 2
     assert [stored_patient(world, r["patient_id"]).get("flags") for r in (first, second)] == [
         None,
         None,
@@ -145,11 +146,11 @@ def test_a_married_name_change_documented_as_an_old_name_is_the_same_patient_unc
     second = post(client, acme, married([ALVAREZ_UNTIL_2025, OKAFOR]), FHIR)
 
     assert second["patient_id"] == first["patient_id"]
-    assert world.count(storage.PATIENTS) == 1
+    assert world.count(indexes.PATIENTS) == 1
     after = stored_patient(world, first["patient_id"])
     assert (after["family_name"], after["email"]) == ("Alvarez", "maria.alvarez@example.com")
     assert after == before  # same location: nothing of the patient changed
-    terms = world.db[storage.REFERRALS].find_one({"_id": second["referral_id"]})["terms"]
+    terms = world.db[indexes.REFERRALS].find_one({"_id": second["referral_id"]})["terms"]
     assert terms["patient"]["family_name"] == "Okafor"
     assert terms["patient"]["former_names"] == [
         {"given_name": "Maria Elena", "family_name": "Alvarez"}
@@ -253,10 +254,10 @@ def test_two_referred_patients_whose_birth_dates_differ_never_end_as_one_patient
     tenant = f"t-{uuid.uuid4().hex[:8]}"
     second = replace(second, birth_date=first.birth_date - timedelta(days=days))
     placed = [
-        patients.match_or_register(
-            db, tenant, person, "main", partner_id=partner, referral_id=f"ref-{n}"
+        match_or_register(
+            world.deps, tenant, person, "main", partner_id=partner, referral_id=f"ref-{n}"
         )
         for n, (person, partner) in enumerate(((first, first_partner), (second, second_partner)))
     ]
     assert placed[0].patient["_id"] != placed[1].patient["_id"]
-    assert db[storage.PATIENTS].count_documents({"tenant_id": tenant}) == 2
+    assert db[indexes.PATIENTS].count_documents({"tenant_id": tenant}) == 2

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.intake import referrals, storage
-from services.intake.referral_forms import read_referral
+from services.intake.partner_forms.reading import read_referral
+from services.intake.repository import indexes
+from services.intake.usecases import referrals
 from testkit.referrals import fhir_referral, native_referral, resource
 from testkit.staff import bearer
 
@@ -60,7 +61,7 @@ def test_an_accepted_partner_referral_queues_the_internal_event_and_the_partner_
 ):
     post(client, partner_key, native_referral(partner_referral_id="REF-N1"))
 
-    events = world.pending_events(storage.REFERRALS)
+    events = world.pending_events(indexes.REFERRALS)
     assert [e["type"] for e in events] == ["referral.accepted", "referral.accepted"]
     status, internal = events
     assert internal["data"]["intake_link"].startswith("http")
@@ -75,7 +76,7 @@ def test_an_accepted_partner_referral_queues_the_internal_event_and_the_partner_
         "reasons",
         "version",
     }
-    registered = world.pending_events(storage.PATIENTS)
+    registered = world.pending_events(indexes.PATIENTS)
     assert [e["type"] for e in registered] == ["patient.registered"]
 
 
@@ -85,7 +86,7 @@ def test_staff_may_submit_the_native_form_and_the_referral_has_no_partner(
     response = post(client, front_desk, native_referral())
     assert response.status_code == 201, response.json
     assert world.db.referrals.find_one()["partner_id"] is None
-    assert [e["type"] for e in world.pending_events(storage.REFERRALS)] == ["referral.accepted"]
+    assert [e["type"] for e in world.pending_events(indexes.REFERRALS)] == ["referral.accepted"]
 
 
 def test_the_same_referral_twice_is_recognised_not_doubled(client, world, partner_key):
@@ -108,7 +109,7 @@ def test_an_amended_referral_updates_in_place_and_keeps_its_history(client, worl
     stored = world.db.referrals.find_one({"_id": first["referral_id"]})
     assert (stored["version"], stored["terms"]["authorized_visits"]) == (2, 12)
     assert [(h["version"], h["terms"]["authorized_visits"]) for h in stored["history"]] == [(1, 8)]
-    types = [e["type"] for e in world.pending_events(storage.REFERRALS)]
+    types = [e["type"] for e in world.pending_events(indexes.REFERRALS)]
     assert types == [
         "referral.accepted",
         "referral.accepted",
@@ -134,7 +135,7 @@ def test_a_partner_cancels_its_referral_once(client, world, partner_key):
 
     assert (cancelled.json["outcome"], again.json["outcome"]) == ("cancelled", "duplicate")
     assert world.db.referrals.find_one()["status"] == "cancelled"
-    assert [e["type"] for e in world.pending_events(storage.REFERRALS)][-2:] == [
+    assert [e["type"] for e in world.pending_events(indexes.REFERRALS)][-2:] == [
         "referral.cancelled"
     ] * 2
 
@@ -216,10 +217,10 @@ def test_a_referral_without_a_key_is_401_and_a_therapist_may_not_submit(client, 
     assert post(client, therapist, native_referral()).status_code == 403
 
 
-def test_a_repeat_is_recognised_even_after_the_referral_has_expired(world, settings):
+def test_a_repeat_is_recognised_even_after_the_referral_has_expired(world, deps):
     referral = read_referral("native", native_referral(), region="US")
     sender = referrals.Sender("clinic-a", None, actor="test", channel="http")
-    first = referrals.receive(world.db, settings, sender, referral, form="native")
+    first = referrals.receive(deps, sender, referral, form="native")
     much_later = datetime.now(UTC).date() + timedelta(days=400)
-    again = referrals.receive(world.db, settings, sender, referral, form="native", today=much_later)
+    again = referrals.receive(deps, sender, referral, form="native", today=much_later)
     assert (first.outcome, again.outcome) == ("accepted", "duplicate")

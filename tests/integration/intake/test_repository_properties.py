@@ -7,8 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.intake import storage
-from services.intake.repository import Intakes, Patients, Referrals
+from services.intake.repository import indexes
+from services.intake.repository.intakes import Intakes
+from services.intake.repository.patients import Patients
+from services.intake.repository.referrals import Referrals
+from shared.paging import PageRequest
 from shared.tenancy import MissingTenant
 
 TENANTS = ("clinic-a", "clinic-b", "clinic-c")
@@ -20,13 +23,13 @@ def _documents(tenant: str, n: int) -> dict[str, dict]:
     location = LOCATIONS[n % 2]
     shared = {"tenant_id": tenant, "version": 1}
     return {
-        storage.PATIENTS: {
+        indexes.PATIENTS: {
             **shared,
             "_id": f"pat-{n}",
             "location_ids": [location],
             "match_keys": [f"k{n % 3}", f"pid:{n}"],
         },
-        storage.REFERRALS: {
+        indexes.REFERRALS: {
             **shared,
             "_id": f"ref-{n}",
             "location_id": location,
@@ -34,7 +37,7 @@ def _documents(tenant: str, n: int) -> dict[str, dict]:
             "partner_referral_id": f"R{n % 3}",
             "patient_id": f"pat-{n}",
         },
-        storage.INTAKES: {
+        indexes.INTAKES: {
             **shared,
             "_id": f"int-{n}",
             "location_id": location,
@@ -76,7 +79,7 @@ def calls(repo):
     options = [
         st.builds(lambda i, loc: lambda: [repo.get(i, loc)], ids, locations),
         st.builds(
-            lambda loc, where, page: lambda: repo.list(loc, where, page=page, page_size=5),
+            lambda loc, where, page: lambda: repo.page(loc, where, PageRequest(page, 5)).items,
             locations,
             filters,
             st.integers(1, 3),

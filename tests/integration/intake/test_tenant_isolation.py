@@ -55,20 +55,20 @@ def test_clinic_a_gets_404_for_every_object_of_clinic_b_and_changes_nothing(clie
 
 def test_lists_hold_only_the_callers_clinic(client, world, seeded):
     admin_a = world.key("clinic-a", "admin")
-    patients = client.get("/patients", headers=bearer(admin_a)).json
-    referrals = client.get("/referrals", headers=bearer(admin_a)).json
+    patients = client.get("/patients", headers=bearer(admin_a)).json["items"]
+    referrals = client.get("/referrals", headers=bearer(admin_a)).json["items"]
     assert {p["family_name"] for p in patients} == {
         "Family-clinic-a-main",
         "Family-clinic-a-uptown",
     }
-    assert {r["id"] for r in referrals} == {
+    assert {r["referral_id"] for r in referrals} == {
         seeded[("clinic-a", loc)]["referral_id"] for loc in ("main", "uptown")
     }
 
 
 def test_a_therapist_limited_to_one_location_sees_only_its_patients(client, world, seeded):
     therapist = world.key("clinic-a", "therapist", locations=["uptown"])
-    patients = client.get("/patients", headers=bearer(therapist)).json
+    patients = client.get("/patients", headers=bearer(therapist)).json["items"]
     assert [p["family_name"] for p in patients] == ["Family-clinic-a-uptown"]
     elsewhere = seeded[("clinic-a", "main")]
     assert (
@@ -93,7 +93,7 @@ def test_a_partner_key_reads_only_its_own_referrals_and_no_patients(client, worl
         client.get(f"/referrals/{staff_made['referral_id']}", headers=bearer(partner)).status_code
         == 404
     )
-    assert client.get("/referrals", headers=bearer(partner)).json == []
+    assert client.get("/referrals", headers=bearer(partner)).json["items"] == []
     assert client.get("/patients", headers=bearer(partner)).status_code == 403
 
 
@@ -117,7 +117,7 @@ def test_a_revoked_key_stops_working(client, world):
     from shared.web import auth
 
     admin = world.key("clinic-a", "admin")
-    key_id = client.get("/admin/keys", headers=bearer(admin)).json[0]["key_id"]
+    key_id = client.get("/admin/keys", headers=bearer(admin)).json["items"][0]["key_id"]
     assert client.delete(f"/admin/keys/{key_id}", headers=bearer(admin)).status_code == 200
     auth.clear_cache()  # the API caches keys for a few seconds
     assert client.get("/patients", headers=bearer(admin)).status_code == 401

@@ -12,7 +12,8 @@ from html.parser import HTMLParser
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
-from services.intake import intake_link, storage
+from services.intake.domain import intake_link
+from services.intake.repository import indexes
 from testkit.referrals import native_referral
 from testkit.staff import bearer
 
@@ -110,7 +111,7 @@ def refer(client, staff, **changes):
 def link_token(world, referral_id):
     [accepted] = [
         e
-        for e in world.pending_events(storage.REFERRALS)
+        for e in world.pending_events(indexes.REFERRALS)
         if e["type"] == "referral.accepted" and e["data"]["referral_id"] == referral_id
     ]
     return accepted["data"]["intake_link"].rsplit("/", 1)[1]
@@ -189,7 +190,9 @@ def test_a_valid_submission_completes_the_intake_as_the_patient_and_staff_see_it
     assert "Thank you" in response.text
     assert not [w for w in ("Warfarin", "clearance", "cancer", "ODI") if w in response.text]
     therapist = world.key("clinic-a", "therapist")
-    [intake] = client.get(f"/intakes?referral_id={referral_id}", headers=bearer(therapist)).json
+    [intake] = client.get(f"/intakes?referral_id={referral_id}", headers=bearer(therapist)).json[
+        "items"
+    ]
     assert intake["completed_by"] == "patient"
     assert [(b["measure"], b["score"]) for b in intake["baseline"]] == [
         ("NPRS", 6.0),
@@ -204,7 +207,7 @@ def test_a_valid_submission_completes_the_intake_as_the_patient_and_staff_see_it
     }
     assert intake["consent"]["signed_by"] == "Maria Elena Alvarez"
     assert intake["medications"] == ["Warfarin 5 mg daily", "Ibuprofen as needed"]
-    [event] = [e for e in world.pending_events(storage.INTAKES) if e["type"] == "intake.completed"]
+    [event] = [e for e in world.pending_events(indexes.INTAKES) if e["type"] == "intake.completed"]
     assert event["data"]["completed_by"] == "patient"
     patient = world.db.patients.find_one({"_id": intake["patient_id"]})
     assert (patient["consent"]["email"], patient["consent"]["sms"]) == (True, False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from services.intake.bootstrap import bootstrap
 from services.intake.consumers import PartnerInbox
 from shared.events import parse_event
 from shared.mongo import Mongo
@@ -26,7 +27,7 @@ def test_an_accepted_referral_for_a_new_patient_costs_three_writes_and_three_rea
     world.partner("acme-ehr", ["clinic-a"])
     recorder = CommandCapture()
     mongo = Mongo(settings, listeners=[recorder])
-    inbox = PartnerInbox(mongo.db, settings)
+    inbox = PartnerInbox(bootstrap(settings, mongo))
     inbox.on_requested(
         delivered("clinic-a", distinct_referral(0), "acme-ehr")
     )  # warms the partner cache
@@ -45,7 +46,7 @@ def test_a_repeated_message_writes_only_its_audit_record(settings, world):
     world.partner("acme-ehr", ["clinic-a"])
     recorder = CommandCapture()
     mongo = Mongo(settings, listeners=[recorder])
-    inbox = PartnerInbox(mongo.db, settings)
+    inbox = PartnerInbox(bootstrap(settings, mongo))
     event = delivered("clinic-a", distinct_referral(0), "acme-ehr")
     inbox.on_requested(event)
     recorder.clear()

@@ -8,15 +8,15 @@ from importlib import resources
 
 import pytest
 
-from services.intake.domain.fhir_referral import ReferralFormError, referral_from_fhir_bundle
 from services.intake.domain.referral import (
     PersonName,
     Requester,
     check_terms,
 )
+from services.intake.partner_forms.fhir import ReferralFormError, referral_from_fhir_bundle
 from testkit.fhir_examples import patient_of, third_party
 
-EXAMPLES = resources.files("services.intake.domain") / "examples"
+EXAMPLES = resources.files("services.intake.partner_forms") / "examples"
 
 
 def example(name: str) -> dict:

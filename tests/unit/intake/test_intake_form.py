@@ -5,10 +5,11 @@ from datetime import date
 import pytest
 from marshmallow import ValidationError
 
-from services.intake.assessment import result_from, scored_baseline
+from services.intake.api.schemas import IntakeFormSchema
+from services.intake.domain.checklist_flags import CONDITIONS
 from services.intake.domain.screening import screen
-from services.intake.errors import Invalid
-from services.intake.intake_form import CONDITIONS, IntakeFormSchema, screening_input
+from services.intake.usecases.intakes import result_from, scored_baseline, screening_input
+from shared.errors import Invalid
 
 TODAY = date(2026, 11, 28)
 CONSENT = {"signed_by": "M. Alvarez", "agreed": True, "email": True, "sms": False}

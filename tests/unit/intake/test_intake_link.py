@@ -7,7 +7,7 @@ import time
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
-from services.intake import intake_link
+from services.intake.domain import intake_link
 from shared.config import load_settings
 
 SETTINGS = load_settings("intake", environ={"PUBLIC_BASE_URL": "https://clinic.example.org/"})

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from services.intake import events
-from services.intake.referral_forms import form_of, read_cancellation, read_referral
+from services.intake.partner_forms.reading import form_of, read_cancellation, read_referral
 from shared.events import parse_event
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "partners.md"

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.intake.rejections import redacted, summary
-from services.intake.schemas import flatten
+from services.intake.domain.refusals import redacted, summary
+from shared.schemas import flatten
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,8 @@ from datetime import date
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from services.intake.assessment import scored_baseline
 from services.intake.domain.screening import screen
-from services.intake.intake_form import screening_input
+from services.intake.usecases.intakes import scored_baseline, screening_input
 from services.intake.web_form.field_errors import WHOLE_FORM, field_for
 from services.intake.web_form.form_check import check
 from services.intake.web_form.form_input import read_form

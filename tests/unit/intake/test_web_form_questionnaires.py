@@ -8,7 +8,7 @@ from importlib import resources
 
 import pytest
 
-from services.intake.intake_form import CONDITIONS, DATED_EVENTS, LOCAL_FINDINGS
+from services.intake.domain.checklist_flags import CONDITIONS, DATED_EVENTS, LOCAL_FINDINGS
 from services.intake.web_form import questionnaires, screening_questions
 from services.intake.web_form.questionnaires import QUESTIONNAIRES, load_questionnaires
 from services.intake.web_form.screening_questions import QUESTIONS, load_questions

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import ValidationError
 
 from services.planning import events
 from services.planning.domain.drafting import draft_plan
@@ -16,6 +16,7 @@ from services.planning.domain.intake_summary import IntakeSummary
 from services.planning.domain.plan_content import content_from_draft
 from services.planning.domain.plan_document import referral_document
 from shared.events import catalog, outbox
+from shared.events.payloads import undeclared
 from tests.support import planning_data as data
 
 STARTS_AT = datetime(2030, 3, 4, 15, 30, tzinfo=UTC)
@@ -81,24 +82,6 @@ def emitted() -> list[outbox.Outgoing]:
 
 def on_the_wire(outgoing: outbox.Outgoing) -> dict[str, Any]:
     return json.loads(outgoing.event.to_json())["data"]
-
-
-def undeclared(schema: Schema, value: Any, path: str = "") -> list[str]:
-    """Fields in `value` that `schema` does not declare, at any depth."""
-    if not isinstance(value, dict):
-        return []
-    found = []
-    for key, item in value.items():
-        field = schema.fields.get(key)
-        if field is None:
-            found.append(f"{path}{key}")
-            continue
-        inner = field.inner if isinstance(field, fields.List) else field
-        if isinstance(inner, fields.Nested):
-            items = item if isinstance(field, fields.List) else [item]
-            for each in items or ():
-                found += undeclared(inner.schema, each, f"{path}{key}.")
-    return found
 
 
 @pytest.mark.parametrize("outgoing", emitted(), ids=lambda o: o.event.type)

@@ -21,7 +21,7 @@ from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
 from pydantic import ValidationError
 
-from .referral import (
+from services.intake.domain.referral import (
     ICD10CM_SYSTEM,
     NPI_SYSTEM,
     PRIORITIES,

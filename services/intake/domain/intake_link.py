@@ -5,6 +5,9 @@ and carries only the referral id and a nonce: no personal data, so a forwarded o
 reveals nothing. It is valid for `settings.own.intake_link_ttl_hours`, only while the nonce
 matches the referral's `intake_link_nonce` (a new nonce revokes every earlier link), and only
 until the referral's intake is complete (one intake per referral: a used link opens nothing).
+
+Pure: tokens are made and read here; which referral a link opens now is
+`usecases.intake_links.resolve`.
 """
 
 from __future__ import annotations
@@ -14,11 +17,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from pymongo.database import Database
 
-from services.intake import storage
 from shared.config import Settings
-from shared.tenancy import TenantScoped
 
 SALT = "intake-link"
 LinkProblem = Literal["invalid", "expired", "closed", "used"]
@@ -40,6 +40,8 @@ class LinkClaims:
 
 @dataclass(frozen=True)
 class LinkTarget:
+    """The referral a valid link opens, and its clinic."""
+
     tenant_id: str
     referral_id: str
 
@@ -72,23 +74,3 @@ def read_token(settings: Settings, token: str) -> LinkClaims:
     if not isinstance(claims, dict) or not all(isinstance(claims.get(k), str) for k in "rn"):
         raise InvalidLink("the intake link is not valid")
     return LinkClaims(referral_id=claims["r"], nonce=claims["n"])
-
-
-def resolve(db: Database, settings: Settings, token: str) -> LinkTarget:
-    """The referral a link opens, while its intake is still to do.
-
-    The token is the credential, so the referral is looked up by id alone; the intake, within
-    the referral's tenant (the `referral` index).
-    """
-    claims = read_token(settings, token)
-    referral = db[storage.REFERRALS].find_one(
-        {"_id": claims.referral_id}, {"tenant_id": 1, "intake_link_nonce": 1, "status": 1}
-    )
-    if referral is None or referral.get("intake_link_nonce") != claims.nonce:
-        raise InvalidLink("the intake link has been replaced or revoked")
-    if referral.get("status") != "accepted":
-        raise InvalidLink("the referral is no longer open for intake", "closed")
-    intakes = TenantScoped(db[storage.INTAKES], referral["tenant_id"])
-    if intakes.find_one({"referral_id": claims.referral_id}, {"_id": 1}) is not None:
-        raise InvalidLink("the intake of this referral is complete", "used")
-    return LinkTarget(tenant_id=referral["tenant_id"], referral_id=claims.referral_id)

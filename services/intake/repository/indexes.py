@@ -1,4 +1,4 @@
-"""The intake database: collection names, indexes, and new ids.
+"""The intake database: every collection, its indexes, and `create_indexes`, the one index hook.
 
 Every index on tenant data leads with `tenant_id`. The unique indexes are the backbone of
 deduplication: one referral per (tenant, partner, partner's referral id), one patient per
@@ -8,8 +8,6 @@ automatically any more (docs/ops.md, "Patient records").
 """
 
 from __future__ import annotations
-
-import secrets
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.database import Database
@@ -74,8 +72,3 @@ def create_indexes(db: Database) -> None:
         if name in OUTBOX_COLLECTIONS:
             db[name].create_indexes([OUTBOX_INDEX])
     db.audit.create_indexes(AUDIT_INDEXES)
-
-
-def new_id(prefix: str) -> str:
-    """An opaque id such as `pat_3f9a...`: random, so it says nothing about the patient."""
-    return f"{prefix}_{secrets.token_hex(10)}"

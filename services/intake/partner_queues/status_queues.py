@@ -8,7 +8,8 @@ broker's `partner-status-queues` policy (deploy/rabbitmq/definitions.json) sets 
 limits, and a declaration with other arguments would conflict with the broker definitions.
 
 This is the one place in intake's service code that speaks to the broker directly (a queue
-declaration is topology, which the shared event machinery declares only for consumers).
+declaration is topology, which the shared event machinery declares only for consumers): an
+adapter of its own, beside the repository that records which queues are declared.
 """
 
 from __future__ import annotations
@@ -17,9 +18,8 @@ import logging
 import threading
 from collections.abc import Iterable
 
-from pymongo.database import Database
-
-from services.intake import storage
+from services.intake.bootstrap import Deps
+from services.intake.repository.partners import Partners
 from shared import broker
 from shared.config import Settings
 from shared.events.topology import PARTNER_STATUS_EXCHANGE
@@ -53,20 +53,17 @@ class PartnerStatusQueues:
 
     name = "partner-status-queues"
 
-    def __init__(self, settings: Settings, db: Database, check_every_s: float = CHECK_EVERY_S):
-        self.settings = settings
-        self.partners = db[storage.PARTNERS]
+    def __init__(self, deps: Deps, check_every_s: float = CHECK_EVERY_S) -> None:
+        self.deps = deps
         self.check_every_s = check_every_s
 
     def declare(self, only_new: bool) -> int:
-        # Equality on the indexed flag (create_partner sets it False), so the poll is an index
-        # lookup; all partners at start: a whole-collection read on purpose.
-        query = {"status_queue_declared": False} if only_new else {}
-        ids = [p["_id"] for p in self.partners.find(query, {"_id": 1})]
+        partners = Partners(self.deps.db)
+        ids = partners.ids(only_undeclared=only_new)
         if not ids:
             return 0
-        declare_status_queues(self.settings, ids)
-        self.partners.update_many({"_id": {"$in": ids}}, {"$set": {"status_queue_declared": True}})
+        declare_status_queues(self.deps.settings, ids)
+        partners.mark_declared(ids)
         log.info("partner status queues declared", extra={"partners": ids})
         return len(ids)
 

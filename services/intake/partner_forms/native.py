@@ -1,15 +1,15 @@
 """The native JSON form of partner messages (referral and cancellation), documented in docs/partners.md.
 
 The native referral maps to the same `Referral` as the FHIR form. Unknown fields are refused
-(`unknown = RAISE`), so a client cannot slip in `tenant_id`, `status` or ids of ours: the clinic
-comes from the CloudEvent's `tenantid` (AMQP) or from the API key (HTTP).
+(`Strict`), so a client cannot slip in `tenant_id`, `status` or ids of ours: the clinic comes
+from the CloudEvent's `tenantid` (AMQP) or from the API key (HTTP).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
+from marshmallow import ValidationError, fields, post_load, validate
 
 from services.intake.domain.referral import (
     ICD10CM_SYSTEM,
@@ -28,6 +28,7 @@ from services.intake.domain.referral import (
     normalise_email,
     normalise_phone,
 )
+from shared.schemas import Strict
 
 GENDERS = ("male", "female", "other", "unknown")
 
@@ -40,11 +41,6 @@ def _optional(max_length: int = 200) -> fields.String:
     return fields.String(
         load_default=None, allow_none=True, validate=validate.Length(max=max_length)
     )
-
-
-class Strict(Schema):
-    class Meta:
-        unknown = RAISE
 
 
 class IdentifierSchema(Strict):
@@ -208,16 +204,3 @@ class CancellationSchema(Strict):
 
     partner_referral_id = _text(128, required=True)
     reason = fields.String(load_default="", validate=validate.Length(max=500))
-
-
-def flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
-    """marshmallow's nested messages as `{"patient.phone": [...], "diagnoses[0].code": [...]}`."""
-    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        return {prefix or "body": list(messages)}
-    if not isinstance(messages, dict):
-        return {prefix or "body": [str(messages)]}
-    flat: dict[str, list[str]] = {}
-    for key, value in messages.items():
-        path = f"{prefix}[{key}]" if isinstance(key, int) else f"{prefix}.{key}".lstrip(".")
-        flat.update(flatten(value, path))
-    return flat

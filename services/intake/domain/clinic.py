@@ -1,0 +1,89 @@
+"""Clinic rules: the ids of tenants, locations and partners, time zones, locations, API keys.
+
+Pure: each check answers its problem as `{field: [message]}`, empty when all is well (the use
+case raises it as `Invalid`). Tenant, location and partner ids appear in events, URLs, AMQP
+user names and routing keys, so they are short slugs.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import zoneinfo
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+Problem = dict[str, list[str]]
+"""`{field: [message]}`; empty: nothing wrong."""
+
+
+def slugify(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:63] or "x"
+
+
+def slug_problem(path: str, value: str) -> Problem:
+    if SLUG.match(value):
+        return {}
+    return {path: ["must be 1-63 characters of a-z, 0-9 and '-', starting with a letter or digit"]}
+
+
+@functools.cache
+def _zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def timezone_problem(path: str, timezone: str) -> Problem:
+    if timezone in _zones():
+        return {}
+    return {path: [f"{timezone!r} is not an IANA time zone (e.g. America/New_York)"]}
+
+
+def location_ids(tenant: Mapping[str, Any]) -> list[str]:
+    return [m["location_id"] for m in tenant.get("locations", [])]
+
+
+def new_location(
+    name: str, timezone: str, address: dict | None, taken: Iterable[str]
+) -> dict[str, Any]:
+    """A location whose id derives from its name, numbered when the clinic already has it."""
+    base, used = slugify(name), set(taken)
+    location_id = (
+        base
+        if base not in used
+        else next(f"{base}-{n}" for n in range(2, 10_000) if f"{base}-{n}" not in used)
+    )
+    return {
+        "location_id": location_id,
+        "name": name,
+        "timezone": timezone,
+        "address": address,
+        "version": 1,
+    }
+
+
+def key_scope_problem(
+    tenant: Mapping[str, Any],
+    roles: Sequence[str],
+    role: str,
+    locations: Iterable[str] | None,
+    partner_id: str | None,
+    partner: Mapping[str, Any] | None,
+) -> Problem:
+    """Why a new API key may not be so: it needs one of `roles`, locations and a partner the
+    clinic has (a partner key names a partner allowed to refer to the clinic, and no locations)."""
+    if role not in roles:
+        return {"role": [f"must be one of {', '.join(roles)}"]}
+    unknown = sorted(set(locations or ()) - set(location_ids(tenant)))
+    if unknown:
+        return {"locations": [f"not locations of this clinic: {', '.join(unknown)}"]}
+    if role != "partner":
+        return {"partner_id": ["only partner keys name a partner"]} if partner_id else {}
+    if not partner_id:
+        return {"partner_id": ["a partner key names its partner"]}
+    if locations is not None:
+        return {"locations": ["a partner key is not limited to locations"]}
+    if partner is None or tenant["_id"] not in partner.get("tenants", []):
+        return {"partner_id": [f"partner {partner_id!r} may not refer to this clinic"]}
+    return {}

@@ -1,0 +1,1 @@
+"""Partners' status queues on the broker: declared by the intake worker (`status_queues.py`)."""

@@ -1,0 +1,77 @@
+"""Patients: staff read them (only at the locations their key may see) and record their consent.
+
+Consent is recorded per channel ("Email OK", "Text OK"): from the referral when it says (see
+`patient_matching`), from the intake form, and changed by staff; each change emits
+`patient.consent_changed`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.intake import events
+from services.intake.bootstrap import Deps
+from services.intake.domain.patient import consent_of
+from services.intake.repository.patient_data import Locations
+from services.intake.repository.patients import Patients
+from shared.errors import NotFound
+from shared.events import outbox
+from shared.paging import Page, PageRequest
+from shared.retry import retry_on_conflict
+from shared.web.auth import Principal
+
+
+def get_patient(deps: Deps, principal: Principal, patient_id: str) -> dict[str, Any]:
+    found = Patients(deps.db, principal.tenant_id).get(patient_id, principal.locations)
+    if found is None:
+        raise NotFound(f"no patient {patient_id!r}")
+    return found
+
+
+def list_patients(deps: Deps, principal: Principal, request: PageRequest) -> Page[dict[str, Any]]:
+    """The patients at the locations the principal may see, by id."""
+    return Patients(deps.db, principal.tenant_id).page(principal.locations, {}, request)
+
+
+def change_consent(
+    deps: Deps, principal: Principal, patient_id: str, consent: dict[str, bool]
+) -> dict[str, Any]:
+    """Staff record the patient's consent per channel (Email OK, Text OK)."""
+    return record_consent(
+        deps,
+        principal.tenant_id,
+        patient_id,
+        consent,
+        source="staff",
+        locations=principal.locations,
+    )
+
+
+def record_consent(
+    deps: Deps,
+    tenant_id: str,
+    patient_id: str,
+    consent: dict[str, bool],
+    *,
+    source: str,
+    locations: Locations = None,
+) -> dict[str, Any]:
+    """Record the patient's consent per channel; emits `patient.consent_changed` when it changes."""
+    repo = Patients(deps.db, tenant_id)
+    wanted = {"email": bool(consent["email"]), "sms": bool(consent["sms"])}
+
+    def attempt() -> dict[str, Any] | None:
+        patient = repo.get(patient_id, locations)
+        if patient is None:
+            raise NotFound(f"no patient {patient_id!r}")
+        if consent_of(patient) == wanted:
+            return patient
+        stamped = {**wanted, "updated_at": deps.clock(), "source": source}
+        update = {"$set": {"consent": stamped}, "$inc": {"version": 1}}
+        event = events.patient_consent_changed(patient, wanted)
+        guarded = {"_id": patient_id, "version": patient["version"]}
+        if not repo.update(guarded, outbox.with_events(update, [event])):
+            return None
+        return {**patient, "consent": stamped, "version": patient["version"] + 1}
+
+    return retry_on_conflict(attempt, what=f"patient {patient_id!r}")

@@ -1,0 +1,100 @@
+"""Tenants (clinic organisations) and their locations: the ops CLI makes tenants, admins locations.
+
+Every change of a location is saved with its `tenant.location_upserted` event in the same write,
+so planning and notifications keep their replicas (shared/replicas.py) current. These use cases
+take the tenant id rather than a principal: the ops CLI, which spans tenants, calls them too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.intake import events
+from services.intake.bootstrap import Deps
+from services.intake.domain.clinic import (
+    location_ids,
+    new_location,
+    slug_problem,
+    slugify,
+    timezone_problem,
+)
+from services.intake.repository.tenants import Tenants
+from shared.errors import Conflict, Invalid, NotFound
+from shared.retry import retry_on_conflict
+
+
+def create_tenant(
+    deps: Deps, *, name: str, locations: list[tuple[str, str]], tenant_id: str | None = None
+) -> dict[str, Any]:
+    """A new tenant with its locations, given as (name, IANA time zone)."""
+    tenant_id = tenant_id or slugify(name)
+    if problem := slug_problem("tenant_id", tenant_id):
+        raise Invalid(problem)
+    made: list[dict] = []
+    for location_name, timezone in locations:
+        if problem := timezone_problem("timezone", timezone):
+            raise Invalid(problem)
+        made.append(new_location(location_name, timezone, None, (m["location_id"] for m in made)))
+    document = {
+        "_id": tenant_id,
+        "tenant_id": tenant_id,
+        "name": name,
+        "locations": made,
+        "version": 1,
+        "created_at": deps.clock(),
+    }
+    upserted = [events.location_upserted(tenant_id, m) for m in made]
+    if not Tenants(deps.db, tenant_id).insert(document, upserted):
+        raise Conflict(f"tenant {tenant_id!r} already exists")
+    return document
+
+
+def get_tenant(deps: Deps, tenant_id: str) -> dict[str, Any]:
+    tenant = Tenants(deps.db, tenant_id).get()
+    if tenant is None:
+        raise NotFound(f"no tenant {tenant_id!r}")
+    return tenant
+
+
+def add_location(
+    deps: Deps, tenant_id: str, *, name: str, timezone: str, address: dict | None = None
+) -> dict[str, Any]:
+    """A new location (its id derived from the name); emits `tenant.location_upserted`."""
+    if problem := timezone_problem("timezone", timezone):
+        raise Invalid(problem)
+    tenants = Tenants(deps.db, tenant_id)
+
+    def attempt() -> dict[str, Any] | None:
+        taken = location_ids(get_tenant(deps, tenant_id))
+        location = new_location(name, timezone, address, taken)
+        added = tenants.add_location(location, [events.location_upserted(tenant_id, location)])
+        return location if added else None
+
+    return retry_on_conflict(attempt, what=f"tenant {tenant_id!r}")
+
+
+def update_location(
+    deps: Deps,
+    tenant_id: str,
+    location_id: str,
+    *,
+    name: str,
+    timezone: str,
+    address: dict | None = None,
+) -> dict[str, Any]:
+    """Rename a location, or change its time zone or address; emits `tenant.location_upserted`."""
+    if problem := timezone_problem("timezone", timezone):
+        raise Invalid(problem)
+    tenants = Tenants(deps.db, tenant_id)
+
+    def attempt() -> dict[str, Any] | None:
+        tenant = get_tenant(deps, tenant_id)
+        current = next((m for m in tenant["locations"] if m["location_id"] == location_id), None)
+        if current is None:
+            raise NotFound(f"no location {location_id!r}")
+        changes = {"name": name, "timezone": timezone, "address": address}
+        location = {**current, **changes, "version": current["version"] + 1}
+        event = events.location_upserted(tenant_id, location)
+        return location if tenants.replace_location(location, current["version"], [event]) else None
+
+    return retry_on_conflict(attempt, what=f"location {location_id!r}")

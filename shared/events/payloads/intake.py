@@ -1,0 +1,212 @@
+"""The data of the events intake publishes (docs/events.md, "intake"; docs/partners.md for status).
+
+Built by `services/intake/events.py`; its tests check that what each builder emits loads, with
+no field a schema lacks (`Payload` schemas leave unknown fields out, as events grow additively).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import fields, validate
+
+from shared.events.payloads import Payload
+
+OUTCOMES = ("clear", "modify", "local", "needs_clearance", "blocked")
+
+
+def _text(**kwargs: Any) -> fields.String:
+    return fields.String(required=True, **kwargs)
+
+
+def _maybe() -> fields.String:
+    return fields.String(required=True, allow_none=True)
+
+
+def _date() -> fields.Date:
+    return fields.Date(required=True)
+
+
+class Address(Payload):
+    lines = fields.List(fields.String(), required=True)
+    city = _maybe()
+    state = _maybe()
+    postal_code = _maybe()
+    country = _maybe()
+
+
+class LocationUpsertedPayload(Payload):
+    tenant_id = _text()
+    location_id = _text()
+    name = _text()
+    timezone = _text(metadata={"description": "IANA time zone"})
+    address = fields.Nested(Address, required=True, allow_none=True)
+    version = fields.Integer(required=True)
+
+
+class PrincipalUpsertedPayload(Payload):
+    key_hash = _text()
+    key_id = _text()
+    tenant_id = _text()
+    role = _text()
+    name = _text()
+    locations = fields.List(fields.String(), required=True, allow_none=True)
+    partner_id = _maybe()
+    version = fields.Integer(required=True)
+
+
+class PrincipalRevokedPayload(Payload):
+    key_hash = _text()
+    key_id = _text()
+    tenant_id = _text()
+    version = fields.Integer(required=True)
+
+
+class Referrer(Payload):
+    name = _maybe()
+    email = _maybe()
+    phone = _maybe()
+    organization = _maybe()
+
+
+class Contact(Payload):
+    given_name = _maybe()
+    family_name = _maybe()
+    email = _maybe()
+    phone = _maybe()
+    language = _maybe()
+
+
+class Consent(Payload):
+    email = fields.Boolean(required=True)
+    sms = fields.Boolean(required=True)
+
+
+class Diagnosis(Payload):
+    code = _text()
+    display = _maybe()
+
+
+class ReferralTermsPayload(Payload):
+    """`referral.accepted` and `referral.amended`."""
+
+    referral_id = _text()
+    partner_id = _maybe()
+    partner_referral_id = _text()
+    patient_id = _text()
+    location_id = _text()
+    priority = _text()
+    diagnoses = fields.List(fields.Nested(Diagnosis), required=True)
+    authorized_visits = fields.Integer(required=True)
+    valid_from = _date()
+    expires_on = _date()
+    body_sites = fields.List(fields.String(), required=True)
+    referrer = fields.Nested(Referrer, required=True)
+    patient = fields.Nested(Contact, required=True)
+    consent = fields.Nested(Consent, required=True)
+    intake_link = fields.Url(required=True, require_tld=False)
+    version = fields.Integer(required=True)
+
+
+class Reason(Payload):
+    field = _text()
+    message = _text()
+
+
+class ReferrerNameEmail(Payload):
+    name = _maybe()
+    email = _maybe()
+
+
+class ReferralRejectedPayload(Payload):
+    partner_id = _text()
+    partner_referral_id = _maybe()
+    reasons = fields.List(fields.Nested(Reason), required=True)
+    referrer = fields.Nested(ReferrerNameEmail, required=True, allow_none=True)
+
+
+class ReferralCancelledPayload(Payload):
+    referral_id = _text()
+    partner_id = _maybe()
+    partner_referral_id = _text()
+    patient_id = _text()
+    reason = fields.String(required=True)
+
+
+class PatientRegisteredPayload(Payload):
+    patient_id = _text()
+    location_id = _text()
+    contact = fields.Nested(Contact, required=True)
+    consent = fields.Nested(Consent, required=True)
+
+
+class PatientConsentChangedPayload(Payload):
+    patient_id = _text()
+    consent = fields.Nested(Consent, required=True)
+
+
+class ScreeningReason(Payload):
+    rule_id = _text()
+    tier = _text()
+    label = _text()
+    detail = fields.String(required=True)
+
+
+class Screening(Payload):
+    outcome = _text(validate=validate.OneOf(OUTCOMES))
+    reasons = fields.List(fields.Nested(ScreeningReason), required=True)
+    excluded_areas = fields.List(fields.String(), required=True)
+    modifications = fields.List(fields.String(), required=True)
+    requires_clearance_for = fields.List(fields.String(), required=True)
+
+
+class BaselineScore(Payload):
+    measure = _text()
+    score = fields.Float(required=True)
+
+
+class IntakeReferral(Payload):
+    authorized_visits = fields.Integer(required=True)
+    valid_from = _date()
+    expires_on = _date()
+    diagnoses = fields.List(fields.Nested(Diagnosis), required=True)
+    body_sites = fields.List(fields.String(), required=True)
+    referrer = fields.Nested(ReferrerNameEmail, required=True)
+
+
+class IntakeCompletedPayload(Payload):
+    intake_id = _text()
+    referral_id = _text()
+    patient_id = _text()
+    location_id = _text()
+    completed_by = _text(validate=validate.OneOf(["staff", "patient"]))
+    screening = fields.Nested(Screening, required=True)
+    baseline = fields.List(fields.Nested(BaselineScore), required=True)
+    referral = fields.Nested(IntakeReferral, required=True)
+    body_areas = fields.List(fields.String(), required=True)
+    completed_at = fields.DateTime(required=True)
+
+
+class Clearance(Payload):
+    by = _text()
+    at = fields.DateTime(required=True)
+    note = _text()
+    rule_ids = fields.List(fields.String(), required=True)
+
+
+class ScreeningUpdatedPayload(IntakeCompletedPayload):
+    clearance = fields.Nested(Clearance, required=True)
+
+
+class PartnerStatusPayload(Payload):
+    """The status a partner hears on its own queue (`partner.status`; docs/partners.md).
+
+    Not in the catalogue: partner traffic is a contract with partners, and its types share the
+    names of internal ones (`referral.accepted`, `.rejected`, `.cancelled`).
+    """
+
+    partner_referral_id = _maybe()
+    referral_id = _maybe()
+    status = _text(validate=validate.OneOf(["accepted", "rejected", "cancelled"]))
+    reasons = fields.List(fields.Nested(Reason), required=True)
+    version = fields.Integer(required=True, allow_none=True)
