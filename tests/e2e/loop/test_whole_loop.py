@@ -162,18 +162,13 @@ def test_a_referral_travels_the_whole_loop_once_even_when_a_worker_dies(loop, ra
         assert len(emails_to(inbox, PATIENT_EMAIL)) == len(
             {m.subject for m in emails_to(inbox, PATIENT_EMAIL)}
         )
-        log = items(staff.get("notifications", "/deliveries"))
+        log = staff.get("notifications", "/deliveries")["items"]
         assert not [d for d in log if d["status"] == "failed"], log
     except AssertionError:
         print(stack.logs())
         raise
     finally:
         partner.close()
-
-
-def items(listing: list | dict) -> list:
-    """A list endpoint's items, whether it answers a list or a page object."""
-    return listing["items"] if isinstance(listing, dict) else listing
 
 
 def intake_form(referral_id: str) -> dict:
