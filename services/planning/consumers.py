@@ -20,7 +20,7 @@ from services.planning.usecases import intake_events
 from services.planning.usecases.intake_events import ReferralRef
 from shared.events import Event, Reject
 from shared.replicas import LOCATION_UPSERTED, LOCATIONS, PRINCIPALS, replica_handlers
-from shared.web.auth import Principal
+from shared.web.auth import Principal, system_principal
 
 Handler = Callable[[Event], bool]
 
@@ -69,7 +69,7 @@ def handlers(deps: Deps) -> dict[str, Handler]:
 
 def system(event: Event) -> Principal:
     """Planning itself, acting for the event's clinic (its actor: `system:planning`)."""
-    return Principal(key_id="planning", tenant_id=event.tenant_id, role="system", name="planning")
+    return system_principal("planning", event.tenant_id)
 
 
 def _data(event: Event) -> Mapping[str, Any]:

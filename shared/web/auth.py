@@ -44,6 +44,11 @@ class Principal:
         return self.locations is None or location_id in self.locations
 
 
+def system_principal(service: str, tenant_id: str) -> Principal:
+    """A service itself, acting for a clinic (a consumer applying an event): actor `system:<service>`."""
+    return Principal(key_id=service, tenant_id=tenant_id, role="system", name=service)
+
+
 def new_key() -> tuple[str, str]:
     """A new key id and the raw key (shown once, never stored)."""
     key_id = secrets.token_hex(6)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
@@ -55,16 +56,24 @@ class View(MethodView):
     decorators = [answers_errors]
 
 
+@dataclass
+class AuditedCall:
+    """The object a call is about; a create names it once the use case has made it."""
+
+    object_id: str | None
+
+
 @contextmanager
-def audited(action: str, object_type: str, object_id: str | None = None) -> Iterator[None]:
+def audited(action: str, object_type: str, object_id: str | None = None) -> Iterator[AuditedCall]:
     """Audit the call inside: `ok`, or why it was refused (the error then goes on up)."""
+    call = AuditedCall(object_id)
     try:
-        yield
+        yield call
     except UseCaseError as error:
         outcome = OUTCOMES.get(error.status, "refused")
-        audit_request(action, object_type, object_id, outcome=outcome, detail=error.message)
+        audit_request(action, object_type, call.object_id, outcome=outcome, detail=error.message)
         raise
-    audit_request(action, object_type, object_id)
+    audit_request(action, object_type, call.object_id)
 
 
 def deps() -> Any:

@@ -37,8 +37,10 @@ class IntakeCollection(View):
         The history, medications, symptoms, baseline measures and signed consent; emits
         `intake.completed`.
         """
-        with audited("intake.complete", "intake"):
-            return intakes.complete_intake(deps(), principal(), body.pop("referral_id"), body)
+        with audited("intake.complete", "intake") as call:
+            intake = intakes.complete_intake(deps(), principal(), body.pop("referral_id"), body)
+            call.object_id = intake["_id"]
+            return intake
 
     @requires(*STAFF_ROLES)
     @blp.arguments(IntakeQuerySchema, location="query")

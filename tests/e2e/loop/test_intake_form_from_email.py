@@ -23,7 +23,7 @@ from testkit.browser import (
 from testkit.partner import PartnerSystem
 from testkit.referrals import fhir_referral
 from testkit.waiting import wait_until
-from tests.e2e.loop.test_whole_loop import PATIENT_EMAIL, clinic, emails_to, items
+from tests.e2e.loop.test_whole_loop import PATIENT_EMAIL, clinic, emails_to
 
 
 @pytest.fixture
@@ -62,7 +62,7 @@ def test_the_link_in_the_welcome_email_leads_to_a_completed_intake_and_a_drafted
             assert is_thank_you_page(page)
 
         [intake] = wait_until(
-            lambda: items(staff.get("intake", "/intakes")),
+            lambda: staff.get("intake", "/intakes")["items"],
             timeout=20,
             message="the intake in the staff API",
         )

@@ -96,6 +96,9 @@ def test_completing_an_intake_scores_screens_and_emits_what_planning_needs(
         "email": "d.chen@clinic.example.org",
     }
     assert set(data["screening"]["reasons"][0]) == {"rule_id", "tier", "label", "detail"}
+    [audit] = world.audit(action="intake.complete")
+    assert audit["object"] == {"type": "intake", "id": intake["intake_id"]}
+    assert audit["outcome"] == "ok"
 
 
 def test_the_intake_records_channel_consent_on_the_patient(client, world, therapist, referral):
