@@ -110,6 +110,7 @@ class Partner:
                 taken.append(
                     {
                         "routing_key": message.delivery_info["routing_key"],
+                        "correlation_id": message.properties.get("correlation_id"),
                         **json.loads(message.body),
                     }
                 )

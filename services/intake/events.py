@@ -3,27 +3,34 @@
 Each builder makes the event of one type from stored state (docs/events.md lists their data;
 `shared/events/payloads/intake.py` holds their schemas). Partner status events are routed
 `<partner_id>.<type>`, so each partner's queue (bound with `<partner_id>.#`) receives only its
-own. Their data is what the partner sent, never more: `partner_referral_id, referral_id, status,
-reasons, version`.
+own. Every partner status goes through `partner_status` (the seam where the partner's status
+format is chosen: `STATUS_FORMATS`); the native one carries what the partner sent, never more
+(`partner_referral_id, referral_id, status, reasons, pending, notices, version, answers`), and
+each names the partner message it answers (`answers`, and the AMQP `correlation_id`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from services.intake.domain import intake_link
 from services.intake.domain.patient import consent_of, contact_of
 from services.intake.domain.refusals import UNKNOWN_TENANT, Refusal
 from shared.config import Settings
-from shared.events import new_event, outbox
+from shared.events import Event, new_event, outbox
 from shared.events.outbox import Outgoing
 from shared.events.topology import PARTNER_STATUS_EXCHANGE
 
 SOURCE = "clinic/intake"
 SERVICE = "intake"
+NATIVE = "native"
+"""The status format of a partner that chose none (`STATUS_FORMATS`)."""
 
 Doc = Mapping[str, Any]
+Answers = Mapping[str, str | None]
+"""`{id, source}` of the partner message a status answers (the CloudEvent's; docs/partners.md)."""
 
 
 def internal(type: str, tenant_id: str, data: dict[str, Any], subject: str | None) -> Outgoing:
@@ -112,7 +119,9 @@ def _terms_data(referral: Doc, patient: Doc, settings: Settings) -> dict[str, An
     }
 
 
-def referral_accepted(referral: Doc, patient: Doc, settings: Settings) -> list[Outgoing]:
+def referral_accepted(
+    referral: Doc, patient: Doc, settings: Settings, status_format: str = NATIVE
+) -> list[Outgoing]:
     """`referral.accepted` to the partner if any, and inside.
 
     The partner's status goes first: its queue is declared for every known partner, so it is
@@ -120,17 +129,31 @@ def referral_accepted(referral: Doc, patient: Doc, settings: Settings) -> list[O
     """
     data = _terms_data(referral, patient, settings)
     inside = internal("referral.accepted", referral["tenant_id"], data, referral["_id"])
-    return [*_to_partner(referral, "referral.accepted"), inside]
+    return [*_to_partner(referral, "referral.accepted", status_format), inside]
 
 
-def referral_amended(referral: Doc, patient: Doc, settings: Settings) -> list[Outgoing]:
+def referral_amended(
+    referral: Doc, patient: Doc, settings: Settings, status_format: str = NATIVE
+) -> list[Outgoing]:
     """`referral.accepted` (again, with the new version) to the partner, `referral.amended` inside."""
     data = _terms_data(referral, patient, settings)
     inside = internal("referral.amended", referral["tenant_id"], data, referral["_id"])
-    return [*_to_partner(referral, "referral.accepted"), inside]
+    return [*_to_partner(referral, "referral.accepted", status_format), inside]
 
 
-def referral_cancelled(referral: Doc, reason: str) -> list[Outgoing]:
+def referral_held(referral: Doc, status_format: str = NATIVE) -> list[Outgoing]:
+    """`referral.received` to the partner, naming what is pending: nothing happens inside yet."""
+    return _to_partner(referral, "referral.received", status_format)
+
+
+def referral_cancelled(
+    referral: Doc, reason: str, status_format: str = NATIVE, answers: Answers | None = None
+) -> list[Outgoing]:
+    """`referral.cancelled` to the partner (answering `answers`, else the referral's message),
+    and inside when the referral was ever accepted (a held one reached nobody inside)."""
+    to_partner = _to_partner(referral, "referral.cancelled", status_format, answers)
+    if referral.get("patient_id") is None:
+        return to_partner
     data = {
         "referral_id": referral["_id"],
         "partner_id": referral.get("partner_id"),
@@ -139,21 +162,41 @@ def referral_cancelled(referral: Doc, reason: str) -> list[Outgoing]:
         "reason": reason,
     }
     inside = internal("referral.cancelled", referral["tenant_id"], data, referral["_id"])
-    return [*_to_partner(referral, "referral.cancelled"), inside]
+    return [*to_partner, inside]
 
 
-def referral_rejected(refusal: Refusal) -> list[Outgoing]:
+def referral_declined(referral: Doc, reason: str, status_format: str = NATIVE) -> list[Outgoing]:
+    """A held referral the clinic declined: `referral.rejected` to the partner and inside."""
+    reasons = [{"field": "review", "message": reason}]
+    to_partner = _to_partner(referral, "referral.rejected", status_format, reasons=reasons)
+    if not referral.get("partner_id"):
+        return to_partner
+    data = {
+        "partner_id": referral["partner_id"],
+        "partner_referral_id": referral["partner_referral_id"],
+        "reasons": reasons,
+        "referrer": {k: referrer_of(referral["terms"])[k] for k in ("name", "email")},
+    }
+    inside = internal("referral.rejected", referral["tenant_id"], data, referral["_id"])
+    return [*to_partner, inside]
+
+
+def referral_rejected(refusal: Refusal, status_format: str = NATIVE) -> list[Outgoing]:
     """`referral.rejected` to a known partner; inside too when it may refer to the clinic."""
     if refusal.partner_id is None:
         return []
     tenant_id = refusal.tenant_id or UNKNOWN_TENANT
     status = partner_status(
-        refusal.partner_id,
-        "referral.rejected",
-        tenant_id,
-        partner_referral_id=refusal.partner_referral_id,
-        referral_id=refusal.referral_id,
-        reasons=refusal.reasons,
+        PartnerStatus(
+            partner_id=refusal.partner_id,
+            tenant_id=tenant_id,
+            type="referral.rejected",
+            partner_referral_id=refusal.partner_referral_id,
+            referral_id=refusal.referral_id,
+            answers=refusal.answers,
+            reasons=refusal.reasons,
+        ),
+        status_format,
     )
     if not refusal.tenant_allowed:
         return [status]
@@ -166,41 +209,99 @@ def referral_rejected(refusal: Refusal) -> list[Outgoing]:
     return [status, internal("referral.rejected", tenant_id, data, refusal.referral_id)]
 
 
-def _to_partner(referral: Doc, type: str) -> list[Outgoing]:
+def _to_partner(
+    referral: Doc,
+    type: str,
+    status_format: str,
+    answers: Answers | None = None,
+    reasons: Sequence[Mapping[str, str]] = (),
+) -> list[Outgoing]:
     if not referral.get("partner_id"):
         return []
-    return [
-        partner_status(
-            referral["partner_id"],
-            type,
-            referral["tenant_id"],
-            partner_referral_id=referral["partner_referral_id"],
-            referral_id=referral["_id"],
-            version=referral["version"],
-        )
-    ]
+    status = PartnerStatus(
+        partner_id=referral["partner_id"],
+        tenant_id=referral["tenant_id"],
+        type=type,
+        partner_referral_id=referral["partner_referral_id"],
+        referral_id=referral["_id"],
+        answers=answers if answers is not None else referral.get("answers"),
+        version=referral["version"],
+        reasons=reasons,
+        pending=referral.get("pending", ()),
+        notices=referral.get("notices", ()),
+        referral=referral,
+    )
+    return [partner_status(status, status_format)]
 
 
-def partner_status(
-    partner_id: str,
-    type: str,
-    tenant_id: str,
-    *,
-    partner_referral_id: str | None,
-    referral_id: str | None,
-    reasons: Sequence[Mapping[str, str]] = (),
-    version: int | None = None,
-) -> Outgoing:
-    """A status event for one partner: `referral.accepted`, `.rejected` or `.cancelled`."""
+# --- partners' status events: one seam, where a partner's status format is chosen -------------
+
+
+@dataclass(frozen=True)
+class PartnerStatus:
+    """What one partner hears about one of its referrals, before it is written in a format.
+
+    `type` is the milestone (`referral.received`, `.accepted`, `.rejected`, `.cancelled`);
+    `answers` the partner message it answers (None: none, e.g. an HTTP submission sent without
+    an Idempotency-Key); `referral` the stored referral, for formats that carry more of it.
+    """
+
+    partner_id: str
+    tenant_id: str
+    type: str
+    partner_referral_id: str | None
+    referral_id: str | None
+    answers: Answers | None
+    version: int | None = None
+    reasons: Sequence[Mapping[str, str]] = ()
+    pending: Sequence[Mapping[str, Any]] = ()
+    notices: Sequence[Mapping[str, str]] = ()
+    referral: Doc | None = None
+
+
+def native_status(status: PartnerStatus) -> Event:
+    """The native status event (docs/partners.md, "Receiving status"): what the partner sent,
+    the clinic's id and version, and what is wrong, pending or noticed; no clinical detail."""
     data = {
-        "partner_referral_id": partner_referral_id,
-        "referral_id": referral_id,
-        "status": type.removeprefix("referral."),
-        "reasons": [dict(r) for r in reasons],
-        "version": version,
+        "partner_referral_id": status.partner_referral_id,
+        "referral_id": status.referral_id,
+        "status": status.type.removeprefix("referral."),
+        "reasons": [dict(r) for r in status.reasons],
+        "pending": [{"item": p["item"], "message": p["message"]} for p in status.pending],
+        "notices": [{"field": n["field"], "message": n["message"]} for n in status.notices],
+        "version": status.version,
+        "answers": _answers(status.answers),
     }
-    event = new_event(type, source=SOURCE, tenant_id=tenant_id, data=data, subject=referral_id)
-    return Outgoing(event, PARTNER_STATUS_EXCHANGE, status_routing_key(partner_id, type))
+    return new_event(
+        status.type,
+        source=SOURCE,
+        tenant_id=status.tenant_id,
+        data=data,
+        subject=status.referral_id,
+    )
+
+
+STATUS_FORMATS: dict[str, Callable[[PartnerStatus], Event]] = {NATIVE: native_status}
+"""A partner's `status_format` (its setting; absent: native) -> the writer of its status events."""
+
+
+def status_format_of(partner: Doc | None) -> str:
+    """The status format a partner chose (`status_format` on the partner; native by default)."""
+    return (partner or {}).get("status_format") or NATIVE
+
+
+def partner_status(status: PartnerStatus, status_format: str = NATIVE) -> Outgoing:
+    """The status in the partner's format, routed `<partner_id>.<type>` to its queue only, with
+    the AMQP `correlation_id` set to the id of the message it answers."""
+    event = STATUS_FORMATS[status_format](status)
+    answered = (status.answers or {}).get("id")
+    properties = {"correlation_id": answered} if answered else {}
+    routing_key = status_routing_key(status.partner_id, event.type)
+    return Outgoing(event, PARTNER_STATUS_EXCHANGE, routing_key, properties)
+
+
+def _answers(answers: Answers | None) -> dict[str, str | None] | None:
+    return None if answers is None else {"id": answers.get("id"), "source": answers.get("source")}
 
 
 def status_routing_key(partner_id: str, type: str) -> str:

@@ -11,6 +11,7 @@ is raised as it is, and the consumer retries it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, NoReturn
 
@@ -39,6 +40,7 @@ class PartnerMessage:
     """A partner's message as the consumer received it; who sent it is the broker's word."""
 
     key: str  # its idempotency key
+    answers: Mapping[str, str | None]  # {id, source} of the CloudEvent (what its status answers)
     user_id: str | None  # the broker-validated AMQP user of the first publish
     routing_key: str
     type: str
@@ -111,6 +113,7 @@ def refuse_unreadable(
     partner = deps.partners.get(message.user_id) if message.user_id else None
     refusal = Refusal(
         message_key=message.key,
+        answers=message.answers,
         reasons=reason(field, problem),
         sender=message.user_id,
         partner_id=partner and partner["_id"],
@@ -128,6 +131,7 @@ def _admit(deps: Deps, message: PartnerMessage, claimed: str | None) -> Refusal:
     )
     refusal = Refusal(
         message_key=message.key,
+        answers=message.answers,
         reasons=[problem] if problem else [],
         sender=message.user_id,
         partner_id=partner and partner["_id"],
@@ -148,6 +152,7 @@ def _sender(message: PartnerMessage, admitted: Refusal) -> referrals.Sender:
         actor=f"partner:{partner_id}",
         channel="amqp",
         message_key=message.key,
+        answers=message.answers,
     )
 
 
@@ -162,7 +167,9 @@ def _refuse(deps: Deps, refusal: Refusal) -> NoReturn:
         "fields": refusal.fields,
         "at": deps.clock(),
     }
-    if PartnerRejections(deps.db).insert(document, events.referral_rejected(refusal)):
+    partner = deps.partners.get(refusal.partner_id) if refusal.partner_id else None
+    answer = events.referral_rejected(refusal, events.status_format_of(partner))
+    if PartnerRejections(deps.db).insert(document, answer):
         audit.record(
             deps.db,
             actor=f"partner:{refusal.sender or 'anonymous'}",

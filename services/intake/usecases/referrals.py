@@ -15,7 +15,7 @@ has a possible duplicate (see `patient_matching`) gets a second record naming th
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -57,6 +57,7 @@ class Sender:
     actor: str
     channel: str  # amqp | http
     message_key: str | None = None  # the message's idempotency key, when it has one
+    answers: Mapping[str, str | None] | None = None  # {id, source}: what its status answers
     locations: Collection[str] | None = None  # a staff key limited to these locations
 
 
@@ -203,9 +204,12 @@ def _accept(
         "intake_link_nonce": intake_link.new_nonce(),
         "received_at": now,
         "updated_at": now,
+        "answers": _answers(sender),
         APPLIED_FIELD: _applied(sender),
     }
-    pending = events.referral_accepted(document, patient, deps.settings)
+    pending = events.referral_accepted(
+        document, patient, deps.settings, _status_format(deps, sender.partner_id)
+    )
     if not Referrals(deps.db, sender.tenant_id).insert({**document, **outbox.pending(pending)}):
         return None  # a concurrent copy won: read it and treat this one as a repeat
     return Receipt(
@@ -234,6 +238,7 @@ def _amend(
         "location_id": location_id,
         "version": version,
         "updated_at": now,
+        "answers": _answers(sender),
     }
     previous = {k: existing[k] for k in ("version", "terms", "content_hash", "location_id")}
     update: dict[str, Any] = {
@@ -244,7 +249,9 @@ def _amend(
         update["$push"][APPLIED_FIELD] = {"$each": _applied(sender), "$slice": -KEEP}
     amended = {**existing, **changes}
     patient = Patients(deps.db, sender.tenant_id).get(existing["patient_id"]) or {}
-    pending = events.referral_amended(amended, patient, deps.settings)
+    pending = events.referral_amended(
+        amended, patient, deps.settings, _status_format(deps, sender.partner_id)
+    )
     guarded = {"_id": existing["_id"], "version": existing["version"]}
     if not Referrals(deps.db, sender.tenant_id).update(
         guarded, outbox.with_events(update, pending)
@@ -278,7 +285,12 @@ def cancel(
         update: dict[str, Any] = {"$set": {**changes, "updated_at": cancellation["at"]}}
         if sender.message_key:
             update["$push"] = {APPLIED_FIELD: {"$each": _applied(sender), "$slice": -KEEP}}
-        pending = events.referral_cancelled({**existing, **changes}, reason)
+        pending = events.referral_cancelled(
+            {**existing, **changes},
+            reason,
+            _status_format(deps, existing.get("partner_id")),
+            answers=_answers(sender) if sender.partner_id else None,
+        )
         guarded = {"_id": existing["_id"], "version": existing["version"]}
         if not repo.update(guarded, outbox.with_events(update, pending)):
             return None
@@ -299,6 +311,14 @@ def _find_for_cancel(
     if found is None or not may_change(found, sender.partner_id, sender.locations):
         raise NotFound("no such referral")
     return found
+
+
+def _answers(sender: Sender) -> dict[str, str | None] | None:
+    return dict(sender.answers) if sender.answers else None
+
+
+def _status_format(deps: Deps, partner_id: str | None) -> str:
+    return events.status_format_of(deps.partners.get(partner_id) if partner_id else None)
 
 
 def _receipt(outcome: str, referral: dict[str, Any]) -> Receipt:

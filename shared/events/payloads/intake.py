@@ -198,15 +198,30 @@ class ScreeningUpdatedPayload(IntakeCompletedPayload):
     clearance = fields.Nested(Clearance, required=True)
 
 
+class Answers(Payload):
+    id = _maybe()
+    source = _maybe()
+
+
+class Pending(Payload):
+    item = _text()
+    message = _text()
+
+
 class PartnerStatusPayload(Payload):
     """The status a partner hears on its own queue (`partner.status`; docs/partners.md).
 
     Not in the catalogue: partner traffic is a contract with partners, and its types share the
-    names of internal ones (`referral.accepted`, `.rejected`, `.cancelled`).
+    names of internal ones (`referral.accepted`, `.rejected`, `.cancelled`). `answers` names the
+    partner's message it answers (`{id, source}` of its CloudEvent); `pending` what a referral
+    held for the clinic's review waits for; `notices` what was kept as sent but looks wrong.
     """
 
     partner_referral_id = _maybe()
     referral_id = _maybe()
-    status = _text(validate=validate.OneOf(["accepted", "rejected", "cancelled"]))
+    status = _text(validate=validate.OneOf(["received", "accepted", "rejected", "cancelled"]))
     reasons = fields.List(fields.Nested(Reason), required=True)
+    pending = fields.List(fields.Nested(Pending), required=True)
+    notices = fields.List(fields.Nested(Reason), required=True)
     version = fields.Integer(required=True, allow_none=True)
+    answers = fields.Nested(Answers, required=True, allow_none=True)

@@ -243,3 +243,32 @@ def test_a_partner_can_neither_read_another_partners_status_nor_publish_as_anoth
     with pytest.raises(PreconditionFailed, match="user_id"):
         partner.publish(cloud_event("clinic-a", native_referral()), user_id=other.partner_id)
         partner.connection.drain_events(timeout=2)
+
+
+def test_each_status_names_the_message_it_answers_in_its_data_and_correlation_id(world, partner):
+    sent = partner.refer("clinic-a", native_referral(partner_referral_id="REF-A"))
+    cancel = partner.refer(
+        "clinic-a", {"partner_referral_id": "REF-A", "reason": "moved"}, type="referral.cancelled"
+    )
+
+    accepted = status_of(partner, "REF-A")
+    cancelled = wait_until(
+        lambda: next((s for s in partner.statuses() if s["type"] == "referral.cancelled"), None),
+        timeout=15,
+        message="the cancellation status",
+    )
+    for status, message in ((accepted, sent), (cancelled, cancel)):
+        assert status["data"]["answers"] == {"id": message["id"], "source": message["source"]}
+        assert status["correlation_id"] == message["id"]
+
+
+def test_a_message_whose_envelope_cannot_be_read_is_answered_by_the_id_it_claims(world, partner):
+    event = cloud_event("clinic-a", {"not": "a referral"}, partner_id=partner.partner_id)
+    del event["tenantid"]
+    partner.publish(event)
+
+    status = wait_until(lambda: partner.statuses(), timeout=15, message="the rejection")[0]
+    assert status["type"] == "referral.rejected"
+    assert status["data"]["partner_referral_id"] is None
+    assert status["data"]["answers"] == {"id": event["id"], "source": event["source"]}
+    assert status["correlation_id"] == event["id"]

@@ -74,8 +74,12 @@ def test_an_accepted_partner_referral_queues_the_internal_event_and_the_partner_
         "referral_id",
         "status",
         "reasons",
+        "pending",
+        "notices",
         "version",
+        "answers",
     }
+    assert status["data"]["answers"] is None  # sent without an Idempotency-Key
     registered = world.pending_events(indexes.PATIENTS)
     assert [e["type"] for e in registered] == ["patient.registered"]
 

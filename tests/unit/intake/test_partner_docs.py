@@ -43,7 +43,10 @@ def test_each_example_partner_message_is_read_without_a_problem(message):
 def test_the_example_status_has_the_shape_the_service_sends():
     [status] = OUTBOUND
     sent = events.partner_status(
-        "p", "referral.rejected", "t", partner_referral_id="r", referral_id=None
+        events.PartnerStatus(
+            "p", "t", "referral.rejected", "r", None, answers={"id": "7c1f", "source": "s"}
+        )
     )
     assert set(status["data"]) == set(sent.event.data)
+    assert set(status["data"]["answers"]) == set(sent.event.data["answers"])
     assert parse_event(status).type == "referral.rejected"

@@ -58,6 +58,7 @@ def test_a_referral_that_kept_changing_is_raised_for_a_retry_never_refused(monke
     native.pop("tenant_id", None)
     message = PartnerMessage(
         key="amqp-source/1",
+        answers={"id": "1", "source": "amqp-source"},
         user_id="acme-ehr",
         routing_key="acme-ehr.referral.requested",
         type="referral.requested",
