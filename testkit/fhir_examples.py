@@ -26,14 +26,23 @@ def third_party(name: str, today: date | None = None) -> dict[str, Any]:
 
 
 def _valid_on(bundle: dict[str, Any], today: date) -> None:
+    """Move the ServiceRequest's validity (an occurrencePeriod, or its timing's boundsPeriod)
+    forward to start today when today is past its end or before its start."""
     for entry in bundle.get("entry", []):
-        period = entry.get("resource", {}).get("occurrencePeriod")
-        if entry.get("resource", {}).get("resourceType") != "ServiceRequest" or not period:
+        request = entry.get("resource") or {}
+        if request.get("resourceType") != "ServiceRequest":
             continue
-        start, end = (date.fromisoformat(period[k][:10]) for k in ("start", "end"))
-        if not start <= today <= end:
+        repeat = (request.get("occurrenceTiming") or {}).get("repeat") or {}
+        period = request.get("occurrencePeriod") or repeat.get("boundsPeriod")
+        if not period or "start" not in period:
+            continue
+        start = date.fromisoformat(period["start"][:10])
+        end = date.fromisoformat(period["end"][:10]) if "end" in period else None
+        if start > today or (end is not None and end < today):
             shift = today - start
-            period["start"], period["end"] = str(start + shift), str(end + shift)
+            period["start"] = str(start + shift)
+            if end is not None:
+                period["end"] = str(end + shift)
 
 
 def patient_of(bundle: dict[str, Any]) -> dict[str, Any]:
