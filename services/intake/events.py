@@ -86,8 +86,12 @@ def patient_consent_changed(patient: Doc, consent: Mapping[str, bool]) -> Outgoi
 
 
 def referrer_of(terms: Doc) -> dict[str, Any]:
+    """The prescriber, without a contact detail kept as sent that did not validate (noticed):
+    nobody is written to at an address that is not one."""
     requester = terms.get("requester") or {}
-    return {k: requester.get(k) for k in ("name", "email", "phone", "organization")}
+    unusable = {n["field"].removeprefix("requester.") for n in terms.get("notices", [])}
+    fields = ("name", "email", "phone", "organization")
+    return {k: None if k in unusable else requester.get(k) for k in fields}
 
 
 def diagnoses_of(terms: Doc) -> list[dict[str, Any]]:
@@ -227,8 +231,8 @@ def _to_partner(
         answers=answers if answers is not None else referral.get("answers"),
         version=referral["version"],
         reasons=reasons,
-        pending=referral.get("pending", ()),
-        notices=referral.get("notices", ()),
+        pending=referral.get("pending") or (),
+        notices=(referral.get("terms") or {}).get("notices", ()),
         referral=referral,
     )
     return [partner_status(status, status_format)]

@@ -39,8 +39,6 @@ AUTHORIZED_VISITS = "authorized_visits"
 LOCATION = "location"
 PATIENT_IDENTITY = "patient_identity"
 ITEMS = (DIAGNOSIS_CODE, AUTHORIZED_VISITS, LOCATION, PATIENT_IDENTITY)
-DEFAULT_VALIDITY_DAYS = 90
-"""A clinic's validity of a referral sent without an end date, unless it set its own."""
 
 Pending = dict[str, Any]
 """`{item, message}`; `patient_identity` also names the stored patients (`patient_ids`)."""
@@ -135,6 +133,19 @@ def identity_item(patient_ids: Sequence[str]) -> Pending:
     )
 
 
+FIELDS = {
+    DIAGNOSIS_CODE: "diagnoses",
+    AUTHORIZED_VISITS: "authorized_visits",
+    LOCATION: "location_id",
+    PATIENT_IDENTITY: "patient",
+}
+"""Each item, and the field of the referral (and of staff's answer) that settles it."""
+
+
+def field_of(item: str) -> str:
+    return FIELDS[item]
+
+
 def for_partner(items: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
     """The pending items as a partner hears them: the item and why, never other patients' ids."""
     return [{"item": i["item"], "message": i["message"]} for i in items]
@@ -164,12 +175,7 @@ def apply_review(
     location one of the clinic's.
     """
     waiting = {i["item"] for i in items}
-    answers = {
-        DIAGNOSIS_CODE: "diagnoses",
-        AUTHORIZED_VISITS: "authorized_visits",
-        LOCATION: "location_id",
-        PATIENT_IDENTITY: "patient",
-    }
+    answers = FIELDS
     errors: dict[str, list[str]] = {}
     for item, name in answers.items():
         if name in supplied and item not in waiting:
