@@ -13,7 +13,7 @@ import pytest
 from services.intake.domain import review
 from services.intake.domain.referral import npi_check_digit_ok
 from services.intake.partner_forms.fhir import ReferralFormError, referral_from_fhir_bundle
-from testkit.fhir_examples import FOLDER, third_party
+from testkit.fhir_examples import EXAMPLES, FOLDER, third_party
 from testkit.referrals import example, resource
 
 TODAY = date(2026, 12, 2)
@@ -190,34 +190,24 @@ def test_an_npi_is_checked_by_its_check_digit(npi, ok):
 
 # --- the third-party examples: each gets its expected outcome ------------------------------
 
-EXPECTED_PENDING = {
-    "review-hl7-physicaltherapy-rate-without-total.json": ["authorized_visits"],
-    "review-pacio-toc-pt-referral-snomed-only-condition.json": ["diagnosis_code"],
-    "review-uscore-condition-nonbillable-icd10-T20.21.json": ["diagnosis_code"],
-    "review-uscore-rehab-reason-observation-only.json": ["diagnosis_code"],
-}
-EXPECTED_REJECTION_FIELDS = {
-    "rejected-nhs-bars-111-to-ed-message.json": "MessageHeader.destination[0].endpoint",
-    "rejected-r4-benchpress-intent-plan.json": "ServiceRequest.intent",
-    "rejected-r4-physiotherapy-as-published.json": "ServiceRequest.status",
-    "rejected-r4-spec-bundle-transaction-no-servicerequest.json": "Bundle.entry",
-}
-EXAMPLES = sorted(n for n in os.listdir(FOLDER) if n.endswith(".json")) if FOLDER.is_dir() else []
+FILES = sorted(n for n in os.listdir(FOLDER) if n.endswith(".json")) if FOLDER.is_dir() else []
 
 
-def test_the_shared_examples_are_there_sixteen_of_them():
+def test_the_shared_examples_are_there_sixteen_of_them_each_with_its_expectation():
     assert FOLDER.is_dir(), "../shared/fhir-examples/ (next to the repository) is needed"
-    assert len(EXAMPLES) == 16
+    assert sorted(EXAMPLES) == FILES
 
 
-@pytest.mark.parametrize("name", EXAMPLES)
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
 def test_each_shared_example_gets_the_outcome_its_name_says(name):
+    expected = EXAMPLES[name]
     try:
         taken = assessed(third_party(name, TODAY))
     except ReferralFormError as refused:
-        assert name.startswith("rejected-"), refused.errors
-        assert EXPECTED_REJECTION_FIELDS[name] in refused.errors
+        assert expected.outcome == "rejected", refused.errors
+        assert expected.field in refused.errors
         return
     assert taken.problems == {}, taken.problems
-    assert items(taken) == EXPECTED_PENDING.get(name, []), taken.pending
+    assert items(taken) == list(expected.pending), taken.pending
+    assert expected.outcome == ("needs_review" if taken.pending else "accepted")
     assert name.startswith("review-" if taken.pending else "accepted-")
