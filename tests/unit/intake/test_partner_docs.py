@@ -11,6 +11,7 @@ import pytest
 from services.intake import events
 from services.intake.partner_forms.reading import form_of, read_cancellation, read_referral
 from shared.events import parse_event
+from shared.events.payloads.intake import PartnerStatusPayload
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "partners.md"
 BLOCKS = [
@@ -24,6 +25,7 @@ def test_the_guide_shows_both_forms_a_cancellation_and_a_status():
     kinds = sorted((b["type"], b["datacontenttype"]) for b in BLOCKS)
     assert kinds == [
         ("referral.cancelled", "application/json"),
+        ("referral.received", "application/json"),
         ("referral.rejected", "application/json"),
         ("referral.requested", "application/fhir+json"),
         ("referral.requested", "application/json"),
@@ -40,13 +42,14 @@ def test_each_example_partner_message_is_read_without_a_problem(message):
         assert referral.partner_referral_id == "REF-2026-10-4471"
 
 
-def test_the_example_status_has_the_shape_the_service_sends():
-    [status] = OUTBOUND
+@pytest.mark.parametrize("status", OUTBOUND, ids=lambda b: b["type"])
+def test_each_example_status_has_the_shape_the_service_sends(status):
     sent = events.partner_status(
         events.PartnerStatus(
-            "p", "t", "referral.rejected", "r", None, answers={"id": "7c1f", "source": "s"}
+            "p", "t", status["type"], "r", None, answers={"id": "7c1f", "source": "s"}
         )
     )
     assert set(status["data"]) == set(sent.event.data)
     assert set(status["data"]["answers"]) == set(sent.event.data["answers"])
-    assert parse_event(status).type == "referral.rejected"
+    assert parse_event(status).type == status["type"]
+    PartnerStatusPayload().load(status["data"])
