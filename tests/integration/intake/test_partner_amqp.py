@@ -17,19 +17,6 @@ from testkit.waiting import wait_until
 DLQ = "intake.partner-referrals.dlq"
 
 
-@pytest.fixture
-def partner(world, partner_system, start_worker):
-    system = partner_system()
-    world.partner(system.partner_id, ["clinic-a"])
-    start_worker()
-    return system
-
-
-@pytest.fixture
-def front_desk(world):
-    return world.key("clinic-a", "front_desk")
-
-
 def status_of(partner, partner_referral_id):
     return wait_until(
         lambda: next(

@@ -26,14 +26,6 @@ def settings(make_settings):
     return make_settings("intake", outbox_poll_interval_s=0.05, amqp_retry_delays_ms="50,100")
 
 
-@pytest.fixture
-def partner(world, partner_system, start_worker):
-    system = partner_system()
-    world.partner(system.partner_id, ["clinic-a"])
-    start_worker()
-    return system
-
-
 def statuses_of(partner, count=1):
     return wait_until(
         lambda: len(found := partner.statuses()) >= count and found,
