@@ -42,6 +42,15 @@ def dead_letters(rabbit_admin, vhost, count):
     )
 
 
+def rejections_audited(world):
+    """The audit records of refused partner messages, once there is one."""
+    return wait_until(
+        lambda: world.audit(action="partner_message.rejected"),
+        timeout=10,
+        message="the audit record",
+    )
+
+
 @pytest.mark.parametrize(
     ("form", "make"),
     [
@@ -180,12 +189,7 @@ def test_a_message_without_user_id_is_refused_and_audited_but_nobody_is_answered
 
     [letter] = dead_letters(rabbit_admin, vhost, 1)
     assert "user_id" in letter["properties"]["headers"][REASON_HEADER]
-    wait_until(
-        lambda: world.audit(action="partner_message.rejected"),
-        timeout=10,
-        message="the audit record",
-    )
-    assert world.audit(action="partner_message.rejected")[0]["actor"] == "partner:anonymous"
+    assert rejections_audited(world)[0]["actor"] == "partner:anonymous"
     assert (world.count("referrals"), world.count("patients")) == (0, 0)
     assert world.pending_events(indexes.PARTNER_REJECTIONS) == []
 
@@ -199,11 +203,7 @@ def test_an_unknown_partner_is_refused_and_gets_no_status(
 
     [letter] = dead_letters(rabbit_admin, vhost, 1)
     assert "is not a known partner" in letter["properties"]["headers"][REASON_HEADER]
-    wait_until(
-        lambda: world.audit(action="partner_message.rejected"),
-        timeout=10,
-        message="the audit record",
-    )
+    rejections_audited(world)
     assert world.count("referrals") == 0
 
 
