@@ -98,6 +98,17 @@ class Partner:
         self.received.extend(self.take_status())
         return self.received
 
+    def status_of(self, partner_referral_id: str) -> dict[str, Any] | None:
+        """The first status event received about one of its referrals (None: none yet)."""
+        return next(
+            (
+                status
+                for status in self.statuses()
+                if status["data"].get("partner_referral_id") == partner_referral_id
+            ),
+            None,
+        )
+
     def take_status(self, limit: int = 100) -> list[dict[str, Any]]:
         """Status events waiting in the partner's own queue, consumed as the partner."""
         taken = []

@@ -49,14 +49,7 @@ def stack(world, partner, service_env, vhost, tmp_path):
 
 def accepted(partner, partner_referral_id):
     return wait_until(
-        lambda: next(
-            (
-                s
-                for s in partner.statuses()
-                if s["data"]["partner_referral_id"] == partner_referral_id
-            ),
-            None,
-        ),
+        lambda: partner.status_of(partner_referral_id),
         timeout=30,
         message=f"the status of {partner_referral_id}",
     )

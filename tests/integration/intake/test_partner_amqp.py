@@ -19,14 +19,7 @@ DLQ = "intake.partner-referrals.dlq"
 
 def status_of(partner, partner_referral_id):
     return wait_until(
-        lambda: next(
-            (
-                s
-                for s in partner.statuses()
-                if s["data"]["partner_referral_id"] == partner_referral_id
-            ),
-            None,
-        ),
+        lambda: partner.status_of(partner_referral_id),
         timeout=15,
         message=f"a status event for {partner_referral_id}",
     )
