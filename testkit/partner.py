@@ -137,12 +137,16 @@ class PartnerSystem(Partner):
     broker's `vhost`, and removed again by `close()`."""
 
     def __init__(self, admin: RabbitAdmin, vhost: str, partner_id: str | None = None) -> None:
-        self.admin = admin
+        self.admin, self.vhost = admin, vhost
         partner_id = partner_id or f"partner-{uuid.uuid4().hex[:8]}"
         self.password = uuid.uuid4().hex
         admin.add_partner_user(partner_id, self.password, vhost)
         url = rabbit.with_user(rabbit.amqp_url(vhost), partner_id, self.password)
         super().__init__(partner_id, url)
+
+    def has_status_queue(self) -> bool:
+        """Whether intake has declared the partner's own status queue (it does once it knows it)."""
+        return self.admin.has_queue(self.vhost, self.status_queue)
 
     def close(self) -> None:
         super().close()

@@ -77,11 +77,7 @@ def set_up_clinic(stack: LocalStack, admin: RabbitAdmin, vhost: str) -> Clinic:
             message=f"the admin key to reach {service}",
         )
     staff.put("notifications", "/config", {"quiet_hours": None, "staff_emails": {"*": STAFF_EMAIL}})
-    wait_until(
-        lambda: partner.status_queue in {q["name"] for q in admin.queues(vhost)},
-        timeout=60,
-        message="the partner's status queue",
-    )
+    wait_until(partner.has_status_queue, timeout=60, message="the partner's status queue")
     return Clinic(tenant_id, admin_key, staff, partner)
 
 

@@ -29,11 +29,7 @@ def stack(world, partner, service_env, vhost, tmp_path):
     api = Api("intake", env, tmp_path, workers=2)
     try:
         wait_until(worker.heartbeat.exists, timeout=30, message="the intake worker")
-        wait_until(
-            lambda: partner.status_queue in {q["name"] for q in partner.admin.queues(vhost)},
-            timeout=30,
-            message="the status queue",
-        )
+        wait_until(partner.has_status_queue, timeout=30, message="the status queue")
         api.wait_live()
         yield {
             "api": api,

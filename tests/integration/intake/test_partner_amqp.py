@@ -211,13 +211,11 @@ def test_a_new_partner_gets_its_status_queue_within_seconds(world, partner, rabb
 
 
 def test_a_partner_can_neither_read_another_partners_status_nor_publish_as_another(
-    world, partner, partner_system, rabbit_admin, vhost
+    world, partner, partner_system
 ):
     other = partner_system()
     world.partner(other.partner_id, ["clinic-a"])
-    wait_until(
-        lambda: rabbit_admin.queue(vhost, other.status_queue), timeout=10, message="its queue"
-    )
+    wait_until(other.has_status_queue, timeout=10, message="its queue")
     with pytest.raises(AccessRefused):
         partner.connection.channel().basic_get(other.status_queue, no_ack=False)
     with pytest.raises(PreconditionFailed, match="user_id"):
