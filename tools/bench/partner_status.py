@@ -33,6 +33,9 @@ from kombu import Connection, Consumer, Queue
 
 from services.intake import worker
 from services.intake.app import create_app
+from services.intake.bootstrap import bootstrap
+from services.intake.repository.indexes import create_indexes
+from services.intake.usecases import keys, partners, tenants
 from shared.config import load_settings
 from shared.mongo import Mongo
 from testkit import rabbit
@@ -42,7 +45,6 @@ from testkit.partner import FHIR, PartnerSystem
 from testkit.referrals import distinct_referral, fhir_referral, resource
 from testkit.staff import bearer
 from testkit.waiting import wait_until
-from tests.support.intake_world import World
 
 
 class Arrivals:
@@ -142,13 +144,20 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings("intake", environ={}, overrides=overrides)
         mongo = Mongo(settings)
         stack.callback(mongo.close)
-        world = World(mongo.db)
-        world.tenant("clinic-a")
+        deps = bootstrap(settings, mongo)
+        create_indexes(deps.db)
+        tenants.create_tenant(
+            deps, name="Clinic A", tenant_id="clinic-a", locations=[("Main", "America/New_York")]
+        )
         partner = PartnerSystem(admin, vhost)
         stack.callback(partner.close)
-        world.partner(partner.partner_id, ["clinic-a"])
-        front_desk = world.key("clinic-a", "front_desk")
-        key = world.key("clinic-a", "partner", partner_id=partner.partner_id)
+        partners.create_partner(
+            deps, partner_id=partner.partner_id, name="Bench EHR", tenants=["clinic-a"]
+        )
+        _, front_desk = keys.create_key(deps, "clinic-a", role="front_desk", name="bench")
+        _, key = keys.create_key(
+            deps, "clinic-a", role="partner", name="bench", partner_id=partner.partner_id
+        )
         stop = threading.Event()
         for component in worker.components(settings, mongo):
             threading.Thread(target=component.run, args=(stop,), daemon=True).start()

@@ -8,24 +8,11 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 
-import pytest
-
 from services.intake.repository import indexes
 from testkit.referrals import fhir_referral, native_referral, resource
 from testkit.staff import bearer
 
 FHIR = "application/fhir+json"
-
-
-@pytest.fixture
-def partner_key(world):
-    world.partner("acme-ehr", ["clinic-a"])
-    return world.key("clinic-a", "partner", partner_id="acme-ehr")
-
-
-@pytest.fixture
-def front_desk(world):
-    return world.key("clinic-a", "front_desk")
 
 
 def submit(client, key, body, content_type="application/json", **headers):

@@ -164,19 +164,11 @@ def check_patients(world, client, front_desk, outcomes, order, before):
     assert held == 0
 
 
-@pytest.fixture
-def front_desk(world):
-    return world.key("clinic-a", "front_desk")
-
-
 @pytest.mark.parametrize("order", ORDERS.values(), ids=ORDERS.keys())
 def test_over_http_every_example_gets_its_outcome_and_each_person_is_one_patient(
-    client, world, front_desk, order
+    client, world, partner_key, front_desk, order
 ):
-    world.partner("acme-ehr", ["clinic-a"])
-    key = world.key("clinic-a", "partner", partner_id="acme-ehr")
-
-    outcomes = over_http(client, key, order)
+    outcomes = over_http(client, partner_key, order)
 
     check_outcomes(outcomes, order)
     check_patients(world, client, front_desk, outcomes, order, demographics(world))
