@@ -125,7 +125,7 @@ def get_referral(deps: Deps, principal: Principal, referral_id: str) -> dict[str
     found = Referrals(deps.db, principal.tenant_id).get(referral_id, principal.locations)
     if found is None or any(found.get(k) != v for k, v in _visible(principal).items()):
         raise NotFound(f"no referral {referral_id!r}")
-    return found
+    return _as_seen_by(principal, found)
 
 
 def list_referrals(
@@ -133,7 +133,15 @@ def list_referrals(
 ) -> Page[dict[str, Any]]:
     """Referrals at the locations the key may see (a partner: its own), by id."""
     where = {**filters, **_visible(principal)}
-    return Referrals(deps.db, principal.tenant_id).page(principal.locations, where, request)
+    page = Referrals(deps.db, principal.tenant_id).page(principal.locations, where, request)
+    return page.map(lambda found: _as_seen_by(principal, found))
+
+
+def _as_seen_by(principal: Principal, referral: dict[str, Any]) -> dict[str, Any]:
+    """A partner sees what is pending, never the other patients a collision names."""
+    if not principal.partner_id or not referral.get("pending"):
+        return referral
+    return {**referral, "pending": review.for_partner(referral["pending"])}
 
 
 def _visible(principal: Principal) -> dict[str, Any]:

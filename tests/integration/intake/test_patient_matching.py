@@ -73,6 +73,10 @@ def test_eve_and_betsy_sharing_an_mrn_stay_two_patients_and_the_second_waits_for
     assert stored_patient(world, eve["patient_id"]) == eve_before
     held = client.get(f"/referrals/{betsy['referral_id']}", headers=bearer(front_desk)).json
     assert held["pending"][0]["patient_ids"] == [eve["patient_id"]]
+    as_partner = client.get(f"/referrals/{betsy['referral_id']}", headers=bearer(partner_key))
+    assert "patient_ids" not in as_partner.json["pending"][0]  # never another patient's id
+    listed = client.get("/referrals?status=needs_review", headers=bearer(partner_key)).json
+    assert "patient_ids" not in listed["items"][0]["pending"][0]
     betsy_news = [
         e
         for e in world.pending_events(indexes.REFERRALS)
