@@ -282,6 +282,8 @@ def _amend(
     }
     if sender.message_key:
         update["$push"][APPLIED_FIELD] = {"$each": _applied(sender), "$slice": -KEEP}
+    if existing.get("patient_decision"):  # staff's answer was about the content it replaces
+        update["$unset"] = {"patient_decision": ""}
     guarded = {"_id": existing["_id"], "version": existing["version"]}
     if not Referrals(deps.db, sender.tenant_id).update(
         guarded, outbox.with_events(update, emitted)

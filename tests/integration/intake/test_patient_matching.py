@@ -276,3 +276,34 @@ def test_two_referred_patients_whose_birth_dates_differ_never_end_as_one_patient
     else:
         assert placed[1].patient["_id"] != first_id
         assert db[indexes.PATIENTS].count_documents({"tenant_id": tenant}) == 2
+
+
+def test_staffs_answer_about_who_the_patient_is_does_not_outlive_an_amendment_of_the_patient(
+    client, world, partner_key, front_desk
+):
+    first = post(client, partner_key, fhir_referral(), FHIR)
+    doubtful = married([OKAFOR])
+    for n in (0, 1):
+        coding = resource(doubtful, "Condition", n)["code"]["coding"][0]
+        coding.update(system="http://snomed.info/sct", code="279039007")
+    held = post(client, partner_key, doubtful, FHIR)
+    assert sorted(p["item"] for p in held["pending"]) == ["diagnosis_code", "patient_identity"]
+    answered = review(
+        client, front_desk, held["referral_id"], patient={"link_to": first["patient_id"]}
+    )
+    assert answered["status"] == "needs_review"  # the code is still to settle
+
+    someone_else = resource(doubtful, "Patient")
+    someone_else["name"] = [{"family": "Zed", "given": ["Other"]}]
+    someone_else["identifier"] = [{"system": "urn:other-mrn", "value": "Z-1"}]
+    someone_else["telecom"] = [{"system": "email", "value": "zed@example.org"}]
+    amended = client.post(
+        "/referrals", data=json.dumps(doubtful), content_type=FHIR, headers=bearer(partner_key)
+    ).json
+    assert amended["outcome"] == "amended"
+
+    accepted = review(client, front_desk, held["referral_id"], diagnoses=[{"code": "M54.50"}])
+
+    assert accepted["status"] == "accepted"
+    assert accepted["patient_id"] != first["patient_id"]  # never the record chosen for another
+    assert stored_patient(world, accepted["patient_id"])["family_name"] == "Zed"
