@@ -13,12 +13,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from email_validator import EmailNotValidError, validate_email
+
 from services.intake.domain.clinic import Problem, location_ids
 from services.intake.domain.opaque_tokens import same_hash
 from shared.tokens import ENROL_SCOPE, FULL_SCOPE
 
 STAFF_ROLES = ("admin", "front_desk", "therapist")
 INVITED, ACTIVE, DISABLED = "invited", "active", "disabled"
+USER_STATUSES = (INVITED, ACTIVE, DISABLED)
 INVITATION, PASSWORD_RESET = "invitation", "password_reset"
 LINK_TTL = {INVITATION: timedelta(hours=72), PASSWORD_RESET: timedelta(hours=1)}
 RESET_EVERY = timedelta(minutes=1)
@@ -47,6 +50,14 @@ class SignInPolicy:
 
 def normalize_email(email: str) -> str:
     return email.strip().lower()
+
+
+def email_problem(email: str) -> Problem:
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError as error:
+        return {"email": [str(error)]}
+    return {}
 
 
 def access_problem(tenant: Mapping[str, Any], role: str, locations: list[str] | None) -> Problem:

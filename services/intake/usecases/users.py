@@ -22,6 +22,7 @@ from services.intake.domain.staff_users import (
     INVITED,
     LINK_TTL,
     access_problem,
+    email_problem,
     link_url,
     normalize_email,
 )
@@ -52,7 +53,7 @@ def invite_user(
 ) -> tuple[dict[str, Any], str]:
     """A new invited user and their invitation link (also emailed: `user.invited`)."""
     tenant = get_tenant(deps, tenant_id)
-    if problem := access_problem(tenant, role, locations):
+    if problem := email_problem(email) or access_problem(tenant, role, locations):
         raise Invalid(problem)
     now, user_id = deps.clock(), new_id("usr")
     raw, hashed = new_token(tenant_id, user_id)

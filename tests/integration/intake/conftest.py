@@ -50,8 +50,10 @@ def world(db):
 
 @pytest.fixture
 def app(settings, world):
-    overrides = {k: getattr(settings, k) for k in ("mongo_url", "mongo_db", "amqp_url")}
-    return create_app(overrides)
+    overrides = {
+        k: getattr(settings, k) for k in ("mongo_url", "mongo_db", "amqp_url", "auth_public_keys")
+    }
+    return create_app({**overrides, "auth_signing_key": settings.own.auth_signing_key})
 
 
 @pytest.fixture
