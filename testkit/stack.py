@@ -2,7 +2,8 @@
 
 `LocalStack` runs each service's API (gunicorn) and worker against one MongoDB (a database per
 service under a fresh prefix), one RabbitMQ vhost, an SMTP server and an SMS provider given by
-the caller, with a staff-token key pair of its own (under its log directory) unless given one. `ops(...)` runs the intake ops CLI against the same stores, as ops would.
+the caller, with a staff-token key pair of its own (under its log directory) unless given one.
+`ops(...)` runs the intake ops CLI against the same stores, as ops would.
 `readiness_problems(urls)` says what keeps a stack (this one or `make run`'s) from being used.
 """
 

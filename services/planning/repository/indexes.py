@@ -14,8 +14,8 @@ from pymongo.database import Database
 
 from shared.audit import AUDIT_INDEXES
 from shared.events.outbox import OUTBOX_INDEX
-from shared.replicas import REVOCATIONS
 from shared.replicas import INDEXES as REPLICA_INDEXES
+from shared.replicas import REVOCATIONS
 
 PLAN_INDEXES = [
     IndexModel(
