@@ -56,7 +56,11 @@ class StaffAccounts:
         return self.app.extensions["deps"]
 
     def invite(
-        self, tenant_id: str, email: str, role: str = "therapist", locations: list[str] | None = None
+        self,
+        tenant_id: str,
+        email: str,
+        role: str = "therapist",
+        locations: list[str] | None = None,
     ) -> tuple[dict[str, Any], str]:
         """The invited user and their invitation token (the link's last part)."""
         user, link = users.invite_user(
@@ -66,7 +70,11 @@ class StaffAccounts:
         return user, link.rsplit("/", 1)[1]
 
     def person(
-        self, tenant_id: str, email: str, role: str = "therapist", locations: list[str] | None = None
+        self,
+        tenant_id: str,
+        email: str,
+        role: str = "therapist",
+        locations: list[str] | None = None,
     ) -> Person:
         """An active user (invited, password set through the link)."""
         user, token = self.invite(tenant_id, email, role, locations)

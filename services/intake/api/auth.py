@@ -9,7 +9,7 @@ docs/api.md, "Authentication".
 
 from __future__ import annotations
 
-from flask import request
+from flask import Response, request
 from flask_smorest import Blueprint
 
 from services.intake.api.schemas import (
@@ -141,6 +141,7 @@ class PasswordReset(View):
         account_links.request_password_reset(
             deps(), body["clinic"], body["email"], client_address()
         )
+        return Response(status=202)
 
 
 @blp.route("/password-reset/complete")

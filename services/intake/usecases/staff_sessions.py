@@ -147,11 +147,11 @@ def access_state(db: Database, tenant_id: str, user_id: str, session_id: str) ->
 
 
 def _may_go_on(user: dict[str, Any] | None, session: dict[str, Any]) -> bool:
-    """An active user whose sessions from before a password reset are not this one."""
+    """An active user, and a session begun after their last password reset (if any)."""
     if user is None or user["status"] != ACTIVE:
         return False
     valid_after = user.get("sessions_valid_after")
-    return valid_after is None or session["created_at"] >= valid_after
+    return valid_after is None or session["created_at"] > valid_after
 
 
 def _end_stolen(deps: Deps, session: dict[str, Any]) -> None:

@@ -48,7 +48,9 @@ def challenge_of(accounts: StaffAccounts, person) -> str:
 
 
 def second_factor(accounts: StaffAccounts, challenge: str, **code: str):
-    return accounts.client.post("/auth/sign-in/second-factor", json={"challenge": challenge, **code})
+    return accounts.client.post(
+        "/auth/sign-in/second-factor", json={"challenge": challenge, **code}
+    )
 
 
 def test_an_unknown_email_and_a_wrong_password_get_the_same_answer_after_the_same_work(
@@ -71,9 +73,13 @@ def test_an_unknown_email_and_a_wrong_password_get_the_same_answer_after_the_sam
             seconds[kind].append(time.perf_counter() - started)
             answers[kind] = (answer.status_code, answer.json)
             commands[kind] = list(capture.commands)
-    assert answers["unknown"] == answers["wrong"] == (
-        401,
-        {"code": 401, "status": "Unauthorized", "message": NOT_SIGNED_IN},
+    assert (
+        answers["unknown"]
+        == answers["wrong"]
+        == (
+            401,
+            {"code": 401, "status": "Unauthorized", "message": NOT_SIGNED_IN},
+        )
     )
     assert commands["unknown"] == commands["wrong"]  # the same reads and writes, in order
     unknown, wrong = (statistics.median(seconds[k]) for k in ("unknown", "wrong"))
@@ -101,7 +107,9 @@ def test_ten_failures_in_fifteen_minutes_lock_the_account_with_the_same_answer(a
         assert accounts.sign_in(person, password="wrong-password-123").status_code == 401
     locked = accounts.sign_in(person)  # the right password, while locked
     assert (locked.status_code, locked.json["message"]) == (401, NOT_SIGNED_IN)
-    assert db.audit.count_documents({"action": "user.locked", "actor": f"user:{person.user_id}"}) == 1
+    assert (
+        db.audit.count_documents({"action": "user.locked", "actor": f"user:{person.user_id}"}) == 1
+    )
     accounts.clock.advance(minutes=16)
     assert accounts.sign_in(person).json["status"] == "signed_in"
 
@@ -234,7 +242,9 @@ def test_an_admin_without_a_second_factor_may_only_enrol_one(accounts):
     assert wrong.status_code == 422 and "code" in wrong.json["errors"]["json"]
     confirmed = accounts.client.post("/auth/totp/confirm", json={"code": code}, headers=headers)
     assert confirmed.status_code == 200
-    refreshed = accounts.client.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    refreshed = accounts.client.post(
+        "/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+    )
     assert refreshed.json["scope"] == "all"
     full = bearer(refreshed.json["access_token"])
     assert accounts.client.get("/admin/users", headers=full).status_code == 200
@@ -248,7 +258,9 @@ def test_a_clinic_can_require_a_second_factor_of_everyone(accounts, world):
     policy = {"require_totp": True, "session_idle_minutes": 30}
     changed = accounts.client.put("/admin/sign-in-policy", json=policy, headers=bearer(admin_key))
     assert changed.status_code == 200 and changed.json == policy
-    refreshed = accounts.client.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    refreshed = accounts.client.post(
+        "/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+    )
     assert refreshed.json["scope"] == "enrol_totp"
     assert accounts.tokens(therapist)["scope"] == "enrol_totp"
 
