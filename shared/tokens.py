@@ -11,13 +11,15 @@ verifies it with the public keys alone, and asks no one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from shared.cache import TtlCache
 from shared.token_keys import SigningKey
 
 ISSUER = "clinic/intake"
@@ -30,6 +32,8 @@ SCOPES = (FULL_SCOPE, ENROL_SCOPE)
 LEEWAY_S = 5
 """Clock difference tolerated between intake and a verifying service."""
 REQUIRED = ("exp", "iat", "iss", "aud", "sub", "sid", "tenant", "role", "ver", "scope")
+VERIFIED_TTL_S = 30.0
+"""How long a process reuses a token's verified signature (its expiry is checked at every use)."""
 
 
 class InvalidToken(Exception):
@@ -123,3 +127,31 @@ def _claims(payload: Mapping[str, Any]) -> AccessClaims:
         issued_at=int(payload["iat"]),
         expires_at=int(payload["exp"]),
     )
+
+
+class TokenVerifier:
+    """`verify` with the process's public keys, remembering each good token for
+    `VERIFIED_TTL_S`: a client sends the same access token with every request for minutes, so
+    its signature is checked once per process and token, not per request. The expiry is
+    checked at every use; a removed key's tokens stop within `VERIFIED_TTL_S` of a restart-free
+    change (keys change with a restart, which empties this)."""
+
+    def __init__(
+        self,
+        keys: Mapping[str, Ed25519PublicKey],
+        *,
+        ttl_s: float = VERIFIED_TTL_S,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.keys = dict(keys)
+        self._clock = clock
+        self._verified: TtlCache[str, AccessClaims] = TtlCache(
+            lambda token: verify(token, self.keys), ttl_s, max_items=20_000
+        )
+
+    def verify(self, token: str) -> AccessClaims:
+        claims = self._verified.get(token)
+        if claims.expires_at + LEEWAY_S <= self._clock():
+            self._verified.forget(token)
+            raise InvalidToken("the token has expired: refresh it")
+        return claims

@@ -36,7 +36,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         prepare_db=create_indexes,
     )
     deps = app.extensions["deps"] = bootstrap(settings, app.extensions["mongo"])
-    if deps.signing_key and deps.signing_key.kid not in app.extensions[TOKEN_KEYS]:
+    if deps.signing_key and deps.signing_key.kid not in app.extensions[TOKEN_KEYS].keys:
         raise ConfigError(
             "invalid configuration: AUTH_SIGNING_KEY's public key is not among AUTH_PUBLIC_KEYS"
         )

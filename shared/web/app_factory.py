@@ -15,6 +15,7 @@ from shared.config import ConfigError, Settings
 from shared.logs import configure_logging
 from shared.mongo import Mongo
 from shared.token_keys import KeyFileError, load_public_keys
+from shared.tokens import TokenVerifier
 from shared.web import health
 from shared.web.auth import SECURITY_SCHEME, TOKEN_KEYS, TOKEN_SECURITY_SCHEME
 from shared.web.errors import ClinicApi
@@ -58,7 +59,7 @@ def build_app(
         },
     )
     app.extensions["mongo"] = Mongo(settings)
-    app.extensions[TOKEN_KEYS] = token_public_keys(settings)
+    app.extensions[TOKEN_KEYS] = token_verifier(settings)
     app.extensions.update(extensions or {})
     init_request_context(app)
     if prepare_db is not None:
@@ -73,13 +74,13 @@ def build_app(
     return app
 
 
-def token_public_keys(settings: Settings) -> dict[str, Any]:
-    """The public keys staff access tokens are verified with (none: only API keys work)."""
+def token_verifier(settings: Settings) -> TokenVerifier:
+    """The verifier of staff access tokens, with the public keys (none: only API keys work)."""
     if not settings.auth_public_keys:
         log.warning("AUTH_PUBLIC_KEYS is not set: staff access tokens are refused here")
-        return {}
+        return TokenVerifier({})
     try:
-        return dict(load_public_keys(settings.auth_public_keys))
+        return TokenVerifier(load_public_keys(settings.auth_public_keys))
     except KeyFileError as error:
         raise ConfigError(f"invalid configuration: AUTH_PUBLIC_KEYS: {error}") from None
 

@@ -30,7 +30,7 @@ from flask_smorest import abort
 
 from shared import replicas
 from shared.cache import TtlCache
-from shared.tokens import ENROL_SCOPE, FULL_SCOPE, AccessClaims, InvalidToken, verify
+from shared.tokens import ENROL_SCOPE, FULL_SCOPE, AccessClaims, InvalidToken, TokenVerifier
 
 ROLES = ("admin", "front_desk", "therapist", "partner")
 STAFF_ROLES = ("admin", "front_desk", "therapist")
@@ -40,7 +40,7 @@ TOKEN_STATE_TTL_S = (
     1.0  # how long an ended session or a disabled user may still work in one process
 )
 TOKEN_KEYS = "token_keys"
-"""`app.extensions[TOKEN_KEYS]`: kid -> public key (`shared.token_keys.load_public_keys`)."""
+"""`app.extensions[TOKEN_KEYS]`: the `shared.tokens.TokenVerifier` of the process's public keys."""
 TOKEN_STATE = "token_state"
 """`app.extensions[TOKEN_STATE]`: (db, tenant, user, session) -> `replicas.AccessState`;
 `replicas.access_state` unless the service owns the data (intake)."""
@@ -148,8 +148,9 @@ def authenticate() -> Principal:
 
 def _person(token: str) -> Principal:
     """The principal of a signed-in person's access token, unless it is no longer good."""
+    verifier = current_app.extensions.get(TOKEN_KEYS) or TokenVerifier({})
     try:
-        claims = verify(token, current_app.extensions.get(TOKEN_KEYS) or {})
+        claims = verifier.verify(token)
     except InvalidToken as error:
         abort(401, message=str(error))
     db_name = current_app.config["SETTINGS"].mongo_db  # one cache, several apps in tests

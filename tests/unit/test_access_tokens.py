@@ -17,7 +17,7 @@ from shared.token_keys import (
     load_public_keys,
     load_signing_key,
 )
-from shared.tokens import AccessClaims, InvalidToken, sign, verify
+from shared.tokens import AccessClaims, InvalidToken, TokenVerifier, sign, verify
 
 
 @pytest.fixture
@@ -110,3 +110,20 @@ def test_a_token_with_an_own_made_header_or_missing_claims_is_refused(keys):
     for raw in (wrong_audience, missing, untyped, hmac, bad_scope):
         with pytest.raises(InvalidToken):
             verify(raw, public)
+
+
+def test_the_verifier_checks_a_token_once_and_its_expiry_at_every_use(keys, tmp_path):
+    signing, public = keys
+    now = [time.time()]
+    verifier = TokenVerifier(public, clock=lambda: now[0])
+    raw = sign(claims(), signing)
+    assert verifier.verify(raw) == verifier.verify(raw)
+    now[0] += 306  # past its expiry and the leeway
+    with pytest.raises(InvalidToken, match="expired"):
+        verifier.verify(raw)
+    other = load_signing_key(development_keys(tmp_path / "other")["AUTH_SIGNING_KEY"])
+    for _ in range(2):  # a refusal is not remembered as good
+        with pytest.raises(InvalidToken):
+            verifier.verify(sign(claims(), other))
+    with pytest.raises(InvalidToken):
+        TokenVerifier({}).verify(raw)

@@ -167,7 +167,7 @@ def test_a_role_change_refuses_older_tokens_and_the_refresh_carries_the_new_role
         message="the token of the old role to be refused",
     )
     renewed = refresh(accounts, tokens["refresh_token"]).json
-    claims = verify(renewed["access_token"], accounts.app.extensions["token_keys"])
+    claims = verify(renewed["access_token"], accounts.app.extensions["token_keys"].keys)
     assert (claims.role, claims.locations) == ("therapist", ("uptown",))
 
 
@@ -179,7 +179,7 @@ def test_an_expired_token_and_a_token_signed_by_another_key_are_refused(accounts
     assert answer.status_code == 401 and "expired" in answer.json["message"]
     accounts.clock.advance(minutes=10)
     good = accounts.tokens(person)["access_token"]
-    claims = verify(good, accounts.app.extensions["token_keys"])
+    claims = verify(good, accounts.app.extensions["token_keys"].keys)
     other_key = load_signing_key(development_keys(tmp_path)["AUTH_SIGNING_KEY"])
     forged = sign(claims, other_key)  # the same claims, signed by a key intake does not trust
     answer = accounts.client.get("/referrals", headers=bearer(forged))
@@ -252,7 +252,7 @@ def test_refresh_answers_a_fresh_access_token_of_the_current_version(accounts):
     tokens = accounts.tokens(person)
     accounts.clock.advance(seconds=61)
     renewed = refresh(accounts, tokens["refresh_token"]).json
-    keys = accounts.app.extensions["token_keys"]
+    keys = accounts.app.extensions["token_keys"].keys
     before, after = verify(tokens["access_token"], keys), verify(renewed["access_token"], keys)
     assert after.issued_at - before.issued_at == 61 and after.version == before.version
     assert timedelta(seconds=after.expires_at - after.issued_at) == timedelta(minutes=5)
