@@ -115,8 +115,8 @@ class _CoreEnvSchema(EnvSchema):
     default_phone_region = f.String(
         data_key="DEFAULT_PHONE_REGION", load_default="US", validate=validate.Regexp(r"^[A-Z]{2}$")
     )
-    auth_public_keys = f.String(
-        data_key="AUTH_PUBLIC_KEYS",
+    auth_public_pems = f.String(
+        data_key="AUTH_PUBLIC_PEMS",
         load_default=None,
         metadata={"description": "staff token public keys: a PEM file or a directory of *.pem"},
     )
@@ -142,7 +142,7 @@ class Settings:
     outbox_poll_interval_s: float
     scheduler_poll_interval_s: float
     default_phone_region: str
-    auth_public_keys: str | None
+    auth_public_pems: str | None
     own: Any = None
     """The service's own section (`services/<name>/settings.py`); None where none was loaded."""
 

@@ -2,9 +2,9 @@
 verifies with the public keys alone.
 
 A key's id (`kid`, in every token's header) is its RFC 7638 JWK thumbprint, computed from the key
-itself, so a file name can never disagree with its key. Public keys come from `AUTH_PUBLIC_KEYS`:
+itself, so a file name can never disagree with its key. Public keys come from `AUTH_PUBLIC_PEMS`:
 one PEM file, or a directory of `<kid>.pem` files (every `*.pem` in it is read; the names are a
-convention, the content decides). Intake's private key comes from `AUTH_SIGNING_KEY` (a PEM
+convention, the content decides). Intake's private key comes from `AUTH_SIGNING_PEM` (a PEM
 file). Rotation is: add the new public key everywhere, switch intake's signing key, remove the
 old public key after the longest access-token lifetime (docs/ops.md, "Token signing keys").
 
@@ -98,12 +98,12 @@ def generate(private_dir: Path, public_dir: Path) -> dict[str, str]:
 
 
 def development_keys(directory: Path) -> Mapping[str, str]:
-    """`AUTH_SIGNING_KEY` and `AUTH_PUBLIC_KEYS` for a development stack (`make run`, tests):
+    """`AUTH_SIGNING_PEM` and `AUTH_PUBLIC_PEMS` for a development stack (`make run`, tests):
     the key pair under `directory`, generated the first time."""
     private_dir, public_dir = directory / "private", directory / "public"
     existing = sorted(private_dir.glob("*.pem")) if private_dir.is_dir() else []
     private = existing[0] if existing else Path(generate(private_dir, public_dir)["private"])
-    return {"AUTH_SIGNING_KEY": str(private), "AUTH_PUBLIC_KEYS": str(public_dir)}
+    return {"AUTH_SIGNING_PEM": str(private), "AUTH_PUBLIC_PEMS": str(public_dir)}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

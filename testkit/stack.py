@@ -48,7 +48,7 @@ class LocalStack:
             "PYTHONUNBUFFERED": "1",
             **(extra_env or {}),
         }
-        if "AUTH_PUBLIC_KEYS" not in self.common:  # a staff-token key pair of this stack's own
+        if "AUTH_PUBLIC_PEMS" not in self.common:  # a staff-token key pair of this stack's own
             self.common.update(development_keys(log_dir / "auth-keys"))
         self.api_workers = api_workers
         self.apis: dict[str, Api] = {}

@@ -86,7 +86,7 @@ def vhost(rabbit_admin: RabbitAdmin) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def token_keys(tmp_path_factory) -> dict[str, str]:
-    """A staff-token key pair for the tests: `AUTH_SIGNING_KEY` and `AUTH_PUBLIC_KEYS`."""
+    """A staff-token key pair for the tests: `AUTH_SIGNING_PEM` and `AUTH_PUBLIC_PEMS`."""
     return dict(development_keys(tmp_path_factory.mktemp("auth-keys")))
 
 
@@ -99,10 +99,10 @@ def make_settings(mongo_url: str, mongo_db_name: str, vhost: str, token_keys):
             "mongo_url": mongo_url,
             "mongo_db": f"{mongo_db_name}_{service}",
             "amqp_url": amqp_url(vhost),
-            "auth_public_keys": token_keys["AUTH_PUBLIC_KEYS"],
+            "auth_public_pems": token_keys["AUTH_PUBLIC_PEMS"],
         }
         if service == "intake":
-            base["auth_signing_key"] = token_keys["AUTH_SIGNING_KEY"]
+            base["auth_signing_pem"] = token_keys["AUTH_SIGNING_PEM"]
         base.update(overrides)
         return load_settings(service, environ={}, overrides=base)
 

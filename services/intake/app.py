@@ -38,7 +38,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     deps = app.extensions["deps"] = bootstrap(settings, app.extensions["mongo"])
     if deps.signing_key and deps.signing_key.kid not in app.extensions[TOKEN_KEYS].keys:
         raise ConfigError(
-            "invalid configuration: AUTH_SIGNING_KEY's public key is not among AUTH_PUBLIC_KEYS"
+            "invalid configuration: AUTH_SIGNING_PEM's public key is not among AUTH_PUBLIC_PEMS"
         )
     dummy_hash()  # made now, so that the first sign-in of an unknown email costs no more than others
     app.register_blueprint(web_form.blp)  # the patient's HTML form: outside the OpenAPI document

@@ -2,7 +2,7 @@
 
 `Deps` carries the settings, the database (opened lazily, in the process that uses it: never
 before a fork), the clock, the caches and the key that signs staff access tokens (None where
-`AUTH_SIGNING_KEY` is not set: sign-in then answers 503). Every use case takes it as its first parameter; the
+`AUTH_SIGNING_PEM` is not set: sign-in then answers 503). Every use case takes it as its first parameter; the
 app keeps it in `app.extensions["deps"]` (views reach it with `shared.web.views.deps()`).
 """
 
@@ -59,10 +59,10 @@ def bootstrap(
 
 
 def signing_key(settings: Settings) -> SigningKey | None:
-    path = settings.own.auth_signing_key
+    path = settings.own.auth_signing_pem
     if not path:
         return None
     try:
         return load_signing_key(path)
     except KeyFileError as error:
-        raise ConfigError(f"invalid configuration: AUTH_SIGNING_KEY: {error}") from None
+        raise ConfigError(f"invalid configuration: AUTH_SIGNING_PEM: {error}") from None

@@ -17,6 +17,6 @@ class Refused(Exception):
 
 
 class SignInUnavailable(UseCaseError):
-    """Sign-in cannot issue tokens: no signing key is configured (`AUTH_SIGNING_KEY`)."""
+    """Sign-in cannot issue tokens: no signing key is configured (`AUTH_SIGNING_PEM`)."""
 
     status = 503

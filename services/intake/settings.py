@@ -29,7 +29,7 @@ class _IntakeEnvSchema(EnvSchema):
         load_default=168,
         validate=validate.Range(min=1, max=24 * 90),
     )
-    auth_signing_key = f.String(data_key="AUTH_SIGNING_KEY", load_default=None)
+    auth_signing_pem = f.String(data_key="AUTH_SIGNING_PEM", load_default=None)
     access_token_ttl_s = f.Integer(
         data_key="ACCESS_TOKEN_TTL_S", load_default=300, validate=validate.Range(min=30, max=3600)
     )
@@ -61,7 +61,7 @@ class IntakeSettings:
     public_base_url: str
     intake_link_secret: str
     intake_link_ttl_hours: int
-    auth_signing_key: str | None
+    auth_signing_pem: str | None
     """Path of intake's Ed25519 private key (PEM) that signs staff access tokens."""
     access_token_ttl_s: int
     session_max_hours: int

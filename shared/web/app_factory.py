@@ -76,13 +76,13 @@ def build_app(
 
 def token_verifier(settings: Settings) -> TokenVerifier:
     """The verifier of staff access tokens, with the public keys (none: only API keys work)."""
-    if not settings.auth_public_keys:
-        log.warning("AUTH_PUBLIC_KEYS is not set: staff access tokens are refused here")
+    if not settings.auth_public_pems:
+        log.warning("AUTH_PUBLIC_PEMS is not set: staff access tokens are refused here")
         return TokenVerifier({})
     try:
-        return TokenVerifier(load_public_keys(settings.auth_public_keys))
+        return TokenVerifier(load_public_keys(settings.auth_public_pems))
     except KeyFileError as error:
-        raise ConfigError(f"invalid configuration: AUTH_PUBLIC_KEYS: {error}") from None
+        raise ConfigError(f"invalid configuration: AUTH_PUBLIC_PEMS: {error}") from None
 
 
 def _prepare_once(app: Flask, prepare_db: Callable[[Database], None]) -> None:

@@ -9,7 +9,7 @@ same for both:
   `principals` collection: intake issues keys and owns that data; planning and notifications
   keep a replica fed by intake's `access.*` events (see shared/replicas.py).
 - a signed-in person's access token (a JWT, `shared.tokens`), verified with the public keys of
-  `AUTH_PUBLIC_KEYS` alone, then checked against the ended sessions and changed users the
+  `AUTH_PUBLIC_PEMS` alone, then checked against the ended sessions and changed users the
   service knows of (`token_state`: the replicas in planning and notifications, intake's own
   records in intake), read through a cache of `TOKEN_STATE_TTL_S`, so a disabled user or an
   ended session stops working within seconds without a database read per request. Its

@@ -47,7 +47,7 @@ def token(
         session_id=SESSION, version=version, scope=scope, issued_at=issued,
         expires_at=issued + ttl_s,
     )  # fmt: skip
-    return sign(claims, load_signing_key(signing_key or keys["AUTH_SIGNING_KEY"]))
+    return sign(claims, load_signing_key(signing_key or keys["AUTH_SIGNING_PEM"]))
 
 
 def access_event(type_: str, **data_: object):
@@ -76,7 +76,7 @@ def service(request, make_settings):
     name = request.param
     settings = make_settings(name)
     mongo = Mongo(settings)
-    names = ("mongo_url", "mongo_db", "amqp_url", "auth_public_keys")
+    names = ("mongo_url", "mongo_db", "amqp_url", "auth_public_pems")
     make_app, path = APPS[name]
     app = make_app({n: getattr(settings, n) for n in names})
     clear_cache()
@@ -106,7 +106,7 @@ def test_a_token_is_verified_with_the_public_key_alone(service, token_keys):
 def test_a_token_signed_by_another_key_an_expired_and_a_tampered_one_are_refused(
     service, token_keys, tmp_path
 ):
-    other = development_keys(tmp_path)["AUTH_SIGNING_KEY"]
+    other = development_keys(tmp_path)["AUTH_SIGNING_PEM"]
     good = token(token_keys)
     for refused in (
         token(token_keys, signing_key=other),
@@ -165,7 +165,7 @@ def planning(make_settings):
     create_indexes(mongo.db)
     data.insert_location(mongo.db)
     data.insert_location(mongo.db, "loc-uptown", "America/Chicago")
-    names = ("mongo_url", "mongo_db", "amqp_url", "auth_public_keys")
+    names = ("mongo_url", "mongo_db", "amqp_url", "auth_public_pems")
     app = planning_app({n: getattr(settings, n) for n in names})
     clear_cache()
     deps = bootstrap.build(settings, mongo, cache_ttl_s=bootstrap.WORKER_CACHE_TTL_S)

@@ -23,7 +23,7 @@ from shared.tokens import AccessClaims, InvalidToken, TokenVerifier, sign, verif
 @pytest.fixture
 def keys(tmp_path):
     made = development_keys(tmp_path / "auth")
-    return load_signing_key(made["AUTH_SIGNING_KEY"]), load_public_keys(made["AUTH_PUBLIC_KEYS"])
+    return load_signing_key(made["AUTH_SIGNING_PEM"]), load_public_keys(made["AUTH_PUBLIC_PEMS"])
 
 
 def claims(**changes) -> AccessClaims:
@@ -74,7 +74,7 @@ def test_a_private_key_or_an_empty_directory_is_not_taken_for_public_keys(tmp_pa
 
 def test_a_token_of_another_key_an_expired_or_tampered_one_is_refused(keys, tmp_path):
     signing, public = keys
-    other = load_signing_key(development_keys(tmp_path / "other")["AUTH_SIGNING_KEY"])
+    other = load_signing_key(development_keys(tmp_path / "other")["AUTH_SIGNING_PEM"])
     now = int(time.time())
     good = sign(claims(), signing)
     cases = {
@@ -121,7 +121,7 @@ def test_the_verifier_checks_a_token_once_and_its_expiry_at_every_use(keys, tmp_
     now[0] += 306  # past its expiry and the leeway
     with pytest.raises(InvalidToken, match="expired"):
         verifier.verify(raw)
-    other = load_signing_key(development_keys(tmp_path / "other")["AUTH_SIGNING_KEY"])
+    other = load_signing_key(development_keys(tmp_path / "other")["AUTH_SIGNING_PEM"])
     for _ in range(2):  # a refusal is not remembered as good
         with pytest.raises(InvalidToken):
             verifier.verify(sign(claims(), other))

@@ -86,7 +86,7 @@ def _verification_in_planning(
         {
             "mongo_url": env["MONGO_URL"],
             "mongo_db": env["MONGO_DB"],
-            "auth_public_keys": env["AUTH_PUBLIC_KEYS"],
+            "auth_public_pems": env["AUTH_PUBLIC_PEMS"],
         }
     )
     api_key = admin.session.headers["Authorization"]

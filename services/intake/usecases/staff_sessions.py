@@ -164,7 +164,7 @@ def _end_stolen(deps: Deps, session: dict[str, Any]) -> None:
 
 def require_signing_key(deps: Deps) -> None:
     if deps.signing_key is None:
-        raise SignInUnavailable("sign-in is not configured on this server (AUTH_SIGNING_KEY)")
+        raise SignInUnavailable("sign-in is not configured on this server (AUTH_SIGNING_PEM)")
 
 
 def _tokens(

@@ -51,9 +51,9 @@ def world(db):
 @pytest.fixture
 def app(settings, world):
     overrides = {
-        k: getattr(settings, k) for k in ("mongo_url", "mongo_db", "amqp_url", "auth_public_keys")
+        k: getattr(settings, k) for k in ("mongo_url", "mongo_db", "amqp_url", "auth_public_pems")
     }
-    return create_app({**overrides, "auth_signing_key": settings.own.auth_signing_key})
+    return create_app({**overrides, "auth_signing_pem": settings.own.auth_signing_pem})
 
 
 @pytest.fixture

@@ -180,7 +180,7 @@ def test_an_expired_token_and_a_token_signed_by_another_key_are_refused(accounts
     accounts.clock.advance(minutes=10)
     good = accounts.tokens(person)["access_token"]
     claims = verify(good, accounts.app.extensions["token_keys"].keys)
-    other_key = load_signing_key(development_keys(tmp_path)["AUTH_SIGNING_KEY"])
+    other_key = load_signing_key(development_keys(tmp_path)["AUTH_SIGNING_PEM"])
     forged = sign(claims, other_key)  # the same claims, signed by a key intake does not trust
     answer = accounts.client.get("/referrals", headers=bearer(forged))
     assert answer.status_code == 401 and "not signed by a key" in answer.json["message"]

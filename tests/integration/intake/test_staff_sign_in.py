@@ -131,8 +131,8 @@ def test_an_address_over_the_rate_limit_gets_429_with_retry_after_across_app_ins
     overrides = {
         "mongo_url": settings.mongo_url,
         "mongo_db": settings.mongo_db,
-        "auth_public_keys": settings.auth_public_keys,
-        "auth_signing_key": settings.own.auth_signing_key,
+        "auth_public_pems": settings.auth_public_pems,
+        "auth_signing_pem": settings.own.auth_signing_pem,
         "sign_in_rate_limit": 3,
     }
     first, second = create_app(overrides).test_client(), create_app(overrides).test_client()
@@ -152,8 +152,8 @@ def test_a_trusted_proxy_forwards_the_address_the_limit_counts(settings, world):
     overrides = {
         "mongo_url": settings.mongo_url,
         "mongo_db": settings.mongo_db,
-        "auth_signing_key": settings.own.auth_signing_key,
-        "auth_public_keys": settings.auth_public_keys,
+        "auth_signing_pem": settings.own.auth_signing_pem,
+        "auth_public_pems": settings.auth_public_pems,
         "sign_in_rate_limit": 1,
         "trusted_proxies": "127.0.0.1",
     }
