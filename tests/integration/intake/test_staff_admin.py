@@ -234,3 +234,20 @@ def test_openapi_documents_every_sign_in_endpoint_and_both_bearer_schemes(client
         assert path in paths, path
     sign_in = paths["/auth/sign-in"]["post"]["responses"]
     assert {"200", "401", "429", "422"} <= set(sign_in)
+
+
+def test_another_clinics_admin_gets_404_for_a_user_and_changes_nothing(accounts, world):
+    person = accounts.person("clinic-a", "sam@clinic-a.example")
+    before = world.db.users.find_one({"_id": person.user_id})
+    other_admin = bearer(world.key("clinic-b", "admin"))
+    change = {"role": "admin", "locations": None, "version": before["version"]}
+    for method, path, body in (
+        ("get", f"/admin/users/{person.user_id}", None),
+        ("put", f"/admin/users/{person.user_id}", change),
+        ("post", f"/admin/users/{person.user_id}/disable", None),
+        ("post", f"/admin/users/{person.user_id}/invitation", None),
+    ):
+        answer = getattr(accounts.client, method)(path, json=body, headers=other_admin)
+        assert answer.status_code == 404, (method, path, answer.json)
+    assert accounts.client.get("/admin/users", headers=other_admin).json["total"] == 0
+    assert world.db.users.find_one({"_id": person.user_id}) == before
