@@ -14,40 +14,19 @@ from shared.config import EnvSchema, Section, url
 
 
 class _IntakeEnvSchema(EnvSchema):
-    public_base_url = f.String(
-        data_key="PUBLIC_BASE_URL",
-        load_default="http://127.0.0.1:8001",
-        validate=url("http", "https"),
-    )
+    public_base_url = f.String(load_default="http://127.0.0.1:8001", validate=url("http", "https"))
     intake_link_secret = f.String(
-        data_key="INTAKE_LINK_SECRET",
-        load_default="dev-only-intake-link-secret",
-        validate=validate.Length(min=16),
+        load_default="dev-only-intake-link-secret", validate=validate.Length(min=16)
     )
-    intake_link_ttl_hours = f.Integer(
-        data_key="INTAKE_LINK_TTL_HOURS",
-        load_default=168,
-        validate=validate.Range(min=1, max=24 * 90),
-    )
-    auth_signing_pem = f.String(data_key="AUTH_SIGNING_PEM", load_default=None)
-    access_token_ttl_s = f.Integer(
-        data_key="ACCESS_TOKEN_TTL_S", load_default=300, validate=validate.Range(min=30, max=3600)
-    )
-    session_max_hours = f.Integer(
-        data_key="SESSION_MAX_HOURS", load_default=12, validate=validate.Range(min=1, max=24)
-    )
+    intake_link_ttl_hours = f.Integer(load_default=168, validate=validate.Range(min=1, max=24 * 90))
+    auth_signing_pem = f.String(load_default=None)
+    access_token_ttl_s = f.Integer(load_default=300, validate=validate.Range(min=30, max=3600))
+    session_max_hours = f.Integer(load_default=12, validate=validate.Range(min=1, max=24))
     console_public_url = f.String(
-        data_key="CONSOLE_PUBLIC_URL",
-        load_default="http://127.0.0.1:8004",
-        validate=url("http", "https"),
+        load_default="http://127.0.0.1:8004", validate=url("http", "https")
     )
-    sign_in_rate_limit = f.Integer(
-        data_key="SIGN_IN_RATE_LIMIT",
-        load_default=30,
-        validate=validate.Range(min=1, max=100_000),
-    )
+    sign_in_rate_limit = f.Integer(load_default=30, validate=validate.Range(min=1, max=100_000))
     trusted_proxies = f.String(
-        data_key="TRUSTED_PROXIES",
         load_default="",
         validate=validate.Regexp(
             r"^[0-9a-fA-F.:]*(,[0-9a-fA-F.:]+)*$",
