@@ -1,7 +1,8 @@
 """Audit records: who did what to which object, for every read and write of patient data.
 
-A record names the actor, tenant, action, object type and id, outcome and correlation id; it
-never carries patient data (no names, contacts or clinical detail). Kept in the service's
+A record names the actor, tenant, action, object type and id, outcome and correlation id (and,
+for a signed-in person, `actor_name`: the staff member's name, so the trail reads per person);
+it never carries patient data (no names, contacts or clinical detail). Kept in the service's
 `audit` collection (indexed by tenant and time) and also logged on the `audit` logger.
 """
 
@@ -30,6 +31,7 @@ def record(
     object_id: str | None = None,
     outcome: str = "ok",
     detail: str | None = None,
+    actor_name: str | None = None,
 ) -> None:
     entry: dict[str, Any] = {
         "tenant_id": tenant_id,
@@ -41,6 +43,8 @@ def record(
         "correlation_id": context.correlation_id.get(),
         "request_id": context.request_id.get(),
     }
+    if actor_name:
+        entry["actor_name"] = actor_name[:200]
     if detail:
         entry["detail"] = detail[:500]
     db.audit.insert_one(entry)

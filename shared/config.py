@@ -81,6 +81,10 @@ class _CoreEnvSchema(EnvSchema):
         load_default=1.0, validate=validate.Range(min=0.05, max=3600)
     )
     default_phone_region = f.String(load_default="US", validate=validate.Regexp(r"^[A-Z]{2}$"))
+    auth_public_pems = f.String(
+        load_default=None,
+        metadata={"description": "staff token public keys: a PEM file or a directory of *.pem"},
+    )
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,7 @@ class Settings:
     outbox_poll_interval_s: float
     scheduler_poll_interval_s: float
     default_phone_region: str
+    auth_public_pems: str | None
     own: Any = None
     """The service's own section (`services/<name>/settings.py`); None where none was loaded."""
 

@@ -24,6 +24,22 @@ class UseCaseError(Exception):
         self.errors = {path: list(problems) for path, problems in (errors or {}).items()}
 
 
+class Unauthorized(UseCaseError):
+    """Who is calling could not be established (a wrong password, an unusable token or link)."""
+
+    status = 401
+
+
+class RateLimited(UseCaseError):
+    """Too many requests from this caller for now; `retry_after_s` says when to try again."""
+
+    status = 429
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 class NotFound(UseCaseError):
     """No such object in the caller's tenant, or at a location the caller may see (never 403)."""
 

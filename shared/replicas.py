@@ -1,17 +1,22 @@
-"""Replicas of intake's access data (API key principals and clinic locations) in other services.
+"""Replicas of intake's access data (API keys, staff users' access, clinic locations) in other services.
 
-Intake owns tenants, locations and API keys; it emits `access.principal_upserted`,
-`access.principal_revoked` and `tenant.location_upserted`. Planning and notifications apply
-them to their own `principals` and `locations` collections with `replica_handlers`, and read
-them with `find_location`, `locations_of` and `find_principal` (nothing else reads those
-collections). Each event carries a `version`; an older version never overwrites a newer one,
-so redelivery and reordering are harmless.
+Intake owns tenants, locations, API keys, staff users and their sessions; it emits
+`access.principal_upserted`, `access.principal_revoked`, `tenant.location_upserted`,
+`access.user_updated` (a user disabled, or their role or locations changed: tokens of an older
+version are refused) and `access.session_ended` (a sign-out, or a stolen refresh token seen).
+Planning and notifications apply them to their own `principals`, `locations` and `revocations`
+collections with `replica_handlers`, and read them with `find_location`, `locations_of`,
+`find_principal` and `access_state` (nothing else reads those collections). Each event carries
+a `version` (an ended session is final); an older version never overwrites a newer one, so
+redelivery and reordering are harmless. An ended session's entry expires (TTL index) once every
+token of the session has.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, IndexModel
@@ -25,13 +30,47 @@ from shared.tenancy import TenantScoped
 PRINCIPAL_UPSERTED = "access.principal_upserted"
 PRINCIPAL_REVOKED = "access.principal_revoked"
 LOCATION_UPSERTED = "tenant.location_upserted"
-ACCESS_EVENT_TYPES = (PRINCIPAL_UPSERTED, PRINCIPAL_REVOKED, LOCATION_UPSERTED)
+USER_UPDATED = "access.user_updated"
+SESSION_ENDED = "access.session_ended"
+ACCESS_EVENT_TYPES = (
+    PRINCIPAL_UPSERTED,
+    PRINCIPAL_REVOKED,
+    LOCATION_UPSERTED,
+    USER_UPDATED,
+    SESSION_ENDED,
+)
 
 
 PRINCIPALS = "principals"
 LOCATIONS = "locations"
-INDEXES = {LOCATIONS: [IndexModel([("tenant_id", ASCENDING)], name="tenant")], PRINCIPALS: []}
-"""The replicas' indexes (principals are found by `_id`, the key's hash)."""
+REVOCATIONS = "revocations"
+INDEXES = {
+    LOCATIONS: [IndexModel([("tenant_id", ASCENDING)], name="tenant")],
+    PRINCIPALS: [],
+    REVOCATIONS: [IndexModel([("expires_at", ASCENDING)], name="expires", expireAfterSeconds=0)],
+}
+"""The replicas' indexes (principals are found by `_id`, the key's hash; revocations by `_id`
+too: `user:<tenant>/<user>` and `session:<session>`)."""
+
+
+@dataclass(frozen=True)
+class AccessState:
+    """What a service knows of a signed-in person's session and account, for their token."""
+
+    session_ended: bool = False
+    user_disabled: bool = False
+    user_version: int = 0
+    """The version of the user's latest access change: a token of an older one is refused."""
+
+    def refusal(self, token_version: int) -> str | None:
+        """Why a token of `token_version` may not be used any more, or None."""
+        if self.user_disabled:
+            return "this account is disabled"
+        if self.session_ended:
+            return "this session has ended: sign in again"
+        if token_version < self.user_version:
+            return "the account changed since this token was issued: refresh it"
+        return None
 
 
 @dataclass(frozen=True)
@@ -63,7 +102,7 @@ def upsert_versioned(
 
 
 def replica_handlers(
-    principals: Collection, locations: Collection
+    principals: Collection, locations: Collection, revocations: Collection
 ) -> dict[str, Callable[[Event], bool]]:
     def on_principal(event: Event) -> bool:
         data = event.data
@@ -97,7 +136,42 @@ def replica_handlers(
         PRINCIPAL_UPSERTED: on_principal,
         PRINCIPAL_REVOKED: on_revoked,
         LOCATION_UPSERTED: on_location,
+        **revocation_handlers(revocations),
     }
+
+
+def revocation_handlers(revocations: Collection) -> dict[str, Callable[[Event], bool]]:
+    def on_user(event: Event) -> bool:
+        data = event.data
+        fields = {k: data[k] for k in ("tenant_id", "user_id", "status")}
+        return upsert_versioned(
+            revocations, user_key(data["tenant_id"], data["user_id"]), fields, data["version"]
+        )
+
+    def on_session_ended(event: Event) -> bool:
+        data = event.data
+        fields = {
+            "tenant_id": data["tenant_id"],
+            "user_id": data["user_id"],
+            "expires_at": datetime.fromisoformat(data["expires_at"]),
+        }
+        try:
+            result = revocations.update_one(
+                {"_id": session_key(data["session_id"])}, {"$setOnInsert": fields}, upsert=True
+            )
+        except DuplicateKeyError:  # a concurrent copy of the same event
+            return False
+        return result.upserted_id is not None
+
+    return {USER_UPDATED: on_user, SESSION_ENDED: on_session_ended}
+
+
+def user_key(tenant_id: str, user_id: str) -> str:
+    return f"user:{tenant_id}/{user_id}"
+
+
+def session_key(session_id: str) -> str:
+    return f"session:{session_id}"
 
 
 def _location(document: Mapping[str, Any]) -> Location:
@@ -126,3 +200,17 @@ def locations_of(db: Database, tenant_id: str) -> list[Location]:
 def find_principal(db: Database, key_hash: str) -> dict[str, Any] | None:
     """The API key's principal document, unless revoked (auth turns it into a Principal)."""
     return db[PRINCIPALS].find_one({"_id": key_hash, "revoked": {"$ne": True}})
+
+
+def access_state(db: Database, tenant_id: str, user_id: str, session_id: str) -> AccessState:
+    """What the replica knows of the person's session and account (one read)."""
+    keys = [user_key(tenant_id, user_id), session_key(session_id)]
+    found = {
+        d["_id"]: d for d in TenantScoped(db[REVOCATIONS], tenant_id).find({"_id": {"$in": keys}})
+    }
+    user = found.get(keys[0]) or {}
+    return AccessState(
+        session_ended=keys[1] in found,
+        user_disabled=user.get("status") == "disabled",
+        user_version=int(user.get("version") or 0),
+    )

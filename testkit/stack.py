@@ -2,7 +2,8 @@
 
 `LocalStack` runs each service's API (gunicorn) and worker against one MongoDB (a database per
 service under a fresh prefix), one RabbitMQ vhost, an SMTP server and an SMS provider given by
-the caller. `ops(...)` runs the intake ops CLI against the same stores, as ops would.
+the caller, with a staff-token key pair of its own (under its log directory) unless given one.
+`ops(...)` runs the intake ops CLI against the same stores, as ops would.
 `readiness_problems(urls)` says what keeps a stack (this one or `make run`'s) from being used.
 """
 
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import requests
 
+from shared.token_keys import development_keys
 from testkit.ops import OpsCli
 from testkit.processes import Api, Worker, free_port, python_env
 from testkit.waiting import wait_until
@@ -46,6 +48,8 @@ class LocalStack:
             "PYTHONUNBUFFERED": "1",
             **(extra_env or {}),
         }
+        if "AUTH_PUBLIC_PEMS" not in self.common:  # a staff-token key pair of this stack's own
+            self.common.update(development_keys(log_dir / "auth-keys"))
         self.api_workers = api_workers
         self.apis: dict[str, Api] = {}
         self.workers: dict[str, Worker] = {}

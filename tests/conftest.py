@@ -11,6 +11,7 @@ import pymongo
 import pytest
 
 from shared.config import Settings, load_settings
+from shared.token_keys import development_keys
 from testkit import rabbit
 from testkit.mongo import ROOT, MongoStandin
 from testkit.rabbit import RabbitAdmin, amqp_url
@@ -83,16 +84,25 @@ def vhost(rabbit_admin: RabbitAdmin) -> Iterator[str]:
     rabbit_admin.delete_vhost(name)
 
 
+@pytest.fixture(scope="session")
+def token_keys(tmp_path_factory) -> dict[str, str]:
+    """A staff-token key pair for the tests: `AUTH_SIGNING_PEM` and `AUTH_PUBLIC_PEMS`."""
+    return dict(development_keys(tmp_path_factory.mktemp("auth-keys")))
+
+
 @pytest.fixture
-def make_settings(mongo_url: str, mongo_db_name: str, vhost: str):
-    """Settings for a service, pointed at this test's database and vhost."""
+def make_settings(mongo_url: str, mongo_db_name: str, vhost: str, token_keys):
+    """Settings for a service, pointed at this test's database and vhost (and the test keys)."""
 
     def make(service: str, **overrides) -> Settings:
         base = {
             "mongo_url": mongo_url,
             "mongo_db": f"{mongo_db_name}_{service}",
             "amqp_url": amqp_url(vhost),
+            "auth_public_pems": token_keys["AUTH_PUBLIC_PEMS"],
         }
+        if service == "intake":
+            base["auth_signing_pem"] = token_keys["AUTH_SIGNING_PEM"]
         base.update(overrides)
         return load_settings(service, environ={}, overrides=base)
 
@@ -100,7 +110,7 @@ def make_settings(mongo_url: str, mongo_db_name: str, vhost: str):
 
 
 @pytest.fixture
-def service_env(mongo_url: str, mongo_db_name: str, vhost: str):
+def service_env(mongo_url: str, mongo_db_name: str, vhost: str, token_keys):
     """Environment variables for running a service as a real process against this test's stores."""
 
     def make(service: str, **extra: str) -> dict[str, str]:
@@ -110,6 +120,7 @@ def service_env(mongo_url: str, mongo_db_name: str, vhost: str):
             MONGO_DB=f"{mongo_db_name}_{service}",
             AMQP_URL=amqp_url(vhost),
             PYTHONUNBUFFERED="1",
+            **token_keys,
         )
         env.update(extra)
         return env

@@ -1,8 +1,10 @@
 """The composition root of intake: what the app, the worker and the ops CLI share, built once.
 
 `Deps` carries the settings, the database (opened lazily, in the process that uses it: never
-before a fork), the clock and the caches. Every use case takes it as its first parameter; the
-app keeps it in `app.extensions["deps"]` (views reach it with `shared.web.views.deps()`).
+before a fork), the clock, the caches and the key that signs staff access tokens (None where
+`AUTH_SIGNING_PEM` is not set: sign-in then answers 503). Every use case takes it as its first
+parameter; the app keeps it in `app.extensions["deps"]` (views reach it with
+`shared.web.views.deps()`).
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from pymongo.database import Database
 from services.intake.repository.partners import Partners
 from shared.cache import TtlCache
 from shared.clock import Clock, utc_now
-from shared.config import Settings
+from shared.config import ConfigError, Settings
 from shared.mongo import DatabaseSource
+from shared.token_keys import KeyFileError, SigningKey, load_signing_key
 
 PARTNER_CACHE_TTL_S = 10.0
 """How long the partner gate may use a partner read earlier (allowed clinics, existence)."""
@@ -28,6 +31,7 @@ class Deps:
     store: DatabaseSource
     partners: TtlCache[str, dict[str, Any] | None]
     """Partners by id, for the gate of partner messages (a few seconds stale at most)."""
+    signing_key: SigningKey | None = None
     clock: Clock = utc_now
 
     @property
@@ -39,4 +43,16 @@ def bootstrap(
     settings: Settings, store: DatabaseSource, *, partner_cache_ttl_s: float = PARTNER_CACHE_TTL_S
 ) -> Deps:
     partners = TtlCache(lambda partner_id: Partners(store.db).get(partner_id), partner_cache_ttl_s)
-    return Deps(settings=settings, store=store, partners=partners)
+    return Deps(
+        settings=settings, store=store, partners=partners, signing_key=signing_key(settings)
+    )
+
+
+def signing_key(settings: Settings) -> SigningKey | None:
+    path = settings.own.auth_signing_pem
+    if not path:
+        return None
+    try:
+        return load_signing_key(path)
+    except KeyFileError as error:
+        raise ConfigError(f"invalid configuration: AUTH_SIGNING_PEM: {error}") from None

@@ -1,10 +1,11 @@
-"""Ops CLI of the intake service: tenants, locations, API keys and partners.
+"""Ops CLI of the intake service: tenants, locations, API keys, partners and first admins.
 
 An entry point beside `app.py` and `worker.py`: it builds the same `Deps` (bootstrap.py) and
 calls the same use cases as the admin API, for the tasks that span tenants.
 
     python -m services.intake.cli create-tenant --name "Northside Massage" --location "Main:America/New_York"
     python -m services.intake.cli create-key --tenant northside-massage --role admin --name "Dana (ops)"
+    python -m services.intake.cli create-admin --tenant northside-massage --name "Dana" --email dana@northside.example
     python -m services.intake.cli create-partner --id partner-example --name "Example Referral Network" --tenant northside-massage
     python -m services.intake.cli allow-partner --partner partner-example --tenant northside-massage
     python -m services.intake.cli rotate-partner-secret --partner partner-example
@@ -16,6 +17,8 @@ command prints one JSON object; `create-key` prints the raw key, once (only its 
 status queue, through the management API (RABBITMQ_MANAGEMENT_URL, an administrator's), on the
 virtual host of AMQP_URL, and prints its password once (`amqp_password`); `--no-broker-user`
 records the partner only, for a broker whose users are made elsewhere.
+`create-admin` invites a clinic's first staff admin and prints the invitation link as well as
+emailing it (through notifications).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from typing import Any
 from services.intake.bootstrap import Deps, bootstrap
 from services.intake.partner_queues.broker_users import BrokerAdminError, PartnerBrokerUsers
 from services.intake.repository.indexes import create_indexes
-from services.intake.usecases import keys, partners, tenants
+from services.intake.usecases import keys, partners, tenants, users
 from shared.config import ConfigError, Settings, load_settings
 from shared.errors import UseCaseError
 from shared.mongo import Mongo
@@ -74,6 +77,12 @@ def parser() -> argparse.ArgumentParser:
         help="limit to this location id (repeatable); default: all",
     )
     key.add_argument("--partner", dest="partner_id", help="for --role partner: the partner id")
+    admin = commands.add_parser(
+        "create-admin", help="invite a clinic's first admin (the link is printed and emailed)"
+    )
+    admin.add_argument("--tenant", required=True)
+    admin.add_argument("--name", required=True)
+    admin.add_argument("--email", required=True)
     revoke = commands.add_parser("revoke-key", help="revoke an API key by its key id")
     revoke.add_argument("--tenant", required=True)
     revoke.add_argument("--key-id", required=True)
@@ -126,6 +135,11 @@ def run(deps: Deps, args: argparse.Namespace) -> dict[str, Any]:
                 partner_id=args.partner_id,
             )
             return {**{k: v for k, v in document.items() if k != "_id"}, "key": raw_key}
+        case "create-admin":
+            user, link = users.invite_user(
+                deps, args.tenant, name=args.name, email=args.email, role="admin", invited_by="ops"
+            )
+            return {**user, "invitation_link": link}
         case "revoke-key":
             document = keys.revoke_key(deps, args.tenant, args.key_id)
             return {k: v for k, v in document.items() if k not in ("_id", "outbox")}

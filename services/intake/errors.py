@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from shared.errors import UseCaseError
+
 
 class Refused(Exception):
     """A partner message refused: already recorded and answered to the partner (if known).
@@ -12,3 +14,9 @@ class Refused(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class SignInUnavailable(UseCaseError):
+    """Sign-in cannot issue tokens: no signing key is configured (`AUTH_SIGNING_PEM`)."""
+
+    status = 503

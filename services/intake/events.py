@@ -64,6 +64,41 @@ def principal_revoked(principal: Doc) -> Outgoing:
     return internal("access.principal_revoked", principal["tenant_id"], data, principal["key_id"])
 
 
+# --- staff users and their sessions (revocations replicated: shared/replicas.py) -------------
+
+
+def user_updated(user: Doc) -> Outgoing:
+    """The user's access as it now stands (`user` after the change, at its new version)."""
+    fields = ("tenant_id", "status", "role", "locations", "version")
+    data = {"user_id": user["_id"], **{k: user.get(k) for k in fields}}
+    return internal("access.user_updated", user["tenant_id"], data, user["_id"])
+
+
+def session_ended(session: Doc, reason: str) -> Outgoing:
+    """Every token of the session is refused until its absolute end (when they all expire)."""
+    data = {
+        "tenant_id": session["tenant_id"],
+        "user_id": session["user_id"],
+        "session_id": session["_id"],
+        "reason": reason,
+        "expires_at": session["ends_at"].isoformat(),
+    }
+    return internal("access.session_ended", session["tenant_id"], data, session["user_id"])
+
+
+def account_link(type: str, user: Doc, tenant_name: str, link: str, expires_at: Any) -> Outgoing:
+    """`user.invited` or `user.password_reset_requested`: the link, for the user's email only."""
+    data = {
+        "user_id": user["_id"],
+        "name": user["name"],
+        "email": user["email"],
+        "tenant_name": tenant_name,
+        "link": link,
+        "expires_at": expires_at.isoformat(),
+    }
+    return internal(type, user["tenant_id"], data, user["_id"])
+
+
 # --- patients ---------------------------------------------------------------------------------
 
 

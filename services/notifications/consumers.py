@@ -52,7 +52,7 @@ def inbox_handlers(deps: Deps, save: SaveDeliveries) -> dict[str, Handler]:
 
     return {
         **dict.fromkeys(planned_event_types(), on_event),
-        **replica_handlers(deps.db.principals, deps.db.locations),
+        **replica_handlers(deps.db.principals, deps.db.locations, deps.db.revocations),
     }
 
 

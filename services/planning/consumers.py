@@ -19,7 +19,13 @@ from services.planning.domain.plan_document import referral_document
 from services.planning.usecases import intake_events
 from services.planning.usecases.intake_events import ReferralRef
 from shared.events import Event, Reject
-from shared.replicas import LOCATION_UPSERTED, LOCATIONS, PRINCIPALS, replica_handlers
+from shared.replicas import (
+    LOCATION_UPSERTED,
+    LOCATIONS,
+    PRINCIPALS,
+    REVOCATIONS,
+    replica_handlers,
+)
 from shared.web.auth import Principal, system_principal
 
 Handler = Callable[[Event], bool]
@@ -27,7 +33,7 @@ Handler = Callable[[Event], bool]
 
 def handlers(deps: Deps) -> dict[str, Handler]:
     """Event type -> handler: every type planning consumes (the worker subscribes to these)."""
-    replicas = replica_handlers(deps.db[PRINCIPALS], deps.db[LOCATIONS])
+    replicas = replica_handlers(deps.db[PRINCIPALS], deps.db[LOCATIONS], deps.db[REVOCATIONS])
     apply_location = replicas[LOCATION_UPSERTED]
 
     def on_location(event: Event) -> bool:

@@ -38,6 +38,10 @@ _PUBLISHED: dict[str, tuple[str, ...]] = {
         "tenant.location_upserted",
         "access.principal_upserted",
         "access.principal_revoked",
+        "access.user_updated",
+        "access.session_ended",
+        "user.invited",
+        "user.password_reset_requested",
         "referral.accepted",
         "referral.amended",
         "referral.rejected",
@@ -70,6 +74,10 @@ PAYLOADS: dict[str, type[Schema]] = {
     "tenant.location_upserted": intake.LocationUpsertedPayload,
     "access.principal_upserted": intake.PrincipalUpsertedPayload,
     "access.principal_revoked": intake.PrincipalRevokedPayload,
+    "access.user_updated": intake.UserUpdatedPayload,
+    "access.session_ended": intake.SessionEndedPayload,
+    "user.invited": intake.AccountLinkPayload,
+    "user.password_reset_requested": intake.AccountLinkPayload,
     "referral.accepted": intake.ReferralTermsPayload,
     "referral.amended": intake.ReferralTermsPayload,
     "referral.rejected": intake.ReferralRejectedPayload,
@@ -103,7 +111,13 @@ CATALOG: dict[str, EventType] = {
     for name in names
 }
 
-ACCESS_TYPES = ("access.principal_upserted", "access.principal_revoked", "tenant.location_upserted")
+ACCESS_TYPES = (
+    "access.principal_upserted",
+    "access.principal_revoked",
+    "tenant.location_upserted",
+    "access.user_updated",
+    "access.session_ended",
+)
 """What planning and notifications replicate (shared/replicas.py)."""
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -10,15 +11,18 @@ from flask import Flask, request
 from flask_smorest import Blueprint
 from pymongo.database import Database
 
-from shared.config import Settings
+from shared.config import ConfigError, Settings
 from shared.logs import configure_logging
 from shared.mongo import Mongo
+from shared.token_keys import KeyFileError, load_public_keys
+from shared.tokens import TokenVerifier
 from shared.web import health
-from shared.web.auth import SECURITY_SCHEME
+from shared.web.auth import SECURITY_SCHEME, TOKEN_KEYS, TOKEN_SECURITY_SCHEME
 from shared.web.errors import ClinicApi
 from shared.web.request_context import init_request_context
 
 OPENAPI_JSON_PATH = "/openapi.json"
+log = logging.getLogger("http")
 
 
 def build_app(
@@ -45,11 +49,17 @@ def build_app(
         OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
         API_SPEC_OPTIONS={
             "info": {"description": description},
-            "security": [{"bearerAuth": []}],
-            "components": {"securitySchemes": {"bearerAuth": SECURITY_SCHEME}},
+            "security": [{"bearerAuth": []}, {"staffToken": []}],
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": SECURITY_SCHEME,
+                    "staffToken": TOKEN_SECURITY_SCHEME,
+                }
+            },
         },
     )
     app.extensions["mongo"] = Mongo(settings)
+    app.extensions[TOKEN_KEYS] = token_verifier(settings)
     app.extensions.update(extensions or {})
     init_request_context(app)
     if prepare_db is not None:
@@ -62,6 +72,17 @@ def build_app(
         api.register_blueprint(blueprint)
     app.extensions["api"] = api
     return app
+
+
+def token_verifier(settings: Settings) -> TokenVerifier:
+    """The verifier of staff access tokens, with the public keys (none: only API keys work)."""
+    if not settings.auth_public_pems:
+        log.warning("AUTH_PUBLIC_PEMS is not set: staff access tokens are refused here")
+        return TokenVerifier({})
+    try:
+        return TokenVerifier(load_public_keys(settings.auth_public_pems))
+    except KeyFileError as error:
+        raise ConfigError(f"invalid configuration: AUTH_PUBLIC_PEMS: {error}") from None
 
 
 def _prepare_once(app: Flask, prepare_db: Callable[[Database], None]) -> None:

@@ -26,4 +26,5 @@ def audit_request(
         object_id=object_id,
         outcome=outcome,
         detail=detail,
+        actor_name=principal.name if principal.user_id else None,
     )

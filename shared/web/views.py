@@ -9,8 +9,9 @@
             with audited("plan.approve", "plan", plan_id):
                 return plans.approve(deps(), principal(), plan_id, args["version"])
 
-`View` answers the use cases' errors (`shared.errors`) in the one error shape: NotFound 404,
-Forbidden 403, Conflict 409, Invalid 422 with `errors.json.<field>`. `audited(...)` writes the
+`View` answers the use cases' errors (`shared.errors`) in the one error shape: Unauthorized 401,
+NotFound 404, Forbidden 403, Conflict 409, Invalid 422 with `errors.json.<field>`, RateLimited
+429 with `Retry-After`. `audited(...)` writes the
 audit record of the call (who, tenant, action, object, outcome; never patient data) whether it
 succeeded or was refused. `deps()` is the service's composition root (`bootstrap.py`), built
 once per process; `settings()` the process's settings; `principal()` who is calling.
@@ -30,7 +31,7 @@ from flask_smorest import abort
 from pymongo.database import Database
 
 from shared.config import Settings
-from shared.errors import UseCaseError
+from shared.errors import RateLimited, UseCaseError
 from shared.web.auditing import audit_request
 from shared.web.auth import Principal, current_principal
 
@@ -46,7 +47,9 @@ def answers_errors(view: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return view(*args, **kwargs)
         except UseCaseError as error:
-            extra = {"errors": {"json": error.errors}} if error.errors else {}
+            extra: dict[str, Any] = {"errors": {"json": error.errors}} if error.errors else {}
+            if isinstance(error, RateLimited):
+                extra["headers"] = {"Retry-After": str(error.retry_after_s)}
             abort(error.status, message=error.message, **extra)
 
     return wrapper

@@ -27,7 +27,7 @@ def location_event(tenant_id: str, location_id: str, timezone: str, version: int
 
 
 def test_two_clinics_may_each_have_a_location_with_the_same_id(db):
-    handlers = replica_handlers(db.principals, db.locations)
+    handlers = replica_handlers(db.principals, db.locations, db.revocations)
     assert handlers[LOCATION_UPSERTED](location_event("clinic-a", "main", "America/New_York", 1))
     assert handlers[LOCATION_UPSERTED](location_event("clinic-b", "main", "Europe/Berlin", 1))
     assert (
@@ -41,7 +41,7 @@ def test_two_clinics_may_each_have_a_location_with_the_same_id(db):
 
 
 def test_an_older_version_never_overwrites_a_newer_one(db):
-    handlers = replica_handlers(db.principals, db.locations)
+    handlers = replica_handlers(db.principals, db.locations, db.revocations)
     assert handlers[LOCATION_UPSERTED](location_event("clinic-a", "main", "Europe/Paris", 2))
     assert handlers[LOCATION_UPSERTED](location_event("clinic-a", "main", "UTC", 1)) is False
     assert (

@@ -13,7 +13,9 @@ MongoDB commands recorded (`MONGO_COMMAND_LOG`, shared/command_log.py), then mea
    service process; latency from the partner's publish to the patient's email at SMTP;
 3. the bare hop (tools/bench/bare_consumer.py) on the same broker and store: CPU per hop;
 4. HTTP: a real endpoint and a bare Flask one (tools/bench/bare_app.py), same gunicorn settings;
-5. every query shape the services sent, matched with the declared indexes.
+5. staff sign-in: CPU per sign-in in the intake API, per access-token verification in planning
+   (tools/bench/sign_in.py);
+6. every query shape the services sent, matched with the declared indexes.
 
 Prints the JSON and writes it to var/bench/bench-<time>.json (or --out). Exits 1 when a query
 shape has no index or a figure is missing. docs/benchmark.md explains each figure.
@@ -49,10 +51,15 @@ from tools.bench.bare_hop import bare_hop
 from tools.bench.cpu import sample, spent
 from tools.bench.indexes import declared_indexes, query_shapes
 from tools.bench.loop import LoopDriver, Settling, set_up_clinic, wait_for_welcomes
+from tools.bench.sign_in import sign_in_figures
 from tools.bench.state import changes, snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICE_SETTINGS = {"OUTBOX_POLL_INTERVAL_S": "0.5", "SCHEDULER_POLL_INTERVAL_S": "1.0"}
+SERVICE_SETTINGS = {
+    "OUTBOX_POLL_INTERVAL_S": "0.5",
+    "SCHEDULER_POLL_INTERVAL_S": "1.0",
+    "SIGN_IN_RATE_LIMIT": "1000",  # the sign-ins measured all come from this one address
+}
 API_WORKERS = 2
 EXAMPLES_FILE = "query_examples.json"
 
@@ -66,14 +73,18 @@ class Plan:
     bare_warmup: int
     bare_events: int
     http_s: float
+    sign_ins: int
+    verifications: int
 
 
 FULL = Plan(
-    2.0, seconds=30, warmup_referrals=3, idle_s=5, bare_warmup=20, bare_events=600, http_s=10
-)
+    2.0, seconds=30, warmup_referrals=3, idle_s=5, bare_warmup=20, bare_events=600, http_s=10,
+    sign_ins=20, verifications=5000,
+)  # fmt: skip
 SHORT = Plan(
-    2.0, seconds=3, warmup_referrals=1, idle_s=2, bare_warmup=10, bare_events=150, http_s=2
-)
+    2.0, seconds=3, warmup_referrals=1, idle_s=2, bare_warmup=10, bare_events=150, http_s=2,
+    sign_ins=5, verifications=1000,
+)  # fmt: skip
 
 
 class BenchStack(LocalStack):
@@ -192,6 +203,9 @@ class Bench:
             bare=bare,
         )
         self.report["http"] = self._http(stack, clinic.admin_key, trips[0].referral_id, mongo_url)
+        self.report["sign_in"] = sign_in_figures(
+            stack, clinic.tenant_id, clinic.staff, plan.sign_ins, plan.verifications
+        )
         self.report["query_shapes"] = self._shapes(mongo_url)
 
     def _idle(self, stack: BenchStack) -> dict[str, Any]:

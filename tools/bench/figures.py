@@ -157,6 +157,8 @@ def summary(report: dict[str, Any]) -> dict[str, Any]:
             http["real"]["cpu_ms_per_request"],
             http["bare"]["cpu_ms_per_request"],
         ],
+        "sign_in_cpu_ms": report["sign_in"]["sign_in_cpu_ms"],
+        "token_verification_in_planning_cpu_ms": report["sign_in"]["token_verification_cpu_ms"],
         "query_shapes": report["query_shapes"]["count"],
         "unindexed_query_shapes": len(report["query_shapes"]["unindexed"]),
     }
@@ -175,6 +177,8 @@ def problems(report: dict[str, Any]) -> list[str]:
         ("http bare cpu per request", http["bare"]["cpu_ms_per_request"]),
         ("latency p50", report["latency_publish_to_email_s"]["p50"]),
         ("state changes", report["loop"]["per_referral"]["state_changes"]["total"]),
+        ("sign-in cpu", report["sign_in"]["sign_in_cpu_ms"]),
+        ("token verification cpu", report["sign_in"]["token_verification_cpu_ms"]),
     ):
         if not value or value <= 0:
             found.append(f"{name} is missing or not positive: {value}")

@@ -2,7 +2,8 @@
 
 Checks that the ports are free, starts the MongoDB stand-in (unless MONGO_URL is given), the
 development SMTP server (unless SMTP_HOST is given), and each service's API and worker; prints
-where each one listens once it is ready. Ctrl-C stops everything.
+where each one listens once it is ready. Staff access tokens are signed with a development key
+pair under var/auth/ (made the first time) unless AUTH_PUBLIC_PEMS is given. Ctrl-C stops everything.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from pathlib import Path
 from honcho.environ import parse_procfile
 from honcho.manager import Manager
 from honcho.printer import Printer
+
+from shared.token_keys import development_keys
 
 ROOT = Path(__file__).resolve().parents[2]
 APIS = {"intake": 8001, "planning": 8002, "notifications": 8003}
@@ -101,6 +104,8 @@ def main() -> int:
     env = dict(os.environ)
     env["PATH"] = f"{ROOT / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONUNBUFFERED"] = "1"
+    if not env.get("AUTH_PUBLIC_PEMS"):  # a development key pair for staff tokens (never committed)
+        env.update(development_keys(ROOT / "var" / "auth"))
     processes = wanted_processes(env)
     busy = {port: what for port, what in ports_needed(processes).items() if taken(port)}
     if busy:

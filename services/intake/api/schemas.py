@@ -15,6 +15,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 
 from services.intake.domain.checklist_flags import CONDITIONS, DATED_EVENTS, LOCAL_FINDINGS
 from services.intake.domain.clinic import DEFAULT_REFERRAL_VALIDITY_DAYS, VALIDITY_DAYS_RANGE
+from services.intake.domain.staff_users import STAFF_ROLES, USER_STATUSES
 from services.intake.partner_forms.native import AddressSchema, ConsentSchema
 from shared.clinical.outcome_measures import MEASURES
 from shared.schemas import ID, Strict
@@ -445,4 +446,184 @@ class ClearanceCreateSchema(Strict):
         required=True,
         validate=validate.Length(min=1, max=200),
         metadata={"description": "The physician who cleared treatment"},
+    )
+
+
+# --- staff users and sign-in (api/users.py, api/auth.py) --------------------------------------
+
+
+def _locations() -> fields.List:
+    return fields.List(
+        fields.String(validate=validate.Length(min=1, max=64)),
+        required=True,
+        allow_none=True,
+        validate=validate.Length(min=1, max=50),
+        metadata={"description": "Location ids the user may see; null: every location"},
+    )
+
+
+def _password() -> fields.String:
+    return fields.String(
+        required=True,
+        load_only=True,
+        validate=validate.Length(max=1024),
+        metadata={"description": "At least 12 characters, not one of the most common passwords"},
+    )
+
+
+def _secret(description: str) -> fields.String:
+    return fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=300),
+        metadata={"description": description},
+    )
+
+
+class UserCreateSchema(Strict):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    role = fields.String(required=True, validate=validate.OneOf(STAFF_ROLES))
+    locations = _locations()
+
+
+class UserAccessEditSchema(Strict):
+    """A user's role and locations, both of them, at the version the caller saw."""
+
+    role = fields.String(required=True, validate=validate.OneOf(STAFF_ROLES))
+    locations = _locations()
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+class UserSchema(Schema):
+    user_id = _own_id()
+    name = fields.String()
+    email = fields.String()
+    role = fields.String()
+    locations = fields.List(fields.String(), allow_none=True)
+    status = fields.String(metadata={"enum": list(USER_STATUSES)})
+    totp_enrolled = fields.Boolean(metadata={"description": "Whether a second factor is enrolled"})
+    invited_by = fields.String()
+    version = fields.Integer()
+    created_at = fields.DateTime()
+    activated_at = fields.DateTime()
+    disabled_at = fields.DateTime()
+
+
+class InvitedUserSchema(UserSchema):
+    invitation_link = fields.String(
+        metadata={"description": "The link emailed to the user (single-use, 72 hours)"}
+    )
+
+
+class UserQuerySchema(PageQuerySchema):
+    """Filters beside `page` and `page_size`; the list is by name."""
+
+    status = fields.String(validate=validate.OneOf(USER_STATUSES))
+    role = fields.String(validate=validate.OneOf(STAFF_ROLES))
+
+
+class SignInPolicySchema(Strict):
+    require_totp = fields.Boolean(
+        required=True,
+        metadata={"description": "Every user must enrol a second factor (admins must always)"},
+    )
+    session_idle_minutes = fields.Integer(
+        required=True,
+        validate=validate.Range(min=5, max=480),
+        metadata={"description": "A session ends after this long without a refresh (default 15)"},
+    )
+
+
+class SignInCreateSchema(Strict):
+    clinic = fields.String(required=True, validate=ID, metadata={"description": "The tenant id"})
+    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
+    password = _password()
+
+
+class TokensSchema(Schema):
+    access_token = fields.String(metadata={"description": "A JWT for `Authorization: Bearer`"})
+    token_type = fields.String(metadata={"example": "Bearer"})
+    expires_in = fields.Integer(metadata={"description": "Seconds the access token is good for"})
+    refresh_token = fields.String(
+        metadata={
+            "description": "Renews the access token once (POST /auth/refresh); keep it secret"
+        }
+    )
+    session_id = fields.String()
+    user_id = fields.String()
+    scope = fields.String(
+        metadata={
+            "enum": ["all", "enrol_totp"],
+            "description": "enrol_totp: the token may only enrol a second factor (POST /auth/totp)",
+        }
+    )
+
+
+class SignInSchema(TokensSchema):
+    status = fields.String(
+        metadata={
+            "enum": ["signed_in", "second_factor_required"],
+            "description": "second_factor_required: no tokens yet; send `challenge` with a code "
+            "to POST /auth/sign-in/second-factor",
+        }
+    )
+    challenge = fields.String()
+    challenge_expires_in = fields.Integer()
+
+
+class SecondFactorCreateSchema(Strict):
+    challenge = _secret("The challenge of POST /auth/sign-in")
+    code = fields.String(
+        load_default=None, validate=validate.Regexp(r"^\s*\d{3}\s?\d{3}\s*$", error="six digits")
+    )
+    recovery_code = fields.String(load_default=None, validate=validate.Length(min=1, max=40))
+
+
+class TokenRefreshSchema(Strict):
+    refresh_token = _secret("The latest refresh token of the session")
+
+
+class InvitationAcceptSchema(Strict):
+    token = _secret("The token of the invitation link (`/invitation/<token>`)")
+    password = _password()
+
+
+class PasswordResetCreateSchema(Strict):
+    clinic = fields.String(required=True, validate=ID)
+    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
+
+
+class PasswordResetCompleteSchema(Strict):
+    token = _secret("The token of the reset link (`/password-reset/<token>`)")
+    password = _password()
+
+
+class AccountSchema(Schema):
+    """Whose password was set: what the console needs to offer the sign-in."""
+
+    user_id = fields.String()
+    tenant_id = fields.String()
+    email = fields.String()
+    name = fields.String()
+
+
+class MeSchema(UserSchema):
+    session_id = fields.String()
+    scope = fields.String(metadata={"enum": ["all", "enrol_totp"]})
+
+
+class TotpSchema(Schema):
+    secret = fields.String(metadata={"description": "Base32; for an authenticator app"})
+    otpauth_uri = fields.String(metadata={"description": "The same as an otpauth:// URI (QR code)"})
+
+
+class TotpConfirmSchema(Strict):
+    code = fields.String(
+        required=True, validate=validate.Regexp(r"^\s*\d{3}\s?\d{3}\s*$", error="six digits")
+    )
+
+
+class RecoveryCodesSchema(Schema):
+    recovery_codes = fields.List(
+        fields.String(), metadata={"description": "Ten one-time codes, shown only now"}
     )

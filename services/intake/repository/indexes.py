@@ -2,7 +2,9 @@
 
 Every index on tenant data leads with `tenant_id`. The unique indexes are the backbone of
 deduplication: one referral per (tenant, partner, partner's referral id), one patient per
-match key within a tenant (see `domain/patient_matching.match_keys`), one intake per referral.
+match key within a tenant (see `domain/patient_matching.match_keys`), one intake per referral,
+one staff user per email within a tenant. Staff sessions, sign-in failures and rate-limit
+counters leave by TTL indexes (their reads are by `_id`).
 Keys stored in an earlier format are not recomputed here: such patients are simply not matched
 automatically any more (docs/ops.md, "Patient records").
 """
@@ -22,8 +24,23 @@ PATIENTS = "patients"
 REFERRALS = "referrals"
 INTAKES = "intakes"
 PARTNER_REJECTIONS = "partner_rejections"
+USERS = "users"
+STAFF_SESSIONS = "staff_sessions"
+SIGN_IN_FAILURES = "sign_in_failures"
+RATE_LIMITS = "rate_limits"
 
-OUTBOX_COLLECTIONS = (TENANTS, PRINCIPALS, PATIENTS, REFERRALS, INTAKES, PARTNER_REJECTIONS)
+OUTBOX_COLLECTIONS = (
+    TENANTS,
+    PRINCIPALS,
+    PATIENTS,
+    REFERRALS,
+    INTAKES,
+    PARTNER_REJECTIONS,
+    USERS,
+    STAFF_SESSIONS,
+)
+SESSION_RECORDS_KEPT_S = 90 * 24 * 3600
+"""How long an ended or expired staff session stays (for the record) after its absolute end."""
 
 INDEXES: dict[str, list[IndexModel]] = {
     TENANTS: [],
@@ -60,6 +77,21 @@ INDEXES: dict[str, list[IndexModel]] = {
     ],
     PARTNER_REJECTIONS: [
         IndexModel([("partner_id", ASCENDING), ("at", DESCENDING)], name="partner_at"),
+    ],
+    USERS: [
+        IndexModel([("tenant_id", ASCENDING), ("email", ASCENDING)], name="email", unique=True),
+        IndexModel([("tenant_id", ASCENDING), ("name", ASCENDING)], name="tenant_name"),
+    ],
+    STAFF_SESSIONS: [
+        IndexModel(
+            [("ends_at", ASCENDING)], name="expires", expireAfterSeconds=SESSION_RECORDS_KEPT_S
+        ),
+    ],
+    SIGN_IN_FAILURES: [
+        IndexModel([("expires_at", ASCENDING)], name="expires", expireAfterSeconds=0),
+    ],
+    RATE_LIMITS: [
+        IndexModel([("expires_at", ASCENDING)], name="expires", expireAfterSeconds=0),
     ],
 }
 

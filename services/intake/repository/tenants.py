@@ -54,3 +54,10 @@ class Tenants:
             {"$set": {"settings": dict(settings)}, "$inc": {"version": 1}},
         )
         return bool(result.matched_count)
+
+    def set_sign_in(self, policy: Mapping[str, Any]) -> bool:
+        """The clinic's sign-in policy (`domain.staff_users.SignInPolicy`)."""
+        result = self.scoped.update_one(
+            {"_id": self.tenant_id}, {"$set": {"sign_in": dict(policy)}, "$inc": {"version": 1}}
+        )
+        return bool(result.matched_count)

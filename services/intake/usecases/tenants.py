@@ -7,6 +7,7 @@ take the tenant id rather than a principal: the ops CLI, which spans tenants, ca
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from services.intake import events
@@ -18,6 +19,7 @@ from services.intake.domain.clinic import (
     slugify,
     timezone_problem,
 )
+from services.intake.domain.staff_users import SignInPolicy
 from services.intake.repository.tenants import Tenants
 from shared.errors import Conflict, Invalid, NotFound
 from shared.retry import retry_on_conflict
@@ -111,3 +113,18 @@ def update_settings(
     if not Tenants(deps.db, tenant_id).set_settings(merged, version):
         raise Conflict("the tenant changed meanwhile; reload it")
     return {**tenant, "settings": merged, "version": version + 1}
+
+
+def sign_in_policy(deps: Deps, tenant_id: str) -> dict[str, Any]:
+    """How the clinic's staff sign in: a second factor for everyone or not, the idle timeout."""
+    return asdict(SignInPolicy.of(get_tenant(deps, tenant_id)))
+
+
+def set_sign_in_policy(
+    deps: Deps, tenant_id: str, *, require_totp: bool, session_idle_minutes: int
+) -> dict[str, Any]:
+    """Applies at each session's next refresh (a second factor asked, the idle timeout)."""
+    policy = SignInPolicy(require_totp, session_idle_minutes)
+    if not Tenants(deps.db, tenant_id).set_sign_in(asdict(policy)):
+        raise NotFound(f"no tenant {tenant_id!r}")
+    return asdict(policy)

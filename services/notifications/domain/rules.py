@@ -20,7 +20,9 @@ from .contacts import PatientPrefs, merge_event_consent, normalize_phone
 from .quiet_hours import short_notice
 from .tenant_config import TenantConfig
 
-AUDIENCES = ("patient", "referrer", "staff", "partner")
+AUDIENCES = ("patient", "referrer", "staff", "partner", "user")
+"""`staff` is a clinic's inbox (its settings' `staff_emails`); `user` is one staff member, at
+the email their event names (their own account's invitation or password reset)."""
 CHANNELS = ("email", "sms", "webhook")
 URGENCIES = ("never", "always", "short_notice")
 # Internal events the worker feeds back into plan_notifications:
@@ -49,7 +51,7 @@ class Rule:
 class Notification:
     event_type: str
     audience: str
-    recipient_key: str  # "patient:<id>", "referrer:<email>", "staff:<location|all>", "partner:<id>"
+    recipient_key: str  # "patient:<id>", "referrer:<email>", "staff:<location|all>", "partner:<id>", "user:<id>"
     channel: str
     template: str
     urgent: bool = False
@@ -184,6 +186,8 @@ def _recipient(audience: str, data: Mapping[str, Any], cfg: TenantConfig) -> str
         return f"referrer:{email.strip().lower()}" if email else None
     if audience == "staff":
         return f"staff:{data.get('location_id') or 'all'}"
+    if audience == "user":
+        return f"user:{data['user_id']}"
     return f"partner:{data['partner_id']}"
 
 
@@ -194,6 +198,8 @@ def _address(audience: str, channel: str, data: Mapping[str, Any], cfg: TenantCo
         return cfg.staff_emails.get(data.get("location_id") or "*") or cfg.staff_emails.get("*")
     if audience == "partner":
         return cfg.partner_webhooks.get(data["partner_id"])
+    if audience == "user":
+        return data.get("email")
     contact = data.get("patient") or data.get("contact") or {}
     if channel == "sms":
         return normalize_phone(contact.get("phone"), cfg.phone_region)

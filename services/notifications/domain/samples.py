@@ -48,6 +48,11 @@ SESSION = {
 }  # fmt: skip
 PLAN = {"plan_id": "plan-1", "referral_id": "ref-1", "patient_id": "pat-1", "location_id": "loc-1"}
 INTAKE = {**PLAN, "intake_id": "in-1", "screening": CLINICAL["screening"]}
+ACCOUNT_LINK = {
+    "user_id": "usr-1", "name": "Sam Ortiz", "email": "sam@clinic.example",
+    "tenant_name": "Sample Clinic", "link": "https://console.clinic.example/invitation/tok",
+    "expires_at": "2025-06-12T14:00:00+00:00",
+}  # fmt: skip
 
 FAILURES = [
     {
@@ -126,6 +131,8 @@ SAMPLES: Mapping[str, tuple[str, dict[str, Any]]] = {
         digest_data([{"data": failure} for failure in FAILURES]),
     ),
     "partner_referral_status": ("referral.accepted", REFERRAL),
+    "user_invitation": ("user.invited", ACCOUNT_LINK),
+    "user_password_reset": ("user.password_reset_requested", ACCOUNT_LINK),
 }
 
 

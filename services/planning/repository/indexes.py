@@ -14,6 +14,8 @@ from pymongo.database import Database
 
 from shared.audit import AUDIT_INDEXES
 from shared.events.outbox import OUTBOX_INDEX
+from shared.replicas import INDEXES as REPLICA_INDEXES
+from shared.replicas import REVOCATIONS
 
 PLAN_INDEXES = [
     IndexModel(
@@ -62,8 +64,9 @@ PLAN_INDEXES = [
 ]
 
 
-INDEXES = {"plans": PLAN_INDEXES, "audit": AUDIT_INDEXES}
-"""By collection. The replicas (`locations`, `principals`) are read by `_id` only."""
+INDEXES = {"plans": PLAN_INDEXES, "audit": AUDIT_INDEXES, REVOCATIONS: REPLICA_INDEXES[REVOCATIONS]}
+"""By collection. The replicas (`locations`, `principals`, `revocations`) are read by `_id`
+only; ended sessions leave `revocations` by its TTL index."""
 
 
 def create_indexes(db: Database) -> None:

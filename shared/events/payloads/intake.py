@@ -62,6 +62,44 @@ class PrincipalRevokedPayload(Payload):
     version = fields.Integer(required=True)
 
 
+USER_STATUSES = ("invited", "active", "disabled")
+
+
+class UserUpdatedPayload(Payload):
+    """`access.user_updated`: a staff user's access changed (disabled, role or locations);
+    tokens of an older `version` are refused."""
+
+    tenant_id = _text()
+    user_id = _text()
+    status = _text(validate=validate.OneOf(USER_STATUSES))
+    role = _text()
+    locations = fields.List(fields.String(), required=True, allow_none=True)
+    version = fields.Integer(required=True)
+
+
+class SessionEndedPayload(Payload):
+    """`access.session_ended`: tokens of the session are refused until `expires_at`, when the
+    last of them would have expired anyway."""
+
+    tenant_id = _text()
+    user_id = _text()
+    session_id = _text()
+    reason = _text()
+    expires_at = fields.DateTime(required=True)
+
+
+class AccountLinkPayload(Payload):
+    """`user.invited` and `user.password_reset_requested`: a single-use link for one staff
+    member, sent to their own email (no patient data)."""
+
+    user_id = _text()
+    name = _text()
+    email = fields.Email(required=True)
+    tenant_name = _text()
+    link = fields.Url(required=True, require_tld=False)
+    expires_at = fields.DateTime(required=True)
+
+
 class Referrer(Payload):
     name = _maybe()
     email = _maybe()

@@ -63,8 +63,10 @@ def partner_key(world):
 
 @pytest.fixture
 def app(settings, world):
-    overrides = {k: getattr(settings, k) for k in ("mongo_url", "mongo_db", "amqp_url")}
-    return create_app(overrides)
+    overrides = {
+        k: getattr(settings, k) for k in ("mongo_url", "mongo_db", "amqp_url", "auth_public_pems")
+    }
+    return create_app({**overrides, "auth_signing_pem": settings.own.auth_signing_pem})
 
 
 @pytest.fixture

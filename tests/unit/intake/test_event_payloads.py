@@ -112,6 +112,23 @@ REFUSAL = Refusal(
     partner_referral_id="REF-1",
     referrer={"name": "David Chen", "email": "d.chen@clinic.example.org"},
 )
+USER = {
+    "_id": "usr_0123456789abcdef0123",
+    "tenant_id": "clinic-a",
+    "name": "Sam Ortiz",
+    "email": "sam@northside.example",
+    "role": "therapist",
+    "locations": ["main"],
+    "status": "disabled",
+    "version": 3,
+}
+STAFF_SESSION = {
+    "_id": "sess_0123456789abcdef0123",
+    "tenant_id": "clinic-a",
+    "user_id": USER["_id"],
+    "ends_at": NOW,
+}
+LINK = "http://127.0.0.1:8004/invitation/clinic-a.usr_0123456789abcdef0123.secret"
 CLEARANCE = {"by": "Dr. Reyes", "at": NOW.isoformat(), "note": "ok", "rule_ids": ["anticoagulants"]}
 
 
@@ -133,6 +150,10 @@ def built() -> list:
         *events.referral_cancelled({**held(), "status": "cancelled"}, "sent elsewhere"),
         events.intake_completed(intake()),
         events.intake_screening_updated(intake(), CLEARANCE),
+        events.user_updated(USER),
+        events.session_ended(STAFF_SESSION, "signed_out"),
+        events.account_link("user.invited", USER, "Clinic A", LINK, NOW),
+        events.account_link("user.password_reset_requested", USER, "Clinic A", LINK, NOW),
     ]
 
 

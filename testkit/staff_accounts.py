@@ -1,0 +1,91 @@
+"""Staff accounts over HTTP, as the console (or a person with curl) uses them: accept an
+invitation from its email, sign in (with TOTP where asked), refresh. For the end-to-end tests,
+the benchmark and the demo."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pyotp
+import requests
+
+from testkit.errors import StepFailed
+from testkit.smtp import Mail
+from testkit.staff import StaffClient
+
+LINK = re.compile(r"/(invitation|password-reset)/([A-Za-z0-9._-]+)")
+
+
+def link_token(mail: Mail) -> str:
+    """The token of the invitation or reset link in an email."""
+    found = LINK.search(mail.text)
+    if found is None:
+        raise StepFailed(f"no account link in the email {mail.subject!r}")
+    return found[2]
+
+
+@dataclass
+class SignedIn:
+    tokens: dict[str, Any]
+
+    @property
+    def access_token(self) -> str:
+        return self.tokens["access_token"]
+
+    def client(self, urls: dict[str, str], who: str = "staff") -> StaffClient:
+        """The three APIs as this person (their current access token)."""
+        return StaffClient(urls, self.access_token, who)
+
+
+class StaffAccounts:
+    def __init__(self, intake_url: str) -> None:
+        self.url = intake_url
+        self.session = requests.Session()
+
+    def _post(self, path: str, body: dict[str, Any], expect: int = 200) -> Any:
+        answer = self.session.post(f"{self.url}{path}", json=body, timeout=30)
+        if answer.status_code != expect:
+            raise StepFailed(f"POST {path} -> {answer.status_code}: {answer.text[:500]}")
+        return answer.json() if answer.content else None
+
+    def accept_invitation(self, token: str, password: str) -> dict[str, Any]:
+        return self._post("/auth/invitation", {"token": token, "password": password})
+
+    def sign_in(
+        self, clinic: str, email: str, password: str, totp_secret: str | None = None
+    ) -> SignedIn:
+        answer = self._post(
+            "/auth/sign-in", {"clinic": clinic, "email": email, "password": password}
+        )
+        if answer["status"] == "second_factor_required":
+            if totp_secret is None:
+                raise StepFailed(f"{email} must give a second factor")
+            code = pyotp.TOTP(totp_secret).now()
+            answer = self._post(
+                "/auth/sign-in/second-factor", {"challenge": answer["challenge"], "code": code}
+            )
+        return SignedIn(answer)
+
+    def enrol_totp(self, signed_in: SignedIn) -> tuple[str, SignedIn]:
+        """Enrol a second factor for the signed-in person: its secret, and their full session."""
+        headers = {"Authorization": f"Bearer {signed_in.access_token}"}
+        started = self.session.post(f"{self.url}/auth/totp", headers=headers, timeout=30)
+        if started.status_code != 201:
+            raise StepFailed(f"POST /auth/totp -> {started.status_code}: {started.text[:300]}")
+        secret = started.json()["secret"]
+        code = pyotp.TOTP(secret).now()
+        confirmed = self.session.post(
+            f"{self.url}/auth/totp/confirm", json={"code": code}, headers=headers, timeout=30
+        )
+        if confirmed.status_code != 200:
+            raise StepFailed(
+                f"POST /auth/totp/confirm -> {confirmed.status_code}: {confirmed.text[:300]}"
+            )
+        return secret, self.refresh(signed_in)
+
+    def refresh(self, signed_in: SignedIn) -> SignedIn:
+        return SignedIn(
+            self._post("/auth/refresh", {"refresh_token": signed_in.tokens["refresh_token"]})
+        )
