@@ -7,6 +7,7 @@ calls the same use cases as the admin API, for the tasks that span tenants.
     python -m services.intake.cli create-key --tenant northside-massage --role admin --name "Dana (ops)"
     python -m services.intake.cli create-partner --id partner-example --name "Example Referral Network"
     python -m services.intake.cli allow-partner --partner partner-example --tenant northside-massage
+    python -m services.intake.cli set-partner-status-format --partner partner-example --status-format fhir
 
 Settings come from the environment (MONGO_URL, MONGO_DB, ...), as for the services. Each command
 prints one JSON object; `create-key` prints the raw key, once (only its hash is stored).
@@ -23,6 +24,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from services.intake.bootstrap import Deps, bootstrap
+from services.intake.domain.partner_settings import NATIVE, STATUS_FORMATS
 from services.intake.repository.indexes import create_indexes
 from services.intake.usecases import keys, partners, tenants
 from shared.config import ConfigError, Settings, load_settings
@@ -82,6 +84,12 @@ def parser() -> argparse.ArgumentParser:
         default=[],
         help="a clinic it may refer to (repeatable)",
     )
+    partner.add_argument("--status-format", choices=STATUS_FORMATS, default=NATIVE)
+    status_format = commands.add_parser(
+        "set-partner-status-format", help="native JSON or FHIR Tasks on the partner's status queue"
+    )
+    status_format.add_argument("--partner", required=True)
+    status_format.add_argument("--status-format", required=True, choices=STATUS_FORMATS)
     for name, help_text in (
         ("allow-partner", "let a partner refer to a clinic"),
         ("disallow-partner", "stop a partner referring to a clinic"),
@@ -115,8 +123,14 @@ def run(deps: Deps, args: argparse.Namespace) -> dict[str, Any]:
             return {k: v for k, v in document.items() if k not in ("_id", "outbox")}
         case "create-partner":
             return partners.create_partner(
-                deps, partner_id=args.partner_id, name=args.name, tenants=args.tenants
+                deps,
+                partner_id=args.partner_id,
+                name=args.name,
+                tenants=args.tenants,
+                status_format=args.status_format,
             )
+        case "set-partner-status-format":
+            return partners.set_status_format(deps, args.partner, args.status_format)
         case _:
             return partners.set_partner_allowed(
                 deps, args.partner, args.tenant, args.command == "allow-partner"

@@ -4,7 +4,9 @@ Each builder makes the event of one type from stored state (docs/events.md lists
 `shared/events/payloads/intake.py` holds their schemas). Partner status events are routed
 `<partner_id>.<type>`, so each partner's queue (bound with `<partner_id>.#`) receives only its
 own. Their data is what the partner sent, never more: `partner_referral_id, referral_id, status,
-reasons, version`.
+reasons, version`; after acceptance, the milestones of care the partner is owed as the referrer
+(`referral_milestone`: the plan of care, progress reports, the discharge), as native data or,
+for a partner with FHIR status, as the referral's FHIR Task (`domain/fhir_task.py`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from services.intake.domain import intake_link
+from services.intake.domain import fhir_task, intake_link
+from services.intake.domain import milestones as ms
+from services.intake.domain.fhir_task import TaskContext
+from services.intake.domain.partner_settings import FHIR
 from services.intake.domain.patient import consent_of, contact_of
 from services.intake.domain.refusals import UNKNOWN_TENANT, Refusal
 from shared.config import Settings
@@ -22,6 +27,7 @@ from shared.events.topology import PARTNER_STATUS_EXCHANGE
 
 SOURCE = "clinic/intake"
 SERVICE = "intake"
+FHIR_JSON = "application/fhir+json"
 
 Doc = Mapping[str, Any]
 
@@ -205,6 +211,60 @@ def partner_status(
 
 def status_routing_key(partner_id: str, type: str) -> str:
     return f"{partner_id}.{type}"
+
+
+def referral_milestone(
+    referral: Doc, milestone: Doc, status_format: str, context: TaskContext
+) -> Outgoing:
+    """The partner's status event of one milestone of care (`referral` as stored with it).
+
+    Native partners get the milestone's data (`referral.plan_approved`, `.progress_reported`,
+    `.discharged`); FHIR partners get, under the same type, the referral's whole Task as it now
+    stands (`application/fhir+json`).
+    """
+    type = ms.STATUS_TYPE[milestone["kind"]]
+    if status_format == FHIR:
+        data: dict[str, Any] = fhir_task.referral_task(referral, context)
+        content_type = FHIR_JSON
+    else:
+        data, content_type = _native_milestone(referral, milestone), "application/json"
+    event = new_event(
+        type,
+        source=SOURCE,
+        tenant_id=referral["tenant_id"],
+        data=data,
+        subject=referral["_id"],
+        datacontenttype=content_type,
+    )
+    return Outgoing(
+        event, PARTNER_STATUS_EXCHANGE, status_routing_key(referral["partner_id"], type)
+    )
+
+
+def _native_milestone(referral: Doc, milestone: Doc) -> dict[str, Any]:
+    """`partner_referral_id, referral_id, status, reasons, version` as every status, where care
+    stands (`status`: in_progress, completed or discontinued), when, and the milestone's part."""
+    data: dict[str, Any] = {
+        "partner_referral_id": referral["partner_referral_id"],
+        "referral_id": referral["_id"],
+        "status": ms.care_status(referral.get("milestones") or [milestone]),
+        "reasons": [],
+        "version": referral["version"],
+        "occurred_at": milestone["at"],
+    }
+    measured = {k: milestone.get(k) for k in ("sessions_completed", "measures")}
+    match milestone["kind"]:
+        case ms.PLAN_APPROVED:
+            data["plan"] = dict(milestone["plan"])
+        case ms.PROGRESS_REPORTED:
+            data["progress"] = measured
+        case ms.DISCHARGED:
+            data["discharge"] = {
+                "outcome": milestone["outcome"],
+                "reason": milestone["reason"],
+                **measured,
+            }
+    return data
 
 
 # --- intakes ----------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """Partners (referral networks, EHRs) and the clinics they may refer to: ops tasks (the CLI).
 
 A partner is not tenant data: it names the tenants it may refer to, and its AMQP user name is
-its id. Its status queue is declared by the intake worker (`partner_queues/`).
+its id. Its status queue is declared by the intake worker (`partner_queues/`). Its
+`status_format` (`domain/partner_settings.py`) says whether its status events are native JSON
+or FHIR Tasks.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 
 from services.intake.bootstrap import Deps
 from services.intake.domain.clinic import slug_problem
+from services.intake.domain.partner_settings import NATIVE, status_format_problem
 from services.intake.repository.partners import Partners
 from services.intake.usecases.tenants import get_tenant
 from shared.errors import Conflict, Invalid, NotFound
@@ -18,9 +21,14 @@ from shared.paging import Page, PageRequest
 
 
 def create_partner(
-    deps: Deps, *, partner_id: str, name: str, tenants: Iterable[str] = ()
+    deps: Deps,
+    *,
+    partner_id: str,
+    name: str,
+    tenants: Iterable[str] = (),
+    status_format: str = NATIVE,
 ) -> dict[str, Any]:
-    if problem := slug_problem("partner_id", partner_id):
+    if problem := slug_problem("partner_id", partner_id) or status_format_problem(status_format):
         raise Invalid(problem)
     allowed = sorted(set(tenants))
     for tenant_id in allowed:
@@ -29,6 +37,7 @@ def create_partner(
         "_id": partner_id,
         "name": name,
         "tenants": allowed,
+        "status_format": status_format,
         "version": 1,
         "status_queue_declared": False,
         "created_at": deps.clock(),
@@ -44,6 +53,17 @@ def set_partner_allowed(
     """Allow (or stop) a partner referring to a tenant."""
     get_tenant(deps, tenant_id)
     document = Partners(deps.db).set_allowed(partner_id, tenant_id, allowed)
+    if document is None:
+        raise NotFound(f"no partner {partner_id!r}")
+    return document
+
+
+def set_status_format(deps: Deps, partner_id: str, status_format: str) -> dict[str, Any]:
+    """Native JSON or FHIR Tasks from the next status event on (the worker's partner cache
+    may send the previous form for a few seconds)."""
+    if problem := status_format_problem(status_format):
+        raise Invalid(problem)
+    document = Partners(deps.db).set_status_format(partner_id, status_format)
     if document is None:
         raise NotFound(f"no partner {partner_id!r}")
     return document

@@ -210,3 +210,49 @@ class PartnerStatusPayload(Payload):
     status = _text(validate=validate.OneOf(["accepted", "rejected", "cancelled"]))
     reasons = fields.List(fields.Nested(Reason), required=True)
     version = fields.Integer(required=True, allow_none=True)
+
+
+class PlannedGoal(Payload):
+    measure = _text()
+    baseline = fields.Float(required=True)
+    target = fields.Float(required=True)
+
+
+class PlanOfCare(Payload):
+    techniques = fields.List(fields.String(), required=True)
+    planned_sessions = fields.Integer(required=True)
+    frequency_per_week = fields.Integer(required=True)
+    goals = fields.List(fields.Nested(PlannedGoal), required=True)
+
+
+class MeasureOutcome(Payload):
+    measure = _text()
+    baseline = fields.Float(required=True)
+    latest = fields.Float(required=True)
+    change = fields.Float(required=True)
+    percent_change = fields.Float(required=True, allow_none=True)
+    clinically_improved = fields.Boolean(required=True)
+    target = fields.Float(required=True, allow_none=True)
+    goal_met = fields.Boolean(required=True)
+
+
+class Progress(Payload):
+    sessions_completed = fields.Integer(required=True)
+    measures = fields.List(fields.Nested(MeasureOutcome), required=True)
+
+
+class Discharge(Progress):
+    outcome = _text(validate=validate.OneOf(["completed", "discontinued"]))
+    reason = _text()
+
+
+class PartnerMilestonePayload(PartnerStatusPayload):
+    """A milestone of care on a native partner's queue (docs/partners.md, "Receiving status"):
+    `referral.plan_approved` (`plan`), `.progress_reported` (`progress`), `.discharged`
+    (`discharge`); `status` is where care stands."""
+
+    status = _text(validate=validate.OneOf(["in_progress", "completed", "discontinued"]))
+    occurred_at = fields.AwareDateTime(required=True)
+    plan = fields.Nested(PlanOfCare)
+    progress = fields.Nested(Progress)
+    discharge = fields.Nested(Discharge)
