@@ -84,17 +84,24 @@ def patient_consent_changed(patient: Doc, consent: Mapping[str, bool]) -> Outgoi
 # --- referrals --------------------------------------------------------------------------------
 
 
+REFERRER_FIELDS = ("name", "email", "phone", "organization", "prefix", "family_name")
+
+
 def referrer_of(terms: Doc) -> dict[str, Any]:
+    """The prescriber as the referral names them (`prefix`, `family_name`: "Dr. Chen" in letters)."""
     requester = terms.get("requester") or {}
-    return {k: requester.get(k) for k in ("name", "email", "phone", "organization")}
+    return {k: requester.get(k) for k in REFERRER_FIELDS}
 
 
 def diagnoses_of(terms: Doc) -> list[dict[str, Any]]:
     return [{"code": d["code"], "display": d.get("display")} for d in terms.get("diagnoses", [])]
 
 
-def _terms_data(referral: Doc, patient: Doc, settings: Settings) -> dict[str, Any]:
-    """The referral's terms, referrer, patient and intake link."""
+def _terms_data(
+    referral: Doc, patient: Doc, settings: Settings, clinic_name: str | None
+) -> dict[str, Any]:
+    """The referral's terms, referrer, patient (and birth date, for the referrer's letters), the
+    clinic's name and the intake link."""
     terms = referral["terms"]
     return {
         "referral_id": referral["_id"],
@@ -109,8 +116,9 @@ def _terms_data(referral: Doc, patient: Doc, settings: Settings) -> dict[str, An
         "expires_on": terms["expires_on"],
         "body_sites": terms.get("body_sites", []),
         "referrer": referrer_of(terms),
-        "patient": contact_of(patient),
+        "patient": {**contact_of(patient), "birth_date": patient.get("birth_date")},
         "consent": consent_of(patient),
+        "clinic_name": clinic_name,
         "intake_link": intake_link.link_for(
             settings, referral["_id"], referral["intake_link_nonce"]
         ),
@@ -118,20 +126,24 @@ def _terms_data(referral: Doc, patient: Doc, settings: Settings) -> dict[str, An
     }
 
 
-def referral_accepted(referral: Doc, patient: Doc, settings: Settings) -> list[Outgoing]:
+def referral_accepted(
+    referral: Doc, patient: Doc, settings: Settings, clinic_name: str | None = None
+) -> list[Outgoing]:
     """`referral.accepted` to the partner if any, and inside.
 
     The partner's status goes first: its queue is declared for every known partner, so it is
     always routable, and it does not wait behind an internal event nobody consumes yet.
     """
-    data = _terms_data(referral, patient, settings)
+    data = _terms_data(referral, patient, settings, clinic_name)
     inside = internal("referral.accepted", referral["tenant_id"], data, referral["_id"])
     return [*_to_partner(referral, "referral.accepted"), inside]
 
 
-def referral_amended(referral: Doc, patient: Doc, settings: Settings) -> list[Outgoing]:
+def referral_amended(
+    referral: Doc, patient: Doc, settings: Settings, clinic_name: str | None = None
+) -> list[Outgoing]:
     """`referral.accepted` (again, with the new version) to the partner, `referral.amended` inside."""
-    data = _terms_data(referral, patient, settings)
+    data = _terms_data(referral, patient, settings, clinic_name)
     inside = internal("referral.amended", referral["tenant_id"], data, referral["_id"])
     return [*_to_partner(referral, "referral.accepted"), inside]
 
@@ -148,8 +160,9 @@ def referral_cancelled(referral: Doc, reason: str) -> list[Outgoing]:
     return [*_to_partner(referral, "referral.cancelled"), inside]
 
 
-def referral_rejected(refusal: Refusal) -> list[Outgoing]:
-    """`referral.rejected` to a known partner; inside too when it may refer to the clinic."""
+def referral_rejected(refusal: Refusal, clinic_name: str | None = None) -> list[Outgoing]:
+    """`referral.rejected` to a known partner; inside too when it may refer to the clinic (with
+    the patient's name and birth date when they could be read, for the referrer's letter)."""
     if refusal.partner_id is None:
         return []
     tenant_id = refusal.tenant_id or UNKNOWN_TENANT
@@ -168,6 +181,8 @@ def referral_rejected(refusal: Refusal) -> list[Outgoing]:
         "partner_referral_id": refusal.partner_referral_id,
         "reasons": [dict(r) for r in refusal.reasons],
         "referrer": refusal.referrer,
+        "patient": refusal.patient,
+        "clinic_name": clinic_name,
     }
     return [status, internal("referral.rejected", tenant_id, data, refusal.referral_id)]
 

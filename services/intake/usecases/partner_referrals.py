@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 from services.intake import events
 from services.intake.bootstrap import Deps
 from services.intake.domain import partner_gate
+from services.intake.domain.referral import Referral
 from services.intake.domain.refusals import Refusal, reason, summary
 from services.intake.errors import Refused
 from services.intake.partner_forms.reading import (
@@ -26,6 +27,7 @@ from services.intake.partner_forms.reading import (
     sniffed_form,
 )
 from services.intake.repository.partner_rejections import PartnerRejections
+from services.intake.repository.tenants import Tenants
 from services.intake.usecases import referrals
 from shared import audit
 from shared.errors import ConcurrentChange, Conflict, Invalid, NotFound
@@ -71,14 +73,14 @@ def refer(deps: Deps, message: PartnerMessage) -> bool:
             if isinstance(error, Invalid)
             else reason("partner_referral_id", error.message)
         )
-        requester = {"name": referral.requester.name, "email": referral.requester.email}
         _refuse(
             deps,
             replace(
                 refusal,
                 reasons=problems,
                 partner_referral_id=referral.partner_referral_id,
-                referrer=requester,
+                referrer=_letter_referrer(referral),
+                patient=_letter_patient(referral),
             ),
         )
     return receipt.outcome != "duplicate"
@@ -140,6 +142,28 @@ def _admit(deps: Deps, message: PartnerMessage, claimed: str | None) -> Refusal:
     return refusal
 
 
+def _letter_referrer(referral: Referral) -> dict[str, Any]:
+    """Who the rejection letter goes to, and how it greets them ("Dr. Chen")."""
+    requester = referral.requester
+    return {
+        "name": requester.name,
+        "email": requester.email,
+        "prefix": requester.prefix,
+        "family_name": requester.family_name,
+    }
+
+
+def _letter_patient(referral: Referral) -> dict[str, Any]:
+    """Whom the refused referral was for, as the prescriber will recognise it."""
+    patient = referral.patient
+    born = patient.birth_date.isoformat() if patient.birth_date else None
+    return {
+        "given_name": patient.given_name,
+        "family_name": patient.family_name,
+        "birth_date": born,
+    }
+
+
 def _sender(message: PartnerMessage, admitted: Refusal) -> referrals.Sender:
     partner_id, tenant_id = admitted.partner_id or "", admitted.tenant_id or ""
     return referrals.Sender(
@@ -162,7 +186,9 @@ def _refuse(deps: Deps, refusal: Refusal) -> NoReturn:
         "fields": refusal.fields,
         "at": deps.clock(),
     }
-    if PartnerRejections(deps.db).insert(document, events.referral_rejected(refusal)):
+    clinic = Tenants(deps.db, refusal.tenant_id).get() if refusal.tenant_allowed else None
+    outgoing = events.referral_rejected(refusal, clinic_name=clinic and clinic.get("name"))
+    if PartnerRejections(deps.db).insert(document, outgoing):
         audit.record(
             deps.db,
             actor=f"partner:{refusal.sender or 'anonymous'}",

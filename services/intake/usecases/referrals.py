@@ -148,8 +148,8 @@ def receive(
         if errors:
             raise Invalid(errors)
         if existing is None:
-            return _accept(deps, sender, referral, terms, location_id, form)
-        return _amend(deps, sender, existing, terms, location_id)
+            return _accept(deps, sender, referral, terms, location_id, form, tenant["name"])
+        return _amend(deps, sender, existing, terms, location_id, tenant["name"])
 
     receipt = retry_on_conflict(attempt, what=f"referral {referral.partner_referral_id!r}")
     _audit(deps, sender, receipt)
@@ -175,6 +175,7 @@ def _accept(
     terms: dict[str, Any],
     location_id: str,
     form: str,
+    clinic_name: str,
 ) -> Receipt | None:
     referral_id = new_id("ref")
     placement = match_or_register(
@@ -205,7 +206,7 @@ def _accept(
         "updated_at": now,
         APPLIED_FIELD: _applied(sender),
     }
-    pending = events.referral_accepted(document, patient, deps.settings)
+    pending = events.referral_accepted(document, patient, deps.settings, clinic_name)
     if not Referrals(deps.db, sender.tenant_id).insert({**document, **outbox.pending(pending)}):
         return None  # a concurrent copy won: read it and treat this one as a repeat
     return Receipt(
@@ -224,6 +225,7 @@ def _amend(
     existing: dict[str, Any],
     terms: dict[str, Any],
     location_id: str,
+    clinic_name: str,
 ) -> Receipt | None:
     if existing["status"] != "accepted":
         raise Conflict(f"the referral was {existing['status']}; send a new partner_referral_id")
@@ -244,7 +246,7 @@ def _amend(
         update["$push"][APPLIED_FIELD] = {"$each": _applied(sender), "$slice": -KEEP}
     amended = {**existing, **changes}
     patient = Patients(deps.db, sender.tenant_id).get(existing["patient_id"]) or {}
-    pending = events.referral_amended(amended, patient, deps.settings)
+    pending = events.referral_amended(amended, patient, deps.settings, clinic_name)
     guarded = {"_id": existing["_id"], "version": existing["version"]}
     if not Referrals(deps.db, sender.tenant_id).update(
         guarded, outbox.with_events(update, pending)

@@ -62,11 +62,18 @@ class PrincipalRevokedPayload(Payload):
     version = fields.Integer(required=True)
 
 
+def _optional() -> fields.String:
+    """A field added later: events from before it lack it."""
+    return fields.String(load_default=None, allow_none=True)
+
+
 class Referrer(Payload):
     name = _maybe()
     email = _maybe()
     phone = _maybe()
     organization = _maybe()
+    prefix = _optional()
+    family_name = _optional()
 
 
 class Contact(Payload):
@@ -75,6 +82,18 @@ class Contact(Payload):
     email = _maybe()
     phone = _maybe()
     language = _maybe()
+
+
+class ReferredContact(Contact):
+    birth_date = fields.Date(load_default=None, allow_none=True)
+
+
+class PatientIdentity(Payload):
+    """Who a refused referral was for, when it could be read (for the referrer's letter)."""
+
+    given_name = _maybe()
+    family_name = _maybe()
+    birth_date = fields.Date(required=True, allow_none=True)
 
 
 class Consent(Payload):
@@ -102,10 +121,11 @@ class ReferralTermsPayload(Payload):
     expires_on = _date()
     body_sites = fields.List(fields.String(), required=True)
     referrer = fields.Nested(Referrer, required=True)
-    patient = fields.Nested(Contact, required=True)
+    patient = fields.Nested(ReferredContact, required=True)
     consent = fields.Nested(Consent, required=True)
     intake_link = fields.Url(required=True, require_tld=False)
     version = fields.Integer(required=True)
+    clinic_name = _optional()
 
 
 class Reason(Payload):
@@ -118,11 +138,18 @@ class ReferrerNameEmail(Payload):
     email = _maybe()
 
 
+class RefusedReferrer(ReferrerNameEmail):
+    prefix = _optional()
+    family_name = _optional()
+
+
 class ReferralRejectedPayload(Payload):
     partner_id = _text()
     partner_referral_id = _maybe()
     reasons = fields.List(fields.Nested(Reason), required=True)
-    referrer = fields.Nested(ReferrerNameEmail, required=True, allow_none=True)
+    referrer = fields.Nested(RefusedReferrer, required=True, allow_none=True)
+    patient = fields.Nested(PatientIdentity, load_default=None, allow_none=True)
+    clinic_name = _optional()
 
 
 class ReferralCancelledPayload(Payload):
