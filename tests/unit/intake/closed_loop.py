@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 
+from services.intake import events
 from services.intake.domain import milestones
 from services.intake.domain.fhir_task import TaskContext
 from services.intake.domain.referral_record import terms_of
@@ -58,13 +59,16 @@ def measure(name: str, baseline: float, latest: float, target: float, improved: 
     }
 
 
-def planning_data(type_: str, sessions: int = 0, reason: str = "goals met") -> dict:
-    """The data of a planning event, as its payload schema loads it."""
+def planning_data(
+    type_: str, sessions: int = 0, reason: str = "goals met", only: tuple[str, ...] = ()
+) -> dict:
+    """The data of a planning event, as its payload schema loads it (`only`: these measures)."""
     measures = [
         measure("NPRS", 7, 7 - min(sessions, 4), 4, sessions >= 2),
         measure("NDI", 40, 40 - 4 * sessions, 20, sessions >= 4),
         measure("ODI", 30, 30 - 2 * sessions, 20, False),
     ]
+    measures = [m for m in measures if not only or m["measure"] in only]
     raw = {
         "plan.activated": {
             **PLAN,
@@ -73,8 +77,12 @@ def planning_data(type_: str, sessions: int = 0, reason: str = "goals met") -> d
                 "planned_sessions": 8,
                 "frequency_per_week": 2,
                 "goals": [
-                    {"measure": "NPRS", "baseline": 7, "target": 4},
-                    {"measure": "NDI", "baseline": 40, "target": 20},
+                    goal
+                    for goal in (
+                        {"measure": "NPRS", "baseline": 7, "target": 4},
+                        {"measure": "NDI", "baseline": 40, "target": 20},
+                    )
+                    if not only or goal["measure"] in only
                 ],
             },
         },
@@ -100,14 +108,38 @@ COURSE = [
 """A referral's care: plan approved, two progress reports, discharge."""
 
 
-def with_milestones(referral: dict, course: list[tuple[str, int]]) -> dict:
+def with_milestones(
+    referral: dict, course: list[tuple[str, int]], only: tuple[str, ...] = ()
+) -> dict:
     kept = [
         milestones.milestone(
             type_,
-            planning_data(type_, sessions),
+            planning_data(type_, sessions, only=only),
             f"clinic/planning#e{i}",
-            START + timedelta(days=i),
+            START + timedelta(days=7 * i),
         )
         for i, (type_, sessions) in enumerate(course, 1)
     ]
     return {**referral, "milestones": kept}
+
+
+DOCS_COURSE = [("plan.activated", 0), ("progress.updated", 4), ("plan.completed", 8)]
+"""The course of docs/partners.md's status examples (one measure: NPRS)."""
+DOCS_CONTEXT = TaskContext(
+    "Northside Massage", "northside-massage", "https://intake.clinic.example",
+    START + timedelta(days=21),
+)  # fmt: skip
+
+
+def docs_status_events(status_format: str) -> list:
+    """The status events docs/partners.md shows, as the service builds them."""
+    built = []
+    for steps in range(1, len(DOCS_COURSE) + 1):
+        referral = with_milestones(
+            {**stored_referral(), "tenant_id": "northside-massage"},
+            DOCS_COURSE[:steps],
+            only=("NPRS",),
+        )
+        milestone = referral["milestones"][-1]
+        built.append(events.referral_milestone(referral, milestone, status_format, DOCS_CONTEXT))
+    return built

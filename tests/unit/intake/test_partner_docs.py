@@ -11,6 +11,10 @@ import pytest
 from services.intake import events
 from services.intake.partner_forms.reading import form_of, read_cancellation, read_referral
 from shared.events import parse_event
+from shared.events.payloads import undeclared
+from shared.events.payloads.intake import PartnerMilestonePayload
+from testkit.fhir_validation import fhir_problems
+from tests.unit.intake.closed_loop import docs_status_events
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "partners.md"
 BLOCKS = [
@@ -18,12 +22,18 @@ BLOCKS = [
 ]
 INBOUND = [b for b in BLOCKS if b["source"] != events.SOURCE]
 OUTBOUND = [b for b in BLOCKS if b["source"] == events.SOURCE]
+MILESTONES = ("referral.plan_approved", "referral.progress_reported", "referral.discharged")
+SHOWN_MILESTONES = [b for b in OUTBOUND if b["type"] in MILESTONES]
 
 
 def test_the_guide_shows_both_forms_a_cancellation_and_a_status():
     kinds = sorted((b["type"], b["datacontenttype"]) for b in BLOCKS)
     assert kinds == [
         ("referral.cancelled", "application/json"),
+        ("referral.discharged", "application/fhir+json"),
+        ("referral.discharged", "application/json"),
+        ("referral.plan_approved", "application/json"),
+        ("referral.progress_reported", "application/json"),
         ("referral.rejected", "application/json"),
         ("referral.requested", "application/fhir+json"),
         ("referral.requested", "application/json"),
@@ -41,9 +51,24 @@ def test_each_example_partner_message_is_read_without_a_problem(message):
 
 
 def test_the_example_status_has_the_shape_the_service_sends():
-    [status] = OUTBOUND
+    [status] = [b for b in OUTBOUND if b["type"] not in MILESTONES]
     sent = events.partner_status(
         "p", "referral.rejected", "t", partner_referral_id="r", referral_id=None
     )
     assert set(status["data"]) == set(sent.event.data)
     assert parse_event(status).type == "referral.rejected"
+
+
+@pytest.mark.parametrize(
+    "shown", SHOWN_MILESTONES, ids=lambda b: f"{b['type']}-{b['datacontenttype']}"
+)
+def test_each_milestone_example_is_exactly_what_the_service_builds_for_its_referral(shown):
+    status_format = "fhir" if shown["datacontenttype"] == events.FHIR_JSON else "native"
+    built = {o.event.type: o.event for o in docs_status_events(status_format)}[shown["type"]]
+    assert shown["data"] == json.loads(built.to_json())["data"]
+    assert parse_event(shown).datacontenttype == built.datacontenttype
+    if status_format == "fhir":
+        assert fhir_problems(shown["data"]) == []
+    else:
+        PartnerMilestonePayload().load(shown["data"])
+        assert undeclared(PartnerMilestonePayload(), shown["data"]) == []
