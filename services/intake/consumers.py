@@ -167,8 +167,9 @@ class PlanningEvents:
 
     def on_milestone(self, event: Event) -> bool:
         principal = system_principal("intake", event.tenant_id)
+        payload = catalog.event_type(event.type).payload
         try:
-            data = catalog.event_type(event.type).payload().load(event.data)  # type: ignore[misc]
+            data = payload().load(event.data) if payload else event.data
             return partner_milestones.report_milestone(self.deps, principal, event, data)
         except ValidationError as error:
             problems = "; ".join(f"{k}: {', '.join(v)}" for k, v in flatten(error.messages).items())
