@@ -26,95 +26,61 @@ class ConfigError(RuntimeError):
     """Raised when an environment variable is missing or invalid; the message names it."""
 
 
-def _url(*schemes: str) -> validate.Validator:
+def url(*schemes: str) -> validate.Validator:
+    """A URL check for a setting (`url("http", "https")`)."""
     return validate.Regexp(
         rf"^({'|'.join(schemes)})://\S+$",
         error=f"must be a URL starting with {' or '.join(schemes)}://",
     )
 
 
-def url(*schemes: str) -> validate.Validator:
-    """A URL check for a setting (`url("http", "https")`)."""
-    return _url(*schemes)
-
-
 class EnvSchema(Schema):
-    """Environment variable name (`data_key`) -> setting; a section's schema builds on it."""
+    """The settings of one part, each read from its name in capitals (`mongo_url`: `MONGO_URL`);
+    a section's schema builds on it."""
 
     class Meta:
         unknown = EXCLUDE
+
+    def on_bind_field(self, field_name: str, field_obj: f.Field) -> None:
+        field_obj.data_key = field_obj.data_key or field_name.upper()
 
 
 class _CoreEnvSchema(EnvSchema):
     """The core settings. Defaults make `make run` work on a dev machine."""
 
     mongo_url = f.String(
-        data_key="MONGO_URL",
         load_default="mongodb://127.0.0.1:27017/?directConnection=true",
-        validate=_url("mongodb", "mongodb+srv"),
+        validate=url("mongodb", "mongodb+srv"),
     )
-    mongo_db = f.String(
-        data_key="MONGO_DB", load_default=None, validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,63}$")
-    )
-    mongo_timeout_ms = f.Integer(
-        data_key="MONGO_TIMEOUT_MS",
-        load_default=5000,
-        validate=validate.Range(min=100, max=120_000),
-    )
+    mongo_db = f.String(load_default=None, validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,63}$"))
+    mongo_timeout_ms = f.Integer(load_default=5000, validate=validate.Range(min=100, max=120_000))
     amqp_url = f.String(
-        data_key="AMQP_URL",
-        load_default="amqp://guest:guest@127.0.0.1:5672//",
-        validate=_url("amqp", "amqps"),
+        load_default="amqp://guest:guest@127.0.0.1:5672//", validate=url("amqp", "amqps")
     )
-    amqp_heartbeat_s = f.Integer(
-        data_key="AMQP_HEARTBEAT_S", load_default=20, validate=validate.Range(min=2, max=600)
-    )
-    amqp_confirm_timeout_s = f.Float(
-        data_key="AMQP_CONFIRM_TIMEOUT_S",
-        load_default=5.0,
-        validate=validate.Range(min=0.1, max=120),
-    )
-    amqp_delivery_limit = f.Integer(
-        data_key="AMQP_DELIVERY_LIMIT", load_default=5, validate=validate.Range(min=1, max=100)
-    )
+    amqp_heartbeat_s = f.Integer(load_default=20, validate=validate.Range(min=2, max=600))
+    amqp_confirm_timeout_s = f.Float(load_default=5.0, validate=validate.Range(min=0.1, max=120))
+    amqp_delivery_limit = f.Integer(load_default=5, validate=validate.Range(min=1, max=100))
     amqp_retry_delays_ms = f.String(
-        data_key="AMQP_RETRY_DELAYS_MS",
         load_default="1000,5000,30000",
         validate=validate.Regexp(
             r"^\d+(,\d+)*$", error="must be comma-separated milliseconds, e.g. 1000,5000,30000"
         ),
     )
     log_level = f.String(
-        data_key="LOG_LEVEL",
-        load_default="INFO",
-        validate=validate.OneOf(["DEBUG", "INFO", "WARNING", "ERROR"]),
+        load_default="INFO", validate=validate.OneOf(["DEBUG", "INFO", "WARNING", "ERROR"])
     )
     max_body_bytes = f.Integer(
-        data_key="MAX_BODY_BYTES",
-        load_default=1_048_576,
-        validate=validate.Range(min=1024, max=50_000_000),
+        load_default=1_048_576, validate=validate.Range(min=1024, max=50_000_000)
     )
-    max_page_size = f.Integer(
-        data_key="MAX_PAGE_SIZE", load_default=100, validate=validate.Range(min=1, max=1000)
-    )
-    worker_heartbeat_file = f.String(data_key="WORKER_HEARTBEAT_FILE", load_default=None)
-    worker_metrics_addr = f.String(data_key="WORKER_METRICS_ADDR", load_default="127.0.0.1")
-    worker_metrics_port = f.Integer(
-        data_key="WORKER_METRICS_PORT", load_default=0, validate=validate.Range(min=0, max=65535)
-    )
-    outbox_poll_interval_s = f.Float(
-        data_key="OUTBOX_POLL_INTERVAL_S",
-        load_default=0.5,
-        validate=validate.Range(min=0.01, max=60),
-    )
+    max_page_size = f.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    worker_heartbeat_file = f.String(load_default=None)
+    worker_metrics_addr = f.String(load_default="127.0.0.1")
+    worker_metrics_port = f.Integer(load_default=0, validate=validate.Range(min=0, max=65535))
+    outbox_poll_interval_s = f.Float(load_default=0.5, validate=validate.Range(min=0.01, max=60))
     scheduler_poll_interval_s = f.Float(
-        data_key="SCHEDULER_POLL_INTERVAL_S",
-        load_default=1.0,
-        validate=validate.Range(min=0.05, max=3600),
+        load_default=1.0, validate=validate.Range(min=0.05, max=3600)
     )
-    default_phone_region = f.String(
-        data_key="DEFAULT_PHONE_REGION", load_default="US", validate=validate.Regexp(r"^[A-Z]{2}$")
-    )
+    default_phone_region = f.String(load_default="US", validate=validate.Regexp(r"^[A-Z]{2}$"))
 
 
 @dataclass(frozen=True)

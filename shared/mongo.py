@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+from typing import Protocol
 
 from pymongo import MongoClient, monitoring
 from pymongo.database import Database
@@ -33,6 +34,13 @@ class _CommandCounter(monitoring.CommandListener):
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
         pass
+
+
+class DatabaseSource(Protocol):
+    """Where a composition root's database comes from: a `Mongo` (one client per process)."""
+
+    @property
+    def db(self) -> Database: ...
 
 
 class Mongo:

@@ -98,6 +98,17 @@ class Partner:
         self.received.extend(self.take_status())
         return self.received
 
+    def status_of(self, partner_referral_id: str) -> dict[str, Any] | None:
+        """The first status event received about one of its referrals (None: none yet)."""
+        return next(
+            (
+                status
+                for status in self.statuses()
+                if status["data"].get("partner_referral_id") == partner_referral_id
+            ),
+            None,
+        )
+
     def take_status(self, limit: int = 100) -> list[dict[str, Any]]:
         """Status events waiting in the partner's own queue, consumed as the partner."""
         taken = []
@@ -126,12 +137,16 @@ class PartnerSystem(Partner):
     broker's `vhost`, and removed again by `close()`."""
 
     def __init__(self, admin: RabbitAdmin, vhost: str, partner_id: str | None = None) -> None:
-        self.admin = admin
+        self.admin, self.vhost = admin, vhost
         partner_id = partner_id or f"partner-{uuid.uuid4().hex[:8]}"
         self.password = uuid.uuid4().hex
         admin.add_partner_user(partner_id, self.password, vhost)
         url = rabbit.with_user(rabbit.amqp_url(vhost), partner_id, self.password)
         super().__init__(partner_id, url)
+
+    def has_status_queue(self) -> bool:
+        """Whether intake has declared the partner's own status queue (it does once it knows it)."""
+        return self.admin.has_queue(self.vhost, self.status_queue)
 
     def close(self) -> None:
         super().close()

@@ -7,39 +7,28 @@ app keeps it in `app.extensions["deps"]` (views reach it with `shared.web.views.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from pymongo.database import Database
 
 from services.intake.repository.partners import Partners
 from shared.cache import TtlCache
+from shared.clock import Clock, utc_now
 from shared.config import Settings
+from shared.mongo import DatabaseSource
 
 PARTNER_CACHE_TTL_S = 10.0
 """How long the partner gate may use a partner read earlier (allowed clinics, existence)."""
 
 
-class Store(Protocol):
-    """Where the database comes from: `shared.mongo.Mongo` (a client per process)."""
-
-    @property
-    def db(self) -> Database: ...
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass(frozen=True)
 class Deps:
     settings: Settings
-    store: Store
+    store: DatabaseSource
     partners: TtlCache[str, dict[str, Any] | None]
     """Partners by id, for the gate of partner messages (a few seconds stale at most)."""
-    clock: Callable[[], datetime] = utc_now
+    clock: Clock = utc_now
 
     @property
     def db(self) -> Database:
@@ -47,7 +36,7 @@ class Deps:
 
 
 def bootstrap(
-    settings: Settings, store: Store, *, partner_cache_ttl_s: float = PARTNER_CACHE_TTL_S
+    settings: Settings, store: DatabaseSource, *, partner_cache_ttl_s: float = PARTNER_CACHE_TTL_S
 ) -> Deps:
     partners = TtlCache(lambda partner_id: Partners(store.db).get(partner_id), partner_cache_ttl_s)
     return Deps(settings=settings, store=store, partners=partners)

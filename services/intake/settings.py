@@ -14,21 +14,11 @@ from shared.config import EnvSchema, Section, url
 
 
 class _IntakeEnvSchema(EnvSchema):
-    public_base_url = f.String(
-        data_key="PUBLIC_BASE_URL",
-        load_default="http://127.0.0.1:8001",
-        validate=url("http", "https"),
-    )
+    public_base_url = f.String(load_default="http://127.0.0.1:8001", validate=url("http", "https"))
     intake_link_secret = f.String(
-        data_key="INTAKE_LINK_SECRET",
-        load_default="dev-only-intake-link-secret",
-        validate=validate.Length(min=16),
+        load_default="dev-only-intake-link-secret", validate=validate.Length(min=16)
     )
-    intake_link_ttl_hours = f.Integer(
-        data_key="INTAKE_LINK_TTL_HOURS",
-        load_default=168,
-        validate=validate.Range(min=1, max=24 * 90),
-    )
+    intake_link_ttl_hours = f.Integer(load_default=168, validate=validate.Range(min=1, max=24 * 90))
 
 
 @dataclass(frozen=True)

@@ -11,17 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import cached_property, partial
-from typing import Protocol, cast
+from typing import cast
 
 from pymongo.database import Database
 
 from shared.cache import TtlCache
+from shared.clock import Clock, utc_now
 from shared.config import Settings
 from shared.events import event_components
 from shared.events.relay import OutboxRelay
-from shared.mongo import Mongo
+from shared.mongo import DatabaseSource, Mongo
 from shared.worker import Component
 
 from . import consumers
@@ -37,20 +37,8 @@ from .senders.handoff import Handoff, NewDeliveries
 from .senders.loops import SenderLoop
 from .usecases import sending
 
-Clock = Callable[[], datetime]
 CACHE_TTL_S = 2.0
 """How stale a worker's view of a clinic's settings and template overrides may be."""
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-class DatabaseSource(Protocol):
-    """Where the database comes from: a `shared.mongo.Mongo` (one client per process)."""
-
-    @property
-    def db(self) -> Database: ...
 
 
 @dataclass(frozen=True)

@@ -14,31 +14,21 @@ from shared.config import EnvSchema, Section, url
 
 
 class _NotificationsEnvSchema(EnvSchema):
-    smtp_host = f.String(data_key="SMTP_HOST", load_default="127.0.0.1")
-    smtp_port = f.Integer(
-        data_key="SMTP_PORT", load_default=1025, validate=validate.Range(min=1, max=65535)
-    )
-    smtp_from = f.Email(data_key="SMTP_FROM", load_default="clinic@example.org")
-    smtp_username = f.String(data_key="SMTP_USERNAME", load_default="")
-    smtp_password = f.String(data_key="SMTP_PASSWORD", load_default="")
-    sms_base_url = f.String(
-        data_key="SMS_BASE_URL", load_default="http://127.0.0.1:8090", validate=url("http", "https")
-    )
-    sms_api_key = f.String(data_key="SMS_API_KEY", load_default="dev-sms-key")
+    smtp_host = f.String(load_default="127.0.0.1")
+    smtp_port = f.Integer(load_default=1025, validate=validate.Range(min=1, max=65535))
+    smtp_from = f.Email(load_default="clinic@example.org")
+    smtp_username = f.String(load_default="")
+    smtp_password = f.String(load_default="")
+    sms_base_url = f.String(load_default="http://127.0.0.1:8090", validate=url("http", "https"))
+    sms_api_key = f.String(load_default="dev-sms-key")
     sms_inbound_secret = f.String(
-        data_key="SMS_INBOUND_SECRET",
-        load_default="dev-sms-inbound-secret",
-        validate=validate.Length(min=8),
+        load_default="dev-sms-inbound-secret", validate=validate.Length(min=8)
     )
     notifications_public_url = f.String(
-        data_key="NOTIFICATIONS_PUBLIC_URL",
-        load_default="http://127.0.0.1:8003",
-        validate=url("http", "https"),
+        load_default="http://127.0.0.1:8003", validate=url("http", "https")
     )
     unsubscribe_secret = f.String(
-        data_key="UNSUBSCRIBE_SECRET",
-        load_default="dev-only-unsubscribe-secret",
-        validate=validate.Length(min=16),
+        load_default="dev-only-unsubscribe-secret", validate=validate.Length(min=16)
     )
 
 

@@ -9,9 +9,8 @@ round trip per event saved; a location's change clears the zones at once).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import tzinfo
 
 from pymongo.database import Database
 
@@ -21,16 +20,12 @@ from services.planning.domain.scheduling import zone_or_utc
 from services.planning.repository.clinic_settings import load_clinic_settings
 from shared import replicas
 from shared.cache import TtlCache
+from shared.clock import Clock, utc_now
 from shared.config import Settings
 from shared.mongo import Mongo
 
-Clock = Callable[[], datetime]
 API_CACHE_TTL_S = 0.0
 WORKER_CACHE_TTL_S = 60.0
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from typing import Any
 import requests
 
 from testkit.staff import bearer
+from testkit.staff_forms import session_notes
 
 
 @dataclass
@@ -74,20 +75,7 @@ class PlanningApi:
     def complete_session(
         self, key: str, plan_id: str, session_id: str, measurements: list[dict], **more: Any
     ) -> Reply:
-        body = {
-            "soap": {
-                "subjective": "less pain when sitting",
-                "objective": "lumbar flexion improved",
-                "assessment": "responding to treatment",
-                "plan": "continue",
-            },
-            "techniques": ["myofascial_release"],
-            "areas": ["lower back"],
-            "pressure": "moderate",
-            "response": "tolerated well",
-            "measurements": measurements,
-            **more,
-        }
+        body = session_notes(measurements, **more)
         return self.transport.call(
             "POST", f"/plans/{plan_id}/sessions/{session_id}/complete", key, json=body
         )

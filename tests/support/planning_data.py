@@ -129,12 +129,12 @@ def location_upserted(
     return intake_event("tenant.location_upserted", data, tenant_id)
 
 
-def principal_upserted(
+def new_principal(
     role: str, tenant_id: str = TENANT, locations: list[str] | None = None
-) -> tuple[str, Event]:
-    """A new API key (raw) and the event that makes planning know it."""
+) -> tuple[str, dict[str, Any]]:
+    """A new raw API key and its principal's fields (by `key_hash`), as intake sends them."""
     key_id, raw = new_key()
-    data = {
+    principal = {
         "key_hash": hash_key(raw),
         "key_id": key_id,
         "tenant_id": tenant_id,
@@ -142,8 +142,16 @@ def principal_upserted(
         "name": f"{role} {key_id}",
         "locations": locations,
         "partner_id": None,
-        "version": 1,
     }
+    return raw, principal
+
+
+def principal_upserted(
+    role: str, tenant_id: str = TENANT, locations: list[str] | None = None
+) -> tuple[str, Event]:
+    """A new API key (raw) and the event that makes planning know it."""
+    raw, principal = new_principal(role, tenant_id, locations)
+    data = {**principal, "version": 1}
     return raw, intake_event("access.principal_upserted", data, tenant_id)
 
 
@@ -151,19 +159,8 @@ def insert_key(
     db: Database, role: str, tenant_id: str = TENANT, locations: list[str] | None = None
 ) -> str:
     """Store a principal in planning's replica directly; return the raw key."""
-    key_id, raw = new_key()
-    db.principals.insert_one(
-        {
-            "_id": hash_key(raw),
-            "key_id": key_id,
-            "tenant_id": tenant_id,
-            "role": role,
-            "name": f"{role} {key_id}",
-            "locations": locations,
-            "partner_id": None,
-            "revoked": False,
-        }
-    )
+    raw, principal = new_principal(role, tenant_id, locations)
+    db.principals.insert_one({"_id": principal.pop("key_hash"), **principal, "revoked": False})
     return raw
 
 

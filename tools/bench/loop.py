@@ -25,6 +25,7 @@ from testkit.referrals import distinct_referral
 from testkit.smtp import SmtpInbox
 from testkit.stack import LocalStack
 from testkit.staff import StaffClient
+from testkit.staff_forms import clear_intake_form
 from testkit.waiting import wait_until
 
 STAFF_EMAIL = "front-desk@bench.example"
@@ -76,28 +77,8 @@ def set_up_clinic(stack: LocalStack, admin: RabbitAdmin, vhost: str) -> Clinic:
             message=f"the admin key to reach {service}",
         )
     staff.put("notifications", "/config", {"quiet_hours": None, "staff_emails": {"*": STAFF_EMAIL}})
-    wait_until(
-        lambda: partner.status_queue in {q["name"] for q in admin.queues(vhost)},
-        timeout=60,
-        message="the partner's status queue",
-    )
+    wait_until(partner.has_status_queue, timeout=60, message="the partner's status queue")
     return Clinic(tenant_id, admin_key, staff, partner)
-
-
-def intake_form(referral_id: str, signed_by: str) -> dict[str, Any]:
-    """A clear screening (no contraindication), so the plan is drafted at once."""
-    return {
-        "referral_id": referral_id,
-        "history": {"conditions": [], "surgeries": [], "notes": "Desk job."},
-        "medications": [],
-        "symptoms": [
-            {"description": "Low back pain when sitting", "body_area": "lower back", "severity": 6}
-        ],
-        "vitals": {"temperature_c": 36.8, "blood_pressure": {"systolic": 124, "diastolic": 80}},
-        "body_areas": ["lower back"],
-        "baseline": [{"measure": "NPRS", "items": [6]}],
-        "consent": {"signed_by": signed_by, "agreed": True, "email": True, "sms": False},
-    }
 
 
 @dataclass
@@ -182,7 +163,9 @@ class LoopDriver:
         session.headers["Authorization"] = f"Bearer {self.clinic.admin_key}"
         url = f"{self.stack.url('intake')}/intakes"
         while (trip := self._to_post.get()) is not None:
-            form = intake_form(trip.referral_id or "", f"Patient Bench{trip.n}")
+            form = clear_intake_form(
+                trip.referral_id or "", signed_by=f"Patient Bench{trip.n}", pain=6
+            )
             response = session.post(url, json=form, timeout=30)
             if response.status_code == 201:
                 trip.intake_posted_at = time.perf_counter()

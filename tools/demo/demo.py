@@ -263,14 +263,7 @@ def accepted(
 ) -> None:
     status = wait_for(
         "the referral's status on the partner's queue",
-        lambda: next(
-            (
-                s
-                for s in partner.statuses()
-                if s["data"].get("partner_referral_id") == result.partner_referral_id
-            ),
-            None,
-        ),
+        lambda: partner.status_of(result.partner_referral_id),
     )
     if status["type"] != "referral.accepted":
         raise DemoError(f"the referral was not accepted: {status['data']}")

@@ -48,39 +48,6 @@ class SmtpSender:
         self._smtp: smtplib.SMTP | None = None
         self._idle_since = 0.0
 
-    def build(
-        self,
-        to: str,
-        subject: str,
-        text: str,
-        html: str | None = None,
-        headers: Mapping[str, str] | None = None,
-        *,
-        delivery_key: str | None = None,
-        unsubscribe_url: str | None = None,
-    ) -> EmailMessage:
-        message = EmailMessage()
-        try:
-            message["From"] = self.sender
-            message["To"] = Address(addr_spec=to)
-            message["Subject"] = subject
-        except (ValueError, IndexError, MessageError) as error:
-            raise PermanentFailure(f"invalid address or subject: {type(error).__name__}") from None
-        message["Date"] = formatdate(localtime=False)
-        if delivery_key:
-            message["Message-ID"] = message_id(delivery_key, self.domain)
-        if unsubscribe_url:
-            message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
-            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        for name, value in (headers or {}).items():
-            if "\n" in value or "\r" in value:
-                raise PermanentFailure(f"header {name} contains a line break")
-            message[name] = value
-        message.set_content(text)
-        if html is not None:
-            message.add_alternative(html, subtype="html")
-        return message
-
     def send(
         self,
         to: str,
@@ -97,10 +64,35 @@ class SmtpSender:
         Raises `TemporaryFailure` (unreachable, timeout, 4xx, credentials) or
         `PermanentFailure` (5xx: recipient or message refused; malformed address).
         """
-        message = self.build(
-            to, subject, text, html, headers,
-            delivery_key=delivery_key, unsubscribe_url=unsubscribe_url,
-        )  # fmt: skip
+        message = self._addressed(to, subject)
+        if delivery_key:
+            message["Message-ID"] = message_id(delivery_key, self.domain)
+        if unsubscribe_url:
+            message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        for name, value in (headers or {}).items():
+            if "\n" in value or "\r" in value:
+                raise PermanentFailure(f"header {name} contains a line break")
+            message[name] = value
+        message.set_content(text)
+        if html is not None:
+            message.add_alternative(html, subtype="html")
+        return self._transmit(to, message)
+
+    def _addressed(self, to: str, subject: str) -> EmailMessage:
+        """A new message from us to `to`, dated now; a malformed address or subject is permanent."""
+        message = EmailMessage()
+        try:
+            message["From"] = self.sender
+            message["To"] = Address(addr_spec=to)
+            message["Subject"] = subject
+        except (ValueError, IndexError, MessageError) as error:
+            raise PermanentFailure(f"invalid address or subject: {type(error).__name__}") from None
+        message["Date"] = formatdate(localtime=False)
+        return message
+
+    def _transmit(self, to: str, message: EmailMessage) -> str:
+        """Hand the message over for `to` on the kept connection or a new one; the DATA answer."""
         # smtplib sends bytes as they are: SMTP needs CRLF for dot-stuffing to work.
         wire = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
         try:

@@ -22,10 +22,10 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from shared.clock import Clock
+
 from ..domain.deliveries import due_ids
 from ..repository.deliveries import DeliveryStore, pre_claimed
-
-Clock = Callable[[], datetime]
 
 
 class Handoff:

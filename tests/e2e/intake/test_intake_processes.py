@@ -29,11 +29,7 @@ def stack(world, partner, service_env, vhost, tmp_path):
     api = Api("intake", env, tmp_path, workers=2)
     try:
         wait_until(worker.heartbeat.exists, timeout=30, message="the intake worker")
-        wait_until(
-            lambda: partner.status_queue in {q["name"] for q in partner.admin.queues(vhost)},
-            timeout=30,
-            message="the status queue",
-        )
+        wait_until(partner.has_status_queue, timeout=30, message="the status queue")
         api.wait_live()
         yield {
             "api": api,
@@ -49,14 +45,7 @@ def stack(world, partner, service_env, vhost, tmp_path):
 
 def accepted(partner, partner_referral_id):
     return wait_until(
-        lambda: next(
-            (
-                s
-                for s in partner.statuses()
-                if s["data"]["partner_referral_id"] == partner_referral_id
-            ),
-            None,
-        ),
+        lambda: partner.status_of(partner_referral_id),
         timeout=30,
         message=f"the status of {partner_referral_id}",
     )

@@ -61,7 +61,7 @@ def world(store, mongo_db_name):
 
 
 @pytest.fixture
-def worker(store, partner, service_env, vhost, tmp_path):
+def worker(store, partner, service_env, tmp_path):
     metrics_port = free_port()
     env = service_env(
         "intake",
@@ -74,11 +74,7 @@ def worker(store, partner, service_env, vhost, tmp_path):
     process = Worker("intake", env, tmp_path)
     try:
         wait_until(process.heartbeat.exists, timeout=30, message="the intake worker")
-        wait_until(
-            lambda: partner.status_queue in {q["name"] for q in partner.admin.queues(vhost)},
-            timeout=30,
-            message="the partner's status queue",
-        )
+        wait_until(partner.has_status_queue, timeout=30, message="the partner's status queue")
         process.metrics = f"http://127.0.0.1:{metrics_port}/metrics"
         yield process
     finally:

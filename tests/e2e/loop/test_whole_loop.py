@@ -15,6 +15,7 @@ from testkit.partner import PartnerSystem
 from testkit.referrals import fhir_referral, resource
 from testkit.stack import LocalStack
 from testkit.staff import StaffClient
+from testkit.staff_forms import clear_intake_form, session_notes
 from testkit.waiting import wait_until
 
 FHIR = "application/fhir+json"
@@ -104,7 +105,7 @@ def test_a_referral_travels_the_whole_loop_once_even_when_a_worker_dies(loop, ra
 
         # Kill planning's worker; staff record the intake while it is dead.
         stack.workers["planning"].kill()
-        intake = staff.post("intake", "/intakes", intake_form(referral_id), expect=201)
+        intake = staff.post("intake", "/intakes", clear_intake_form(referral_id), expect=201)
         assert intake["screening"]["outcome"] in ("clear", "modify", "local")
         stack.start_worker("planning")
         plan = wait_until(
@@ -169,39 +170,3 @@ def test_a_referral_travels_the_whole_loop_once_even_when_a_worker_dies(loop, ra
         raise
     finally:
         partner.close()
-
-
-def intake_form(referral_id: str) -> dict:
-    return {
-        "referral_id": referral_id,
-        "history": {"conditions": [], "surgeries": [], "notes": "Desk job."},
-        "medications": [],
-        "symptoms": [
-            {"description": "Low back pain when sitting", "body_area": "lower back", "severity": 7}
-        ],
-        "vitals": {"temperature_c": 36.8, "blood_pressure": {"systolic": 124, "diastolic": 80}},
-        "body_areas": ["lower back"],
-        "baseline": [{"measure": "NPRS", "items": [7]}],
-        "consent": {
-            "signed_by": "Maria Elena Alvarez",
-            "agreed": True,
-            "email": True,
-            "sms": False,
-        },
-    }
-
-
-def session_notes(measurements: list[dict]) -> dict:
-    return {
-        "soap": {
-            "subjective": "less pain when sitting",
-            "objective": "flexion improved",
-            "assessment": "responding",
-            "plan": "continue",
-        },
-        "techniques": ["myofascial_release"],
-        "areas": ["lower back"],
-        "pressure": "moderate",
-        "response": "tolerated well",
-        "measurements": measurements,
-    }

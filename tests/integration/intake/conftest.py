@@ -49,6 +49,19 @@ def world(db):
 
 
 @pytest.fixture
+def front_desk(world):
+    """A front-desk key of clinic-a."""
+    return world.key("clinic-a", "front_desk")
+
+
+@pytest.fixture
+def partner_key(world):
+    """The key of partner acme-ehr, which may refer to clinic-a."""
+    world.partner("acme-ehr", ["clinic-a"])
+    return world.key("clinic-a", "partner", partner_id="acme-ehr")
+
+
+@pytest.fixture
 def app(settings, world):
     overrides = {k: getattr(settings, k) for k in ("mongo_url", "mongo_db", "amqp_url")}
     return create_app(overrides)
@@ -98,3 +111,12 @@ def partner_system(rabbit_admin, vhost):
     yield make
     for partner in made:
         partner.close()
+
+
+@pytest.fixture
+def partner(world, partner_system, start_worker):
+    """A partner on the broker as its own user, allowed at clinic-a, with the worker running."""
+    system = partner_system()
+    world.partner(system.partner_id, ["clinic-a"])
+    start_worker()
+    return system

@@ -62,6 +62,17 @@ def test_ops_create_the_first_tenant_and_admin_whose_key_works_once_printed(
 
 
 def test_ops_create_and_allow_a_partner_and_its_key_is_bound_to_one_clinic(settings, world, capsys):
+    create_its_key = [
+        "create-key",
+        "--tenant",
+        "clinic-a",
+        "--role",
+        "partner",
+        "--name",
+        "EHR",
+        "--partner",
+        "partner-example",
+    ]
     assert (
         run_cli(
             settings,
@@ -74,19 +85,7 @@ def test_ops_create_and_allow_a_partner_and_its_key_is_bound_to_one_clinic(setti
         )[0]
         == 0
     )
-    code, error = run_cli(
-        settings,
-        capsys,
-        "create-key",
-        "--tenant",
-        "clinic-a",
-        "--role",
-        "partner",
-        "--name",
-        "EHR",
-        "--partner",
-        "partner-example",
-    )
+    code, error = run_cli(settings, capsys, *create_its_key)
     assert code == 1 and "may not refer" in error
     assert (
         run_cli(
@@ -100,19 +99,7 @@ def test_ops_create_and_allow_a_partner_and_its_key_is_bound_to_one_clinic(setti
         )[0]
         == 0
     )
-    code, key = run_cli(
-        settings,
-        capsys,
-        "create-key",
-        "--tenant",
-        "clinic-a",
-        "--role",
-        "partner",
-        "--name",
-        "EHR",
-        "--partner",
-        "partner-example",
-    )
+    code, key = run_cli(settings, capsys, *create_its_key)
     assert code == 0 and (key["partner_id"], key["tenant_id"], key["role"]) == (
         "partner-example",
         "clinic-a",

@@ -17,29 +17,9 @@ from testkit.waiting import wait_until
 DLQ = "intake.partner-referrals.dlq"
 
 
-@pytest.fixture
-def partner(world, partner_system, start_worker):
-    system = partner_system()
-    world.partner(system.partner_id, ["clinic-a"])
-    start_worker()
-    return system
-
-
-@pytest.fixture
-def front_desk(world):
-    return world.key("clinic-a", "front_desk")
-
-
 def status_of(partner, partner_referral_id):
     return wait_until(
-        lambda: next(
-            (
-                s
-                for s in partner.statuses()
-                if s["data"]["partner_referral_id"] == partner_referral_id
-            ),
-            None,
-        ),
+        lambda: partner.status_of(partner_referral_id),
         timeout=15,
         message=f"a status event for {partner_referral_id}",
     )
@@ -52,6 +32,15 @@ def dead_letters(rabbit_admin, vhost, count):
         ),
         timeout=15,
         message=f"{count} dead letter(s)",
+    )
+
+
+def rejections_audited(world):
+    """The audit records of refused partner messages, once there is one."""
+    return wait_until(
+        lambda: world.audit(action="partner_message.rejected"),
+        timeout=10,
+        message="the audit record",
     )
 
 
@@ -193,12 +182,7 @@ def test_a_message_without_user_id_is_refused_and_audited_but_nobody_is_answered
 
     [letter] = dead_letters(rabbit_admin, vhost, 1)
     assert "user_id" in letter["properties"]["headers"][REASON_HEADER]
-    wait_until(
-        lambda: world.audit(action="partner_message.rejected"),
-        timeout=10,
-        message="the audit record",
-    )
-    assert world.audit(action="partner_message.rejected")[0]["actor"] == "partner:anonymous"
+    assert rejections_audited(world)[0]["actor"] == "partner:anonymous"
     assert (world.count("referrals"), world.count("patients")) == (0, 0)
     assert world.pending_events(indexes.PARTNER_REJECTIONS) == []
 
@@ -212,11 +196,7 @@ def test_an_unknown_partner_is_refused_and_gets_no_status(
 
     [letter] = dead_letters(rabbit_admin, vhost, 1)
     assert "is not a known partner" in letter["properties"]["headers"][REASON_HEADER]
-    wait_until(
-        lambda: world.audit(action="partner_message.rejected"),
-        timeout=10,
-        message="the audit record",
-    )
+    rejections_audited(world)
     assert world.count("referrals") == 0
 
 
@@ -231,13 +211,11 @@ def test_a_new_partner_gets_its_status_queue_within_seconds(world, partner, rabb
 
 
 def test_a_partner_can_neither_read_another_partners_status_nor_publish_as_another(
-    world, partner, partner_system, rabbit_admin, vhost
+    world, partner, partner_system
 ):
     other = partner_system()
     world.partner(other.partner_id, ["clinic-a"])
-    wait_until(
-        lambda: rabbit_admin.queue(vhost, other.status_queue), timeout=10, message="its queue"
-    )
+    wait_until(other.has_status_queue, timeout=10, message="its queue")
     with pytest.raises(AccessRefused):
         partner.connection.channel().basic_get(other.status_queue, no_ack=False)
     with pytest.raises(PreconditionFailed, match="user_id"):

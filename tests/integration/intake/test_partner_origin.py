@@ -26,14 +26,6 @@ def settings(make_settings):
     return make_settings("intake", outbox_poll_interval_s=0.05, amqp_retry_delays_ms="50,100")
 
 
-@pytest.fixture
-def partner(world, partner_system, start_worker):
-    system = partner_system()
-    world.partner(system.partner_id, ["clinic-a"])
-    start_worker()
-    return system
-
-
 def statuses_of(partner, count=1):
     return wait_until(
         lambda: len(found := partner.statuses()) >= count and found,
@@ -76,13 +68,11 @@ def test_a_partner_referral_dead_lettered_after_its_retries_and_moved_back_is_th
 
 
 def test_a_partner_that_sets_the_identity_header_itself_is_refused_answered_and_audited(
-    world, partner, partner_system, settings, rabbit_admin, vhost
+    world, partner, partner_system, settings
 ):
     other = partner_system()
     world.partner(other.partner_id, ["clinic-a"])
-    wait_until(
-        lambda: rabbit_admin.queue(vhost, other.status_queue), timeout=10, message="its queue"
-    )
+    wait_until(other.has_status_queue, timeout=10, message="its queue")
     partner.publish(
         cloud_event(
             "clinic-a",

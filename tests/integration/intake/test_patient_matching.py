@@ -37,20 +37,9 @@ def post(client, key, body, content_type="application/json"):
 
 
 @pytest.fixture
-def acme(world):
-    world.partner("acme-ehr", ["clinic-a"])
-    return world.key("clinic-a", "partner", partner_id="acme-ehr")
-
-
-@pytest.fixture
 def other_partner(world):
     world.partner("other-ehr", ["clinic-a"])
     return world.key("clinic-a", "partner", partner_id="other-ehr")
-
-
-@pytest.fixture
-def front_desk(world):
-    return world.key("clinic-a", "front_desk")
 
 
 def stored_patient(world, patient_id):
@@ -62,12 +51,12 @@ def without_flags(patient):
 
 
 def test_eve_and_betsy_sharing_an_mrn_stay_two_patients_both_flagged_as_possible_duplicates(
-    client, world, acme, front_desk
+    client, world, partner_key, front_desk
 ):
-    eve = post(client, acme, third_party(EVE), FHIR)
+    eve = post(client, partner_key, third_party(EVE), FHIR)
     eve_before = stored_patient(world, eve["patient_id"])
 
-    betsy = post(client, acme, third_party(BETSY), FHIR)
+    betsy = post(client, partner_key, third_party(BETSY), FHIR)
 
     assert betsy["patient_id"] != eve["patient_id"]
     assert world.count(indexes.PATIENTS) == 2
@@ -103,14 +92,14 @@ def test_eve_and_betsy_sharing_an_mrn_stay_two_patients_both_flagged_as_possible
 
 
 def test_twins_with_the_same_family_name_birth_date_address_and_email_are_two_patients(
-    client, world, acme
+    client, world, partner_key
 ):
     body = native_referral()
     body["patient"] = {**body["patient"], "identifiers": [], "phone": None}
     twin = native_referral()
     twin["patient"] = {**body["patient"], "given_name": "Lucia"}
 
-    first, second = post(client, acme, body), post(client, acme, twin)
+    first, second = post(client, partner_key, body), post(client, partner_key, twin)
 
     assert first["patient_id"] != second["patient_id"]
     assert world.count(indexes.PATIENTS) == 2
@@ -138,12 +127,12 @@ ALVAREZ_UNTIL_2025 = {
 
 
 def test_a_married_name_change_documented_as_an_old_name_is_the_same_patient_unchanged(
-    client, world, acme
+    client, world, partner_key
 ):
-    first = post(client, acme, fhir_referral(), FHIR)
+    first = post(client, partner_key, fhir_referral(), FHIR)
     before = stored_patient(world, first["patient_id"])
 
-    second = post(client, acme, married([ALVAREZ_UNTIL_2025, OKAFOR]), FHIR)
+    second = post(client, partner_key, married([ALVAREZ_UNTIL_2025, OKAFOR]), FHIR)
 
     assert second["patient_id"] == first["patient_id"]
     assert world.count(indexes.PATIENTS) == 1
@@ -158,12 +147,12 @@ def test_a_married_name_change_documented_as_an_old_name_is_the_same_patient_unc
 
 
 def test_a_new_family_name_the_referral_does_not_explain_is_a_possible_duplicate_not_a_match(
-    client, world, acme
+    client, world, partner_key
 ):
-    first = post(client, acme, fhir_referral(), FHIR)
+    first = post(client, partner_key, fhir_referral(), FHIR)
     before = stored_patient(world, first["patient_id"])
 
-    second = post(client, acme, married([OKAFOR]), FHIR)
+    second = post(client, partner_key, married([OKAFOR]), FHIR)
 
     assert second["patient_id"] != first["patient_id"]
     assert without_flags(stored_patient(world, first["patient_id"])) == before
@@ -172,11 +161,11 @@ def test_a_new_family_name_the_referral_does_not_explain_is_a_possible_duplicate
 
 
 def test_another_partner_reusing_the_first_partners_identifier_reaches_no_patient_of_it(
-    client, world, acme, other_partner
+    client, world, partner_key, other_partner
 ):
     maria = native_referral()
     mrn = maria["patient"]["identifiers"]
-    first = post(client, acme, maria)
+    first = post(client, partner_key, maria)
     before = stored_patient(world, first["patient_id"])
     someone_else = native_referral()
     someone_else["patient"] = {
@@ -206,13 +195,15 @@ def test_another_partner_reusing_the_first_partners_identifier_reaches_no_patien
     } == {"partner:other-ehr"}
 
 
-def test_a_match_adds_only_the_location_never_identifiers_or_contact_details(client, world, acme):
+def test_a_match_adds_only_the_location_never_identifiers_or_contact_details(
+    client, world, partner_key
+):
     first = native_referral(location_id="main")
     first["patient"] = {**first["patient"], "identifiers": [], "phone": None}
     returning = native_referral(location_id="uptown")
     returning["patient"] = {**returning["patient"], "phone": "+16175550199"}
 
-    one, two = post(client, acme, first), post(client, acme, returning)
+    one, two = post(client, partner_key, first), post(client, partner_key, returning)
 
     assert one["patient_id"] == two["patient_id"]
     stored = stored_patient(world, one["patient_id"])

@@ -21,17 +21,6 @@ def post(client, key, body, content_type="application/json"):
     return client.post("/referrals", data=data, content_type=content_type, headers=bearer(key))
 
 
-@pytest.fixture
-def partner_key(world):
-    world.partner("acme-ehr", ["clinic-a"])
-    return world.key("clinic-a", "partner", partner_id="acme-ehr")
-
-
-@pytest.fixture
-def front_desk(world):
-    return world.key("clinic-a", "front_desk")
-
-
 def test_a_partner_posting_a_fhir_bundle_gets_the_referral_id_and_the_clinic_sees_it(
     client, world, partner_key, front_desk
 ):

@@ -18,6 +18,7 @@ from services.planning.domain.condition_tables import (
 from services.planning.domain.drafting import PlanBlocked, PlanDraft, PlanHeld, draft_plan
 from services.planning.domain.intake_summary import IntakeSummary, InvalidIntake, with_clearances
 from shared.clinical.outcome_measures import MEASURES, improvement_target
+from tests.support.planning_data import set_path
 
 TODAY = date(2025, 3, 3)
 TABLE_FILE = Path(condition_tables.__file__).with_name("condition_groups.json")
@@ -43,13 +44,7 @@ def event_data(**changes: Any) -> dict[str, Any]:
         "body_areas": ["lower back", "left calf"],
         "completed_at": "2025-03-02T15:30:00+00:00",
     }
-    for path, value in changes.items():
-        *parents, last = path.split(".")
-        target = data
-        for key in parents:
-            target = target[key]
-        target[last] = value
-    return data
+    return set_path(data, changes)
 
 
 def intake(**changes: Any) -> IntakeSummary:
