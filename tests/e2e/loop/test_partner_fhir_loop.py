@@ -12,12 +12,13 @@ import uuid
 from datetime import date, datetime, timedelta
 
 from testkit.fhir_validation import fhir_problems
-from testkit.partner import PartnerSystem
+from testkit.partner import PartnerSystem, answered_reference
 from testkit.referrals import fhir_referral, resource
 from testkit.stack import LocalStack
 from testkit.staff import StaffClient
+from testkit.staff_forms import clear_intake_form, session_notes
 from testkit.waiting import wait_until
-from tests.e2e.loop.test_whole_loop import REFERRER_EMAIL, emails_to, intake_form, session_notes
+from tests.e2e.loop.test_whole_loop import REFERRER_EMAIL, emails_to
 
 FHIR = "application/fhir+json"
 EXTRA_REFERRALS = 2  # approved too, for the latency figure
@@ -39,14 +40,6 @@ def clinic(stack: LocalStack, partner_id: str) -> tuple[str, dict, StaffClient]:
     return tenant_id, tenant, StaffClient(stack.urls, key)
 
 
-def partner_referral_id(status: dict) -> str:
-    """The partner's own id a status answers, native data or a Task alike."""
-    data = status["data"]
-    if status.get("datacontenttype") == FHIR:
-        return data["focus"]["identifier"]["value"]
-    return data["partner_referral_id"]
-
-
 class Heard:
     """What the partner heard, per referral, in order, with when it was taken from the queue."""
 
@@ -57,7 +50,7 @@ class Heard:
     def poll(self) -> None:
         for status in self.partner.take_status():
             entry = (time.monotonic(), status)
-            self.by_referral.setdefault(partner_referral_id(status), []).append(entry)
+            self.by_referral.setdefault(answered_reference(status), []).append(entry)
 
     def of(self, reference: str) -> list[dict]:
         self.poll()
@@ -86,7 +79,7 @@ def refer_and_draft(stack, partner, heard, staff, tenant_id) -> tuple[str, str, 
         if accepted["datacontenttype"] == FHIR
         else data["referral_id"]
     )
-    staff.post("intake", "/intakes", intake_form(referral_id), expect=201)
+    staff.post("intake", "/intakes", clear_intake_form(referral_id), expect=201)
     plan = wait_until(
         lambda: (
             (p := staff.get("planning", f"/plans?referral_id={referral_id}")["items"])

@@ -123,10 +123,11 @@ def test_a_native_partner_hears_the_same_milestones_as_native_data(partners, pla
     assert discharge["data"]["partner_referral_id"] == "REF-N"
 
 
-def test_a_referral_the_front_desk_entered_makes_no_status_event(world, client, partners, planning):
+def test_a_referral_the_front_desk_entered_makes_no_status_event(
+    world, client, partners, planning, front_desk
+):
     fhir, native = partners
-    key = world.key("clinic-a", "front_desk")
-    answer = client.post("/referrals", json=native_referral(), headers=bearer(key))
+    answer = client.post("/referrals", json=native_referral(), headers=bearer(front_desk))
     assert answer.status_code == 201, answer.json
     referral_id = answer.json["referral_id"]
     planning("plan.activated", referral_id)

@@ -9,11 +9,8 @@ from testkit.referrals import fhir_referral, resource
 
 
 def test_an_accepted_referral_names_the_clinic_the_patients_birth_date_and_the_prescriber(
-    world, partner_system, start_worker, internal_events
+    partner, internal_events
 ):
-    partner = partner_system()
-    world.partner(partner.partner_id, ["clinic-a"])
-    start_worker()
     partner.refer("clinic-a", fhir_referral("REF-FACTS"), datacontenttype=FHIR)
 
     [accepted] = internal_events.expect("referral.accepted")
@@ -28,11 +25,8 @@ def test_an_accepted_referral_names_the_clinic_the_patients_birth_date_and_the_p
 
 
 def test_a_refused_referral_names_its_patient_and_prescriber_for_the_letter(
-    world, partner_system, start_worker, internal_events
+    world, partner, internal_events
 ):
-    partner = partner_system()
-    world.partner(partner.partner_id, ["clinic-a"])
-    start_worker()
     bundle = fhir_referral("REF-REFUSED")
     resource(bundle, "ServiceRequest")["occurrencePeriod"] = {
         "start": "2020-01-01",
