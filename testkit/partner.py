@@ -46,6 +46,15 @@ def answered_reference(status: dict[str, Any]) -> str | None:
     return data.get("partner_referral_id")
 
 
+def referral_id_of(status: dict[str, Any]) -> str | None:
+    """The clinic's referral id a status event names: native data names it, a FHIR Task names
+    it as its identifier (None: a refused message, of which nothing was stored)."""
+    data = status.get("data") or {}
+    if status.get("datacontenttype") == FHIR:
+        return next((i.get("value") for i in data.get("identifier") or []), None)
+    return data.get("referral_id")
+
+
 class Partner:
     """A partner connected as its RabbitMQ user (`amqp_url` carries its credentials)."""
 
@@ -125,6 +134,7 @@ class Partner:
                 taken.append(
                     {
                         "routing_key": message.delivery_info["routing_key"],
+                        "correlation_id": message.properties.get("correlation_id"),
                         **json.loads(message.body),
                     }
                 )

@@ -106,6 +106,9 @@ class RabbitAdmin:
     def delete_user(self, name: str) -> None:
         self._request("DELETE", f"/users/{_quote(name)}")
 
+    def connections(self, vhost: str) -> list[dict]:
+        return self._call("GET", f"/vhosts/{_quote(vhost)}/connections")
+
     def close_all_connections(self, vhost: str) -> int:
         connections = self._call("GET", f"/vhosts/{_quote(vhost)}/connections")
         for conn in connections:

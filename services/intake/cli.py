@@ -5,14 +5,18 @@ calls the same use cases as the admin API, for the tasks that span tenants.
 
     python -m services.intake.cli create-tenant --name "Northside Massage" --location "Main:America/New_York"
     python -m services.intake.cli create-key --tenant northside-massage --role admin --name "Dana (ops)"
-    python -m services.intake.cli create-partner --id partner-example --name "Example Referral Network"
+    python -m services.intake.cli create-partner --id partner-example --name "Example Referral Network" --tenant northside-massage
     python -m services.intake.cli allow-partner --partner partner-example --tenant northside-massage
     python -m services.intake.cli set-partner-status-format --partner partner-example --status-format fhir
+    python -m services.intake.cli rotate-partner-secret --partner partner-example
+    python -m services.intake.cli disable-partner --partner partner-example
 
-Settings come from the environment (MONGO_URL, MONGO_DB, ...), as for the services. Each command
-prints one JSON object; `create-key` prints the raw key, once (only its hash is stored).
-A partner's AMQP user (its id) is created in RabbitMQ by ops (docs/compose.md, "Adding a
-partner"); the intake worker declares its status queue within seconds.
+Settings come from the environment (MONGO_URL, MONGO_DB, AMQP_URL, ...), as for the services. Each
+command prints one JSON object; `create-key` prints the raw key, once (only its hash is stored).
+`create-partner` also makes the partner's RabbitMQ user (its id) with least privilege, and its
+status queue, through the management API (RABBITMQ_MANAGEMENT_URL, an administrator's), on the
+virtual host of AMQP_URL, and prints its password once (`amqp_password`); `--no-broker-user`
+records the partner only, for a broker whose users are made elsewhere.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import Any
 
 from services.intake.bootstrap import Deps, bootstrap
 from services.intake.domain.partner_settings import NATIVE, STATUS_FORMATS
+from services.intake.partner_queues.broker_users import BrokerAdminError, PartnerBrokerUsers
 from services.intake.repository.indexes import create_indexes
 from services.intake.usecases import keys, partners, tenants
 from shared.config import ConfigError, Settings, load_settings
@@ -85,11 +90,22 @@ def parser() -> argparse.ArgumentParser:
         help="a clinic it may refer to (repeatable)",
     )
     partner.add_argument("--status-format", choices=STATUS_FORMATS, default=NATIVE)
+    partner.add_argument(
+        "--no-broker-user",
+        action="store_true",
+        help="record the partner only: its RabbitMQ user is made elsewhere",
+    )
     status_format = commands.add_parser(
         "set-partner-status-format", help="native JSON or FHIR Tasks on the partner's status queue"
     )
     status_format.add_argument("--partner", required=True)
     status_format.add_argument("--status-format", required=True, choices=STATUS_FORMATS)
+    for name, help_text in (
+        ("rotate-partner-secret", "a new RabbitMQ password for a partner (printed once)"),
+        ("disable-partner", "remove a partner's RabbitMQ user and refuse its referrals"),
+    ):
+        command = commands.add_parser(name, help=help_text)
+        command.add_argument("--partner", required=True)
     for name, help_text in (
         ("allow-partner", "let a partner refer to a clinic"),
         ("disallow-partner", "stop a partner referring to a clinic"),
@@ -121,7 +137,7 @@ def run(deps: Deps, args: argparse.Namespace) -> dict[str, Any]:
         case "revoke-key":
             document = keys.revoke_key(deps, args.tenant, args.key_id)
             return {k: v for k, v in document.items() if k not in ("_id", "outbox")}
-        case "create-partner":
+        case "create-partner" if args.no_broker_user:
             return partners.create_partner(
                 deps,
                 partner_id=args.partner_id,
@@ -131,6 +147,19 @@ def run(deps: Deps, args: argparse.Namespace) -> dict[str, Any]:
             )
         case "set-partner-status-format":
             return partners.set_status_format(deps, args.partner, args.status_format)
+        case "create-partner":
+            return partners.onboard_partner(
+                deps,
+                _broker(deps),
+                partner_id=args.partner_id,
+                name=args.name,
+                tenants=args.tenants,
+                status_format=args.status_format,
+            )
+        case "rotate-partner-secret":
+            return partners.rotate_partner_secret(deps, _broker(deps), args.partner)
+        case "disable-partner":
+            return partners.disable_partner(deps, _broker(deps), args.partner)
         case _:
             return partners.set_partner_allowed(
                 deps, args.partner, args.tenant, args.command == "allow-partner"
@@ -152,10 +181,20 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
     except UseCaseError as error:
         print(f"intake cli: {args.command}: {_explained(error)}", file=sys.stderr)
         return 1
+    except BrokerAdminError as error:
+        print(f"intake cli: {args.command}: {error}", file=sys.stderr)
+        return 1
     finally:
         mongo.close()
     print(json.dumps(result, default=str, indent=2))
     return 0
+
+
+def _broker(deps: Deps) -> PartnerBrokerUsers:
+    """The broker's management API; checked before anything is recorded."""
+    broker = PartnerBrokerUsers.from_settings(deps.settings)
+    broker.check()
+    return broker
 
 
 def _explained(error: UseCaseError) -> str:

@@ -25,6 +25,7 @@ refusal the use case recorded is dead-lettered with its reason.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -66,9 +67,26 @@ def _message_key(message: Message) -> str:
     return message.properties.get("message_id") or hashlib.sha256(body).hexdigest()
 
 
+def _claimed_answers(body: object) -> dict[str, str | None]:
+    """`{id, source}` of a message that could not be read as an event, as far as they can be read
+    (a JSON object's string `id` and `source`), else its AMQP message id (or its body's SHA-256)."""
+    raw = body if isinstance(body, bytes) else str(body).encode()
+    try:
+        found = json.loads(raw)
+    except ValueError:
+        found = None
+    claimed = found if isinstance(found, dict) else {}
+    text = {k: v for k, v in claimed.items() if k in ("id", "source") and isinstance(v, str)}
+    return {"id": text.get("id"), "source": text.get("source")}
+
+
 def _unreadable(
     message: Message, field: str, reason: str, extra: dict, tenant_id: str | None = None
 ) -> Event:
+    answers = _claimed_answers(message.body)
+    if answers["id"] is None:
+        answers = {"id": _message_key(message), "source": None}
+    extra = {**extra, "answers": answers}
     return Event(
         id=_message_key(message),
         source="amqp",
@@ -100,7 +118,9 @@ def decode(message: Message) -> Event:
 
 
 def partner_message(event: Event) -> PartnerMessage:
+    answers = event.extra.get("answers") or {"id": event.id, "source": event.source}
     return PartnerMessage(
+        answers=answers,
         key=event.key,
         user_id=event.extra.get("user_id"),
         routing_key=str(event.extra.get("routing_key", "")),

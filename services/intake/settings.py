@@ -19,6 +19,15 @@ class _IntakeEnvSchema(EnvSchema):
         load_default="dev-only-intake-link-secret", validate=validate.Length(min=16)
     )
     intake_link_ttl_hours = f.Integer(load_default=168, validate=validate.Range(min=1, max=24 * 90))
+    rabbitmq_management_url = f.String(
+        load_default=None,
+        allow_none=True,
+        validate=url("http", "https"),
+        metadata={
+            "description": "The broker's management API with an administrator's credentials "
+            "(http://admin:<password>@rabbitmq:15672): only the ops CLI's partner commands use it"
+        },
+    )
 
 
 @dataclass(frozen=True)
@@ -26,6 +35,7 @@ class IntakeSettings:
     public_base_url: str
     intake_link_secret: str
     intake_link_ttl_hours: int
+    rabbitmq_management_url: str | None = None
 
 
 SECTION = Section(_IntakeEnvSchema, IntakeSettings)

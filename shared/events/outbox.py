@@ -13,8 +13,8 @@ relay can tell whether more arrived while it was publishing).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,22 +23,35 @@ from pymongo import ASCENDING, IndexModel
 from shared.events.envelope import Event
 from shared.events.topology import events_exchange
 
+PUBLISH_PROPERTIES = frozenset({"correlation_id", "reply_to"})
+"""AMQP properties an event may carry beyond those the publisher sets itself (message_id,
+content type, persistence): e.g. a status event's `correlation_id`, the message it answers."""
+
 
 @dataclass(frozen=True)
 class Outgoing:
-    """An event and where to publish it (by default: the service's exchange, keyed by type)."""
+    """An event and where to publish it (by default: the service's exchange, keyed by type),
+    with the AMQP `properties` (of `PUBLISH_PROPERTIES`) to publish it with."""
 
     event: Event
     exchange: str
     routing_key: str
+    properties: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if unknown := set(self.properties) - PUBLISH_PROPERTIES:
+            raise ValueError(f"not a publish property of an event: {', '.join(sorted(unknown))}")
 
     def to_document(self) -> dict[str, Any]:
-        return {
+        document = {
             "id": self.event.id,
             "exchange": self.exchange,
             "routing_key": self.routing_key,
             "event": self.event.to_dict(),
         }
+        if self.properties:
+            document["properties"] = dict(self.properties)
+        return document
 
 
 def to_exchange_of(service: str, event: Event) -> Outgoing:

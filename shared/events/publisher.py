@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from amqp.exceptions import MessageNacked
@@ -70,7 +71,9 @@ class ConfirmedPublisher:
         message_id: str,
         headers: dict[str, Any] | None = None,
         content_type: str = CONTENT_TYPE,
+        properties: Mapping[str, str] | None = None,
     ) -> None:
+        """`properties`: more AMQP properties (`outbox.PUBLISH_PROPERTIES`, e.g. correlation_id)."""
         self._returned.discard(message_id)
         try:
             producer = self._ensure()
@@ -86,6 +89,7 @@ class ConfirmedPublisher:
                 headers=headers or {},
                 retry=False,
                 timeout=self._settings.amqp_confirm_timeout_s,
+                **(properties or {}),
             )
         except MessageNacked:
             self.close()

@@ -129,7 +129,11 @@ class OutboxRelay:
         for item in relayed.document.get("outbox", []):
             try:
                 publisher.publish(
-                    item["exchange"], item["routing_key"], _body(item), message_id=item["id"]
+                    item["exchange"],
+                    item["routing_key"],
+                    _body(item),
+                    message_id=item["id"],
+                    properties=item.get("properties"),
                 )
             except Unroutable as error:
                 log.error(

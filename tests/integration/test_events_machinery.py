@@ -9,7 +9,7 @@ import threading
 import pytest
 from kombu import Connection
 
-from shared.events import event_components, new_event, subscribe, topology
+from shared.events import event_components, new_event, outbox, subscribe, topology
 from shared.events.consumer import REASON_HEADER
 from shared.events.publisher import ConfirmedPublisher, Unroutable
 from shared.mongo import Mongo
@@ -303,3 +303,36 @@ def test_a_message_that_keeps_coming_back_is_dead_lettered_by_the_delivery_limit
     )
     assert row["message_id"] == event.id
     assert row["reason"] == "broker: delivery_limit"
+
+
+def test_the_relay_publishes_an_events_correlation_id_with_it(make_settings, harness, running):
+    settings = make_settings("intake")
+    harness.make_targets(1)
+    with Connection(settings.amqp_url) as conn:
+        topology.declare(conn, publishes_to=["intake.events"])
+        channel = conn.channel()
+        channel.queue_declare("answers", durable=True, auto_delete=False)
+        channel.queue_bind("answers", "intake.events", "test.#")
+    event = new_event("test.happened", source="clinic/test", tenant_id="t1", data={})
+    answer = outbox.Outgoing(
+        event, "intake.events", "test.happened", {"correlation_id": "their-message-7"}
+    )
+    harness.source_db.sources.update_one(
+        {"_id": "source-0"}, outbox.with_events({"$inc": {"version": 1}}, [answer])
+    )
+    start_relay(make_settings, running)
+
+    with Connection(settings.amqp_url) as conn:
+        message = wait_until(
+            lambda: conn.channel().basic_get("answers", no_ack=True),
+            timeout=10,
+            message="the relayed event",
+        )
+    assert message.properties["correlation_id"] == "their-message-7"
+    assert message.properties["message_id"] == event.id
+
+
+def test_an_event_refuses_a_property_the_publisher_sets_itself():
+    event = new_event("test.happened", source="clinic/test", tenant_id="t1", data={})
+    with pytest.raises(ValueError, match="message_id"):
+        outbox.Outgoing(event, "intake.events", "test.happened", {"message_id": "x"})

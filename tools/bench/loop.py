@@ -68,6 +68,7 @@ def set_up_clinic(stack: LocalStack, admin: RabbitAdmin, vhost: str) -> Clinic:
         "Bench Network",
         "--tenant",
         tenant_id,
+        "--no-broker-user",  # PartnerSystem made its broker user
     )
     staff = StaffClient(stack.urls, admin_key)
     for service, path in (("notifications", "/config"), ("planning", "/plans")):

@@ -212,7 +212,14 @@ def set_up_partner(
     rabbit = RabbitAdmin(management_url(env))
     rabbit.add_partner_user(partner_id, password, vhost)
     code, output = ops.run(
-        "create-partner", "--id", partner_id, "--name", data.PARTNER_NAME, "--tenant", tenant_id
+        "create-partner",
+        "--id",
+        partner_id,
+        "--name",
+        data.PARTNER_NAME,
+        "--tenant",
+        tenant_id,
+        "--no-broker-user",  # made above, with the demo's own password
     )
     if code != 0 and "already exists" in str(output):
         ops("allow-partner", "--partner", partner_id, "--tenant", tenant_id)

@@ -17,6 +17,7 @@ from services.intake.api.schemas import (
     LocationSchema,
     NewKeySchema,
     PartnerSchema,
+    TenantEditSchema,
     TenantSchema,
 )
 from services.intake.usecases import keys, partners, tenants
@@ -41,8 +42,15 @@ class Tenant(View):
     @requires("admin")
     @blp.response(200, TenantSchema)
     def get(self):
-        """The clinic and its locations."""
+        """The clinic, its locations and its settings."""
         return tenants.get_tenant(deps(), _tenant())
+
+    @requires("admin")
+    @blp.arguments(TenantEditSchema)
+    @blp.response(200, TenantSchema)
+    def patch(self, body):
+        """Change the clinic's settings (`referral_validity_days`), naming the version read."""
+        return tenants.update_settings(deps(), _tenant(), **body)
 
 
 @blp.route("/locations")

@@ -18,13 +18,16 @@ from werkzeug.exceptions import HTTPException
 
 from services.intake.api.schemas import (
     ReferralCancelSchema,
+    ReferralDeclineSchema,
     ReferralQuerySchema,
     ReferralReceiptSchema,
+    ReferralReviewSchema,
     ReferralSchema,
+    ReferralSubmitHeadersSchema,
 )
 from services.intake.partner_forms.native import NativeReferralSchema
 from services.intake.partner_forms.reading import FHIR, FORMS, NATIVE, read_referral
-from services.intake.usecases import referrals
+from services.intake.usecases import referral_review, referrals
 from shared.errors import UseCaseError
 from shared.web.auditing import audit_request
 from shared.web.auth import STAFF_ROLES, requires
@@ -102,13 +105,20 @@ class ReferralCollection(View):
     @blp.alt_response(
         422, description="Refused: `errors.json` maps each field path to its problems"
     )
-    def post(self):
-        """Submit a referral (partners and front desk); a repeat is recognised, changed content amends it."""
+    @blp.arguments(ReferralSubmitHeadersSchema, location="headers", as_kwargs=True)
+    def post(self, idempotency_key=None):
+        """Submit a referral (partners and front desk); a repeat is recognised, changed content amends it.
+
+        201 for a new referral: `accepted`, or `held` (status `needs_review`, with what is
+        `pending`) when the clinic must settle something with the prescriber first.
+        """
         with _audited_refusal():
             form, data = _json_body()
             referral = read_referral(form, data, region=settings().default_phone_region)
-            receipt = referrals.submit(deps(), principal(), referral, form=form)
-        return receipt, 201 if receipt.outcome == "accepted" else 200
+            receipt = referrals.submit(
+                deps(), principal(), referral, form=form, idempotency_key=idempotency_key
+            )
+        return receipt, 201 if receipt.outcome in ("accepted", "held") else 200
 
     @requires(*STAFF_ROLES, "partner")
     @blp.arguments(ReferralQuerySchema, location="query")
@@ -138,3 +148,34 @@ class ReferralCancellation(View):
     def post(self, body, referral_id):
         """Cancel a referral (a partner: its own); emits `referral.cancelled`."""
         return referrals.cancel_referral(deps(), principal(), referral_id, reason=body["reason"])
+
+
+@blp.route("/<string:referral_id>/review")
+class ReferralReview(View):
+    @requires("admin", "front_desk")
+    @blp.arguments(ReferralReviewSchema)
+    @blp.response(200, ReferralSchema)
+    @blp.alt_response(409, description="Not waiting for review, or changed since `version`")
+    def post(self, body, referral_id):
+        """Supply what a held referral lacks; once nothing is pending it is accepted.
+
+        Each field answers one pending item: `diagnoses` (diagnosis_code), `authorized_visits`,
+        `location_id` (location), `patient` (patient_identity: `{"link_to": <patient_id>}` or
+        `{"register_new": true}`). Emits `referral.accepted` when it is accepted.
+        """
+        with audited("referral.review", "referral", referral_id):
+            return referral_review.review_referral(deps(), principal(), referral_id, body)
+
+
+@blp.route("/<string:referral_id>/decline")
+class ReferralDecline(View):
+    @requires("admin", "front_desk")
+    @blp.arguments(ReferralDeclineSchema)
+    @blp.response(200, ReferralSchema)
+    @blp.alt_response(409, description="Not waiting for review, or changed since `version`")
+    def post(self, body, referral_id):
+        """Decline a held referral with a reason; the partner receives `referral.rejected`."""
+        with audited("referral.decline", "referral", referral_id):
+            return referral_review.decline_referral(
+                deps(), principal(), referral_id, version=body["version"], reason=body["reason"]
+            )

@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from services.intake.domain.checklist_flags import CONDITIONS, DATED_EVENTS, LOCAL_FINDINGS
+from services.intake.domain.clinic import DEFAULT_REFERRAL_VALIDITY_DAYS, VALIDITY_DAYS_RANGE
 from services.intake.partner_forms.native import AddressSchema, ConsentSchema
 from shared.clinical.outcome_measures import MEASURES
 from shared.schemas import ID, Strict
@@ -64,11 +65,30 @@ class LocationSchema(Schema):
     version = fields.Integer()
 
 
+class TenantSettingsSchema(Strict):
+    referral_validity_days = fields.Integer(
+        strict=True,
+        validate=validate.Range(*VALIDITY_DAYS_RANGE),
+        metadata={
+            "description": "How long a referral sent without an end date is valid, from its "
+            f"start (default {DEFAULT_REFERRAL_VALIDITY_DAYS})"
+        },
+    )
+
+
 class TenantSchema(Schema):
     tenant_id = _own_id()
     name = fields.String()
     locations = fields.List(fields.Nested(LocationSchema))
+    settings = fields.Nested(TenantSettingsSchema, dump_default=dict)
     version = fields.Integer()
+
+
+class TenantEditSchema(Strict):
+    """The clinic's settings; `version` is the tenant's, as read."""
+
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    settings = fields.Nested(TenantSettingsSchema, required=True)
 
 
 class KeyCreateSchema(Strict):
@@ -113,22 +133,105 @@ class PartnerSchema(Schema):
 # --- referrals ---------------------------------------------------------------------------------
 
 
+class PendingItemSchema(Schema):
+    item = fields.String(
+        metadata={"description": "diagnosis_code, authorized_visits, location or patient_identity"}
+    )
+    message = fields.String()
+    patient_ids = fields.List(
+        fields.String(),
+        metadata={"description": "patient_identity: the records the referral may be (staff only)"},
+    )
+
+
+class PartnerPendingSchema(Schema):
+    item = fields.String()
+    message = fields.String()
+
+
 class ReferralReceiptSchema(Schema):
     referral_id = fields.String()
-    patient_id = fields.String()
-    outcome = fields.String(metadata={"description": "accepted, amended, duplicate or cancelled"})
-    status = fields.String(metadata={"description": "accepted or cancelled"})
+    patient_id = fields.String(allow_none=True, metadata={"description": "null while held"})
+    outcome = fields.String(
+        metadata={"description": "accepted, held, amended, duplicate or cancelled"}
+    )
+    status = fields.String(
+        metadata={"description": "accepted, needs_review, cancelled or rejected"}
+    )
+    pending = fields.List(
+        fields.Nested(PartnerPendingSchema),
+        metadata={"description": "needs_review: what the clinic settles before it is accepted"},
+    )
     version = fields.Integer()
+
+
+class ReferralSubmitHeadersSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    idempotency_key = fields.String(
+        data_key="Idempotency-Key",
+        load_default=None,
+        validate=validate.Regexp(r"^[A-Za-z0-9._:/@+-]{1,128}$"),
+        metadata={
+            "description": "Your id of this submission: sent again, it is applied once, and the "
+            "status events on your queue answer it (`answers.id`, AMQP correlation_id)"
+        },
+    )
 
 
 class ReferralCancelSchema(Strict):
     reason = fields.String(load_default="", validate=validate.Length(max=500))
 
 
+class ReviewDiagnosisSchema(Strict):
+    code = fields.String(
+        required=True, validate=validate.Length(min=1, max=10), metadata={"example": "I69.351"}
+    )
+    display = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+
+
+class ReviewPatientSchema(Strict):
+    link_to = fields.String(validate=ID, metadata={"description": "the patient it is"})
+    register_new = fields.Boolean(
+        validate=validate.Equal(True), metadata={"description": "a new patient"}
+    )
+
+    @validates_schema
+    def one_answer(self, data: dict[str, Any], **_: Any) -> None:
+        if len(data) != 1:
+            raise ValidationError("give link_to or register_new", "_schema")
+
+
+class ReferralReviewSchema(Strict):
+    """What staff settled with the prescriber: each field answers one pending item."""
+
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    diagnoses = fields.List(
+        fields.Nested(ReviewDiagnosisSchema),
+        validate=validate.Length(min=1, max=12),
+        metadata={"description": "diagnosis_code: billable ICD-10-CM codes"},
+    )
+    authorized_visits = fields.Integer(
+        strict=True,
+        validate=validate.Range(min=1, max=100),
+        metadata={"description": "authorized_visits: the total"},
+    )
+    location_id = fields.String(
+        validate=validate.Length(min=1, max=64), metadata={"description": "location"}
+    )
+    patient = fields.Nested(ReviewPatientSchema, metadata={"description": "patient_identity"})
+
+
+class ReferralDeclineSchema(Strict):
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
 class HistoryEntrySchema(Schema):
     version = fields.Integer()
     terms = fields.Dict()
-    location_id = fields.String()
+    location_id = fields.String(allow_none=True)
     replaced_at = fields.DateTime()
 
 
@@ -136,22 +239,31 @@ class ReferralSchema(Schema):
     referral_id = _own_id()
     partner_id = fields.String(allow_none=True)
     partner_referral_id = fields.String()
-    location_id = fields.String()
-    patient_id = fields.String()
-    status = fields.String()
+    location_id = fields.String(allow_none=True, metadata={"description": "null: to settle"})
+    patient_id = fields.String(allow_none=True, metadata={"description": "null while held"})
+    status = fields.String(metadata={"description": "accepted, needs_review, cancelled, rejected"})
+    pending = fields.List(fields.Nested(PendingItemSchema))
     version = fields.Integer()
     form = fields.String()
     channel = fields.String()
-    terms = fields.Dict(metadata={"description": "The referral as received (native form fields)"})
+    terms = fields.Dict(
+        metadata={
+            "description": "The referral as received (native form fields), with other_reasons "
+            "and notices"
+        }
+    )
     history = fields.List(fields.Nested(HistoryEntrySchema))
     cancellation = JsonDict(allow_none=True)
+    decline = JsonDict(allow_none=True)
     received_at = fields.DateTime()
     updated_at = fields.DateTime()
 
 
 class ReferralQuerySchema(PageQuerySchema):
     patient_id = fields.String(validate=validate.Length(max=64))
-    status = fields.String(validate=validate.OneOf(["accepted", "cancelled"]))
+    status = fields.String(
+        validate=validate.OneOf(["accepted", "needs_review", "cancelled", "rejected"])
+    )
 
 
 # --- patients ----------------------------------------------------------------------------------
@@ -162,19 +274,6 @@ class PatientConsentSchema(Schema):
     sms = fields.Boolean()
     updated_at = fields.DateTime()
     source = fields.String()
-
-
-class PatientFlagSchema(Schema):
-    kind = fields.String(metadata={"description": "possible_duplicate"})
-    other_patient_id = fields.String(metadata={"description": "the record this one may duplicate"})
-    reason = fields.String(
-        metadata={
-            "description": "same_identifier_other_birth_date_or_name, "
-            "other_value_of_an_identifier_system or several_records_match"
-        }
-    )
-    referral_id = fields.String(metadata={"description": "the referral that raised it"})
-    at = fields.DateTime()
 
 
 class PersonNameSchema(Schema):
@@ -199,9 +298,9 @@ class PatientSchema(Schema):
         metadata={"description": "{system, value, supplied_by (partner:<id> or clinic)}"},
     )
     former_names = fields.List(fields.Nested(PersonNameSchema))
-    flags = fields.List(
-        fields.Nested(PatientFlagSchema),
-        metadata={"description": "For staff: e.g. another record that may be the same person"},
+    distinct_from = fields.List(
+        fields.String(),
+        metadata={"description": "Records staff confirmed are other people (a review settled it)"},
     )
     consent = fields.Nested(PatientConsentSchema)
     version = fields.Integer()

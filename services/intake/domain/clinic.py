@@ -44,6 +44,17 @@ def location_ids(tenant: Mapping[str, Any]) -> list[str]:
     return [m["location_id"] for m in tenant.get("locations", [])]
 
 
+DEFAULT_REFERRAL_VALIDITY_DAYS = 90
+"""How long a referral sent without an end date is valid, from its start, unless the clinic set
+its own (`settings.referral_validity_days` on the tenant)."""
+VALIDITY_DAYS_RANGE = (1, 366)
+
+
+def referral_validity_days(tenant: Mapping[str, Any]) -> int:
+    settings = tenant.get("settings") or {}
+    return int(settings.get("referral_validity_days") or DEFAULT_REFERRAL_VALIDITY_DAYS)
+
+
 def new_location(
     name: str, timezone: str, address: dict | None, taken: Iterable[str]
 ) -> dict[str, Any]:

@@ -42,8 +42,9 @@ OF_CARE_STATUS = {
     ms.COMPLETED: "completed",
     ms.DISCONTINUED: "failed",
 }
-OF_REFERRAL_STATUS = {"cancelled": "cancelled", "needs_review": "received", "declined": "rejected"}
-"""Referral statuses that decide the Task's status whatever care has reached."""
+OF_REFERRAL_STATUS = {"cancelled": "cancelled", "needs_review": "received", "rejected": "rejected"}
+"""Referral statuses that decide the Task's status whatever care has reached (`rejected`: a held
+referral the clinic declined)."""
 
 TASK_CODE = "http://hl7.org/fhir/CodeSystem/task-code"
 _BUSINESS_STATUS = {

@@ -15,8 +15,10 @@ Partner = Mapping[str, Any]
 
 
 def may_refer(partner: Partner | None, tenant_id: str | None) -> bool:
-    """The partner exists and may refer patients to this clinic."""
-    return partner is not None and tenant_id in partner.get("tenants", [])
+    """The partner exists, is not disabled, and may refer patients to this clinic."""
+    if partner is None or partner.get("disabled"):
+        return False
+    return tenant_id in partner.get("tenants", [])
 
 
 def refusal(
@@ -35,6 +37,8 @@ def refusal(
         return {"field": "user_id", "message": message}
     if partner is None:
         return {"field": "user_id", "message": f"{user_id!r} is not a known partner"}
+    if partner.get("disabled"):
+        return {"field": "user_id", "message": f"partner {user_id!r} is disabled"}
     if not routing_key.startswith(f"{user_id}."):
         message = f"must start with your partner id: {user_id}.{event_type}"
         return {"field": "routing_key", "message": message}

@@ -8,13 +8,11 @@ messages are part of treatment), texts only with an explicit yes.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from .referral import ReferredPatient
 
 CONTACT_FIELDS = ("given_name", "family_name", "email", "phone", "language")
-POSSIBLE_DUPLICATE = "possible_duplicate"
 
 
 def default_consent(patient: ReferredPatient) -> dict[str, bool]:
@@ -28,20 +26,3 @@ def contact_of(patient: Mapping[str, Any]) -> dict[str, Any]:
 def consent_of(patient: Mapping[str, Any]) -> dict[str, bool]:
     consent = patient.get("consent") or {}
     return {"email": bool(consent.get("email")), "sms": bool(consent.get("sms"))}
-
-
-def possible_duplicate_flag(
-    other_id: str, reason: str, referral_id: str, at: datetime
-) -> dict[str, Any]:
-    """The mark on a patient record that another record may be the same person (staff decide)."""
-    return {
-        "kind": POSSIBLE_DUPLICATE,
-        "other_patient_id": other_id,
-        "reason": reason,
-        "referral_id": referral_id,
-        "at": at,
-    }
-
-
-def is_flagged_with(patient: Mapping[str, Any], other_id: str) -> bool:
-    return any(f.get("other_patient_id") == other_id for f in patient.get("flags", ()))

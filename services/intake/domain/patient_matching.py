@@ -15,7 +15,9 @@ A referred patient is a stored one (``decide``) when
     phone all agree (one key holds them all, so twins with other given names never share one);
 and in neither case does the stored patient hold another value of an identifier system the
 referral also carries. A shared identifier whose birth date or name disagrees is never a match:
-that stored patient is a possible duplicate, for a person to settle.
+that stored patient is a possible duplicate, for a person to settle (the referral waits for the
+clinic's review). Once staff settled that two records are two people (`distinct_from` on the
+record they chose), that pair is no longer a doubt.
 """
 
 from __future__ import annotations
@@ -184,7 +186,8 @@ def decide(
             (by_identifier if by_id else by_contact).append(candidate)
     best = by_identifier or by_contact
     if len(best) == 1:
-        return MatchDecision(best[0], tuple(doubtful))
+        settled = set(best[0].get("distinct_from", ()))
+        return MatchDecision(best[0], tuple(d for d in doubtful if d.patient_id not in settled))
     several = tuple(PossibleDuplicate(c["_id"], SEVERAL_MATCHES) for c in best)
     return MatchDecision(None, tuple(doubtful) + several)
 

@@ -10,11 +10,14 @@ JSON form, whose field names are the dataclass fields below (dates as ISO ``YYYY
               former_names: [{given_name, family_name}] (optional: names the patient had before)},
     diagnoses: [{system, code, display}],   # system http://hl7.org/fhir/sid/icd-10-cm
     requester: {name, npi, email, phone, organization, prefix, family_name},
-    authorized_visits, visits_per_period: {visits, period, unit: d|wk|mo} (optional),
-    valid_from, expires_on, body_sites: [..], notes: [..]
+    authorized_visits (optional), visits_per_period: {visits, period, unit: d|wk|mo} (optional),
+    valid_from, expires_on (optional), body_sites: [..], notes: [..]
 
 ``expires_on`` is the last day on which visits are authorized (inclusive), like the end of a
-FHIR ``occurrencePeriod``. Only ``active`` referrals authorize visits.
+FHIR ``occurrencePeriod``; without one the clinic's default validity applies. Only ``active``
+referrals authorize visits. Beside the terms a referral carries ``other_reasons`` (reasons that
+give no ICD-10-CM code: a SNOMED code, a text, an Observation) and ``notices`` (what was kept
+as sent although it looks wrong, such as a prescriber's phone that does not validate).
 """
 
 from __future__ import annotations
@@ -88,6 +91,29 @@ class Diagnosis:
 
 
 @dataclass(slots=True)
+class OtherReason:
+    """A reason for the referral that is not an ICD-10-CM code: kept for the clinic, as sent.
+
+    Beside a billable code it is supporting information; alone, the clinic settles the code with
+    the prescriber (the referral waits for its review). `resource`: where it was (Condition,
+    Observation, reasonCode, ...).
+    """
+
+    resource: str
+    text: str | None = None
+    system: str | None = None
+    code: str | None = None
+
+
+@dataclass(slots=True)
+class Notice:
+    """Something kept as sent that looks wrong (a prescriber's phone that does not validate)."""
+
+    field: str
+    message: str
+
+
+@dataclass(slots=True)
 class Requester:
     name: str
     npi: str | None = None
@@ -113,15 +139,17 @@ class Referral:
     patient: ReferredPatient
     diagnoses: list[Diagnosis]
     requester: Requester
-    authorized_visits: int
-    valid_from: date
-    expires_on: date
+    authorized_visits: int | None
+    valid_from: date | None
+    expires_on: date | None
     authored_on: date | None = None
     visits_per_period: VisitsPerPeriod | None = None
     body_sites: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     location_id: str | None = None
     tenant_id: str | None = None
+    other_reasons: list[OtherReason] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
 
 
 def validate_icd10(code: str) -> str | None:
@@ -137,13 +165,16 @@ def validate_icd10(code: str) -> str | None:
 
 
 def _date_problems(referral: Referral, today: date) -> list[str]:
+    """Dates no one at the clinic can mend (an end date that was not sent is not one of them:
+    the clinic's default validity applies, `review.with_clinic_defaults`)."""
     problems = []
-    if referral.expires_on <= referral.valid_from:
-        problems.append(f"expires_on: {referral.expires_on} is not after valid_from")
-    elif (referral.expires_on - referral.valid_from).days > MAX_VALIDITY_DAYS:
+    start, end = referral.valid_from, referral.expires_on
+    if start and end and end <= start:
+        problems.append(f"expires_on: {end} is not after valid_from")
+    elif start and end and (end - start).days > MAX_VALIDITY_DAYS:
         problems.append(f"expires_on: validity longer than {MAX_VALIDITY_DAYS} days")
-    if referral.expires_on < today:
-        problems.append(f"expires_on: the referral expired on {referral.expires_on}")
+    if end and end < today:
+        problems.append(f"expires_on: the referral expired on {end}")
     if referral.authored_on and referral.authored_on > today + timedelta(days=1):
         problems.append(f"authored_on: {referral.authored_on} is in the future")
     birth_date = referral.patient.birth_date
@@ -153,12 +184,12 @@ def _date_problems(referral: Referral, today: date) -> list[str]:
 
 
 def _visit_problems(referral: Referral) -> list[str]:
+    """Visits out of range (a missing total is for the clinic to settle: `review`)."""
     low, high = AUTHORIZED_VISITS_RANGE
     problems = []
-    if not low <= referral.authorized_visits <= high:
-        problems.append(
-            f"authorized_visits: must be {low}-{high}, got {referral.authorized_visits}"
-        )
+    visits = referral.authorized_visits
+    if visits is not None and not low <= visits <= high:
+        problems.append(f"authorized_visits: must be {low}-{high}, got {visits}")
     rate = referral.visits_per_period
     if rate and (rate.visits < 1 or rate.period < 1 or rate.unit not in PERIOD_UNITS):
         units = ", ".join(PERIOD_UNITS)
@@ -166,29 +197,20 @@ def _visit_problems(referral: Referral) -> list[str]:
     return problems
 
 
-def _diagnosis_problems(referral: Referral) -> list[str]:
-    if not referral.diagnoses:
-        return ["diagnoses: at least one diagnosis is required"]
-    return [
-        f"diagnoses[{i}].code: {d.code!r} is not a billable ICD-10-CM code"
-        for i, d in enumerate(referral.diagnoses)
-        if d.system != ICD10CM_SYSTEM or validate_icd10(d.code) is None
-    ]
-
-
 def check_terms(referral: Referral, today: date) -> list[str]:
-    """Every problem with the referral's terms, each naming its field; empty when acceptable."""
+    """Every problem with the referral's terms that rejects it, each naming its field.
+
+    What the clinic can settle with the prescriber (a billable code, the total of visits, the
+    location) is not a problem here: it holds the referral for review (`review.pending_items`).
+    """
     problems = []
     if referral.status not in ACCEPTED_STATUSES:
         problems.append(f"status: {referral.status!r} referrals do not authorize visits")
     if referral.priority not in PRIORITIES:
         problems.append(f"priority: {referral.priority!r} is not one of {', '.join(PRIORITIES)}")
-    return [
-        *problems,
-        *_date_problems(referral, today),
-        *_visit_problems(referral),
-        *_diagnosis_problems(referral),
-    ]
+    if not referral.requester.name:
+        problems.append("requester.name: the prescriber is required")
+    return [*problems, *_date_problems(referral, today), *_visit_problems(referral)]
 
 
 def check_patient(referral: Referral) -> list[str]:
@@ -199,6 +221,18 @@ def check_patient(referral: Referral) -> list[str]:
     if patient.birth_date is None:
         problems.append("patient.birth_date: is required")
     return problems
+
+
+def npi_check_digit_ok(npi: str) -> bool:
+    """The NPI's last digit is its Luhn check digit over the prefix 80840 and the first nine
+    digits (CMS, "NPI check digit"): a typo fails it."""
+    if len(npi) != 10 or not npi.isdigit():
+        return False
+    total = 0
+    for position, digit in enumerate(int(c) for c in reversed("80840" + npi)):
+        doubled = digit * 2 if position % 2 else digit
+        total += doubled - 9 if doubled > 9 else doubled
+    return total % 10 == 0
 
 
 def normalise_email(email: str) -> str:

@@ -14,7 +14,15 @@ from dataclasses import asdict
 from datetime import date
 from typing import Any
 
-from .referral import Referral, check_patient, check_terms
+from .referral import (
+    Address,
+    Identifier,
+    PersonName,
+    Referral,
+    ReferredPatient,
+    check_patient,
+    check_terms,
+)
 
 
 def problems(referral: Referral, today: date) -> dict[str, list[str]]:
@@ -32,6 +40,27 @@ def terms_of(referral: Referral) -> dict[str, Any]:
     for key in ("tenant_id", "location_id"):
         terms.pop(key)
     return json.loads(json.dumps(terms, default=lambda d: d.isoformat()))
+
+
+def referred_patient(stored: Mapping[str, Any]) -> ReferredPatient:
+    """The referred patient as the stored terms keep it (`terms_of`), to match it later."""
+    address = stored.get("address")
+    born = stored.get("birth_date")
+    return ReferredPatient(
+        given_name=stored.get("given_name") or "",
+        family_name=stored.get("family_name") or "",
+        birth_date=date.fromisoformat(born) if born else None,
+        gender=stored.get("gender"),
+        email=stored.get("email"),
+        phone=stored.get("phone"),
+        language=stored.get("language"),
+        identifiers=[
+            Identifier(i["value"], i.get("system")) for i in stored.get("identifiers", [])
+        ],
+        address=Address(**address) if address else None,
+        consent=stored.get("consent"),
+        former_names=[PersonName(**n) for n in stored.get("former_names", [])],
+    )
 
 
 def content_hash(terms: Mapping[str, Any], location_id: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +31,7 @@ class Refusal:
     referral_id: str | None = None
     referrer: dict[str, Any] | None = field(default=None)
     patient: dict[str, Any] | None = field(default=None)  # {given_name, family_name, birth_date}
+    answers: Mapping[str, str | None] | None = None  # {id, source} of the refused message
 
     @property
     def refusal_id(self) -> str:

@@ -20,6 +20,7 @@ from services.intake.domain.referral import (
     ContactError,
     Diagnosis,
     Identifier,
+    Notice,
     PersonName,
     Referral,
     ReferredPatient,
@@ -27,6 +28,7 @@ from services.intake.domain.referral import (
     VisitsPerPeriod,
     normalise_email,
     normalise_phone,
+    npi_check_digit_ok,
 )
 from shared.schemas import Strict
 
@@ -143,12 +145,21 @@ class NativeReferralSchema(Strict):
     )
     requester = fields.Nested(RequesterSchema, required=True)
     authorized_visits = fields.Integer(
-        required=True, strict=True, validate=validate.Range(min=1, max=100)
+        load_default=None,
+        allow_none=True,
+        strict=True,
+        validate=validate.Range(min=1, max=100),
+        metadata={"description": "Omitted: the referral waits for the clinic's review"},
     )
     visits_per_period = fields.Nested(VisitsPerPeriodSchema, load_default=None, allow_none=True)
     valid_from = fields.Date(required=True)
     expires_on = fields.Date(
-        required=True, metadata={"description": "Last day visits are authorized (inclusive)"}
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "Last day visits are authorized (inclusive); omitted: the clinic's "
+            "default validity (90 days unless it set another)"
+        },
     )
     body_sites = fields.List(_text(100), load_default=list, validate=validate.Length(max=20))
     notes = fields.List(_text(2000), load_default=list, validate=validate.Length(max=20))
@@ -158,8 +169,14 @@ class NativeReferralSchema(Strict):
         self.region = region
 
     def _contact(
-        self, person: dict[str, Any], where: str, errors: dict[str, Any]
+        self,
+        person: dict[str, Any],
+        where: str,
+        errors: dict[str, Any],
+        notices: list[Notice] | None = None,
     ) -> tuple[str | None, str | None]:
+        """Normalised email and phone; one that does not validate is an error, or, given
+        `notices` (the requester's), kept as sent with a notice."""
         found: list[str | None] = []
         for name, normalise in (
             ("email", normalise_email),
@@ -168,18 +185,29 @@ class NativeReferralSchema(Strict):
             try:
                 found.append(normalise(person[name]) if person.get(name) else None)
             except ContactError as error:
-                errors.setdefault(where, {})[name] = [str(error).split(": ", 1)[-1]]
-                found.append(None)
+                problem = str(error).split(": ", 1)[-1]
+                if notices is None:
+                    errors.setdefault(where, {})[name] = [problem]
+                    found.append(None)
+                else:
+                    notices.append(Notice(f"{where}.{name}", f"{problem}; kept as sent, not used"))
+                    found.append(person[name])
         return found[0], found[1]
 
     @post_load
     def to_referral(self, data: dict[str, Any], **_: Any) -> Referral:
         errors: dict[str, Any] = {}
+        notices: list[Notice] = []
         patient, requester = dict(data["patient"]), dict(data["requester"])
         patient["email"], patient["phone"] = self._contact(patient, "patient", errors)
-        requester["email"], requester["phone"] = self._contact(requester, "requester", errors)
+        requester["email"], requester["phone"] = self._contact(
+            requester, "requester", errors, notices
+        )
         if errors:
             raise ValidationError(errors)
+        if requester["npi"] and not npi_check_digit_ok(requester["npi"]):
+            message = f"NPI {requester['npi']!r} fails its check digit; kept as sent"
+            notices.append(Notice("requester.npi", message))
         patient["identifiers"] = [
             Identifier(i["value"], i["system"]) for i in patient["identifiers"]
         ]
@@ -198,6 +226,7 @@ class NativeReferralSchema(Strict):
             diagnoses=[Diagnosis(d["code"], d["display"], d["system"]) for d in data["diagnoses"]],
             requester=Requester(**requester),
             visits_per_period=rate and VisitsPerPeriod(**rate),
+            notices=notices,
         )
 
 

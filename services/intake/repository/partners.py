@@ -46,6 +46,14 @@ class Partners:
             return_document=ReturnDocument.AFTER,
         )
 
+    def disable(self, partner_id: str, at: Any) -> dict[str, Any] | None:
+        """Mark the partner disabled (once); the partner, or None when there is none."""
+        return self.collection.find_one_and_update(
+            {"_id": partner_id},
+            {"$set": {"disabled": True, "disabled_at": at}, "$inc": {"version": 1}},
+            return_document=ReturnDocument.AFTER,
+        )
+
     def page_of_tenant(self, tenant_id: str, request: PageRequest) -> Page[dict[str, Any]]:
         """The partners that may refer to the tenant, by id (their names and status formats)."""
         return find_page(

@@ -1,8 +1,7 @@
-"""Patients: found by their match keys, gaining locations and possible-duplicate flags."""
+"""Patients: found by their match keys, gaining locations and the records staff said are others."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from services.intake.repository.indexes import PATIENTS
@@ -19,12 +18,10 @@ class Patients(PatientData):
             return []
         return list(self.scoped.find({"match_keys": {"$in": keys}}).limit(len(keys)))
 
-    def add_location(self, patient_id: str, location_id: str) -> None:
-        self.scoped.update_one({"_id": patient_id}, {"$addToSet": {"location_ids": location_id}})
-
-    def add_flag(self, patient_id: str, flag: Mapping[str, Any]) -> None:
-        """Add a possible-duplicate flag, unless one naming the same other patient is there."""
-        self.scoped.update_one(
-            {"_id": patient_id, "flags.other_patient_id": {"$ne": flag["other_patient_id"]}},
-            {"$push": {"flags": dict(flag)}},
-        )
+    def join(self, patient_id: str, location_id: str, distinct_from: list[str]) -> None:
+        """The patient gains a location and, when staff settled it, the records that are other
+        people (one write; each value once)."""
+        added: dict[str, Any] = {"location_ids": location_id}
+        if distinct_from:
+            added["distinct_from"] = {"$each": distinct_from}
+        self.scoped.update_one({"_id": patient_id}, {"$addToSet": added})

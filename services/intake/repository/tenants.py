@@ -46,3 +46,11 @@ class Tenants:
             outbox.with_events({"$set": fields, "$inc": {"version": 1}}, events),
         )
         return bool(result.matched_count)
+
+    def set_settings(self, settings: Mapping[str, Any], seen_version: int) -> bool:
+        """Store the tenant's settings if it is still at `seen_version` (False otherwise)."""
+        result = self.scoped.update_one(
+            {"_id": self.tenant_id, "version": seen_version},
+            {"$set": {"settings": dict(settings)}, "$inc": {"version": 1}},
+        )
+        return bool(result.matched_count)

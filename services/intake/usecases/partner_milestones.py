@@ -18,10 +18,8 @@ from typing import Any
 from services.intake import events
 from services.intake.bootstrap import Deps
 from services.intake.domain import milestones
-from services.intake.domain.fhir_task import TaskContext
-from services.intake.domain.partner_settings import status_format_of
 from services.intake.repository.referrals import Referrals
-from services.intake.usecases.tenants import get_tenant
+from services.intake.usecases.partner_status_format import clinic_context, status_format
 from shared import audit
 from shared.errors import NotFound
 from shared.events import Event
@@ -56,7 +54,10 @@ def report_milestone(
             return NOTHING_TO_SAY
         after = {**referral, "milestones": [*kept, milestone]}
         status = events.referral_milestone(
-            after, milestone, status_format_of(partner), _task_context(deps, event.tenant_id)
+            after,
+            milestone,
+            status_format(deps, partner["_id"]),
+            clinic_context(deps, event.tenant_id),
         )
         return APPLIED if repo.add_milestone(referral, milestone, [status]) else None
 
@@ -74,13 +75,3 @@ def report_milestone(
             detail=f"{milestone['kind']} to the referring partner",
         )
     return outcome != REPEAT
-
-
-def _task_context(deps: Deps, tenant_id: str) -> TaskContext:
-    tenant = get_tenant(deps, tenant_id)
-    return TaskContext(
-        clinic_name=tenant.get("name") or tenant_id,
-        tenant_id=tenant_id,
-        base_url=deps.settings.own.public_base_url,
-        now=deps.clock(),
-    )

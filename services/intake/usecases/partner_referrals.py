@@ -11,14 +11,16 @@ is raised as it is, and the consumer retries it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, NoReturn
 
 from services.intake import events
 from services.intake.bootstrap import Deps
 from services.intake.domain import partner_gate
+from services.intake.domain.fhir_task import TaskContext
 from services.intake.domain.referral import Referral
-from services.intake.domain.refusals import Refusal, reason, summary
+from services.intake.domain.refusals import UNKNOWN_TENANT, Refusal, reason, summary
 from services.intake.errors import Refused
 from services.intake.partner_forms.reading import (
     claimed_reference,
@@ -27,8 +29,8 @@ from services.intake.partner_forms.reading import (
     sniffed_form,
 )
 from services.intake.repository.partner_rejections import PartnerRejections
-from services.intake.repository.tenants import Tenants
 from services.intake.usecases import referrals
+from services.intake.usecases.partner_status_format import clinic_context, status_format
 from shared import audit
 from shared.errors import ConcurrentChange, Conflict, Invalid, NotFound
 
@@ -41,6 +43,7 @@ class PartnerMessage:
     """A partner's message as the consumer received it; who sent it is the broker's word."""
 
     key: str  # its idempotency key
+    answers: Mapping[str, str | None]  # {id, source} of the CloudEvent (what its status answers)
     user_id: str | None  # the broker-validated AMQP user of the first publish
     routing_key: str
     type: str
@@ -113,6 +116,7 @@ def refuse_unreadable(
     partner = deps.partners.get(message.user_id) if message.user_id else None
     refusal = Refusal(
         message_key=message.key,
+        answers=message.answers,
         reasons=reason(field, problem),
         sender=message.user_id,
         partner_id=partner and partner["_id"],
@@ -130,6 +134,7 @@ def _admit(deps: Deps, message: PartnerMessage, claimed: str | None) -> Refusal:
     )
     refusal = Refusal(
         message_key=message.key,
+        answers=message.answers,
         reasons=[problem] if problem else [],
         sender=message.user_id,
         partner_id=partner and partner["_id"],
@@ -143,11 +148,13 @@ def _admit(deps: Deps, message: PartnerMessage, claimed: str | None) -> Refusal:
 
 
 def _letter_referrer(referral: Referral) -> dict[str, Any]:
-    """Who the rejection letter goes to, and how it greets them ("Dr. Chen")."""
+    """Who the rejection letter goes to, and how it greets them ("Dr. Chen"): never at an email
+    address kept as sent that did not validate (noticed)."""
     requester = referral.requester
+    unusable = any(n.field == "requester.email" for n in referral.notices)
     return {
         "name": requester.name,
-        "email": requester.email,
+        "email": None if unusable else requester.email,
         "prefix": requester.prefix,
         "family_name": requester.family_name,
     }
@@ -172,6 +179,7 @@ def _sender(message: PartnerMessage, admitted: Refusal) -> referrals.Sender:
         actor=f"partner:{partner_id}",
         channel="amqp",
         message_key=message.key,
+        answers=message.answers,
     )
 
 
@@ -186,9 +194,10 @@ def _refuse(deps: Deps, refusal: Refusal) -> NoReturn:
         "fields": refusal.fields,
         "at": deps.clock(),
     }
-    clinic = Tenants(deps.db, refusal.tenant_id).get() if refusal.tenant_allowed else None
-    outgoing = events.referral_rejected(refusal, clinic_name=clinic and clinic.get("name"))
-    if PartnerRejections(deps.db).insert(document, outgoing):
+    answer = events.referral_rejected(
+        refusal, status_format(deps, refusal.partner_id), _clinic_of(deps, refusal)
+    )
+    if PartnerRejections(deps.db).insert(document, answer):
         audit.record(
             deps.db,
             actor=f"partner:{refusal.sender or 'anonymous'}",
@@ -200,3 +209,10 @@ def _refuse(deps: Deps, refusal: Refusal) -> NoReturn:
             detail="fields: " + ", ".join(refusal.fields),
         )
     raise Refused(summary(refusal.reasons))
+
+
+def _clinic_of(deps: Deps, refusal: Refusal) -> TaskContext:
+    """The clinic the refused message names: by name when the partner may refer to it, else by
+    the id the partner sent only."""
+    tenant_id = refusal.tenant_id or UNKNOWN_TENANT
+    return clinic_context(deps, tenant_id, None if refusal.tenant_allowed else {})

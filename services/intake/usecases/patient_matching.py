@@ -1,22 +1,24 @@
-"""Which patient a referral goes to: a stored one it surely is, or a new one (never another person).
+"""Which patient a referral goes to: a stored one it surely is, a new one, or nobody until staff say.
 
 The rule is `domain/patient_matching.decide`. A referral never changes a stored patient's name,
 birth date, contact details or identifiers: a match only adds the referral's location. A
-doubtful match (an identifier shared with a record whose birth date or name disagrees) is never
-linked: the referral's patient is registered anew and both records carry a `possible_duplicate`
-flag naming the other, for staff to settle.
+doubtful match (an identifier shared with a record whose birth date or name disagrees, or several
+records that match) places nobody: the referral waits for the clinic's review
+(`domain/review.identity_item` names the records), and staff link it to a patient or register a
+new one. Either answer records, on the patient chosen, that the other records are other people
+(`distinct_from`), so the same doubt is not raised again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
 from services.intake import events
 from services.intake.bootstrap import Deps
-from services.intake.domain.patient import default_consent, is_flagged_with, possible_duplicate_flag
+from services.intake.domain.patient import default_consent
 from services.intake.domain.patient_matching import (
     MatchDecision,
     decide,
@@ -28,6 +30,7 @@ from services.intake.domain.patient_matching import (
 )
 from services.intake.domain.referral import ReferredPatient
 from services.intake.repository.patients import Patients
+from shared.errors import Invalid
 from shared.events import outbox
 from shared.ids import new_id
 from shared.retry import retry_on_conflict
@@ -35,27 +38,42 @@ from shared.retry import retry_on_conflict
 
 @dataclass(frozen=True)
 class Placement:
-    """The patient a referral goes to, whether registered now, and the records to review beside it."""
+    """The patient a referral goes to (None: nobody, for the `doubts` staff must settle)."""
 
-    patient: dict[str, Any]
-    registered: bool
-    possible_duplicates: tuple[str, ...] = ()
+    patient: dict[str, Any] | None
+    registered: bool = False
+    doubts: tuple[str, ...] = ()
 
 
-def match_or_register(
+def doubts_of(
+    deps: Deps, tenant_id: str, referred: ReferredPatient, *, partner_id: str | None
+) -> tuple[str, ...]:
+    """The stored patients a referred one may be but is not surely (read only)."""
+    supplied_by = sender_scope(partner_id)
+    candidates = Patients(deps.db, tenant_id).candidates(match_keys(referred, supplied_by))
+    return _doubts(decide(referred, supplied_by, candidates))
+
+
+def _doubts(decision: MatchDecision) -> tuple[str, ...]:
+    """Every record a doubtful decision involves: the match it would be (first), and the others."""
+    if not decision.possible_duplicates:
+        return ()
+    matched = (decision.match["_id"],) if decision.match is not None else ()
+    return matched + tuple(d.patient_id for d in decision.possible_duplicates)
+
+
+def place_patient(
     deps: Deps,
     tenant_id: str,
     referred: ReferredPatient,
     location_id: str,
     *,
     partner_id: str | None,
-    referral_id: str,
 ) -> Placement:
-    """The tenant's patient this referred patient is, registering a new one when none matches.
+    """The tenant's patient this referred patient surely is, or a new one; nobody on a doubt.
 
-    Each possible duplicate the rule finds is flagged on both records. A concurrent registration
-    of the same person trips the unique match index, and the loser decides again (and matches
-    the winner).
+    A concurrent registration of the same person trips the unique match index, and the loser
+    decides again (and matches the winner).
     """
     repo = Patients(deps.db, tenant_id)
     supplied_by = sender_scope(partner_id)
@@ -64,89 +82,68 @@ def match_or_register(
     def attempt() -> Placement | None:
         candidates = repo.candidates(keys)
         decision = decide(referred, supplied_by, candidates)
+        if decision.possible_duplicates:
+            return Placement(None, doubts=_doubts(decision))
         if decision.match is not None:
-            return _link(deps, repo, decision, candidates, location_id, referral_id)
-        return _register(
-            deps,
-            repo,
-            referred,
-            decision,
-            candidates,
-            location_id,
-            supplied_by=supplied_by,
-            keys=keys,
-            referral_id=referral_id,
+            found = dict(decision.match)
+            if location_id not in found.get("location_ids", []):
+                repo.join(found["_id"], location_id, ())
+            return Placement(found)
+        patient = _new_patient(
+            tenant_id, referred, location_id, deps.clock(), supplied_by, unclaimed(keys, candidates)
         )
+        return Placement(patient, registered=True) if _insert(repo, patient) else None
 
     return retry_on_conflict(attempt, what="the patient's registration")
 
 
-def _link(
+def link_patient(
     deps: Deps,
-    repo: Patients,
-    decision: MatchDecision,
-    candidates: list[dict[str, Any]],
-    location_id: str,
-    referral_id: str,
-) -> Placement:
-    """The matched patient gains the referral's location, nothing else; doubts are flagged."""
-    found = dict(decision.match or {})
-    if location_id not in found.get("location_ids", []):
-        repo.add_location(found["_id"], location_id)
-    others = {c["_id"]: c for c in candidates}
-    for dup in decision.possible_duplicates:
-        _flag(deps, repo, found, dup.patient_id, dup.reason, referral_id)
-        _flag(deps, repo, others[dup.patient_id], found["_id"], dup.reason, referral_id)
-    return Placement(found, False, tuple(d.patient_id for d in decision.possible_duplicates))
-
-
-def _register(
-    deps: Deps,
-    repo: Patients,
-    referred: ReferredPatient,
-    decision: MatchDecision,
-    candidates: list[dict[str, Any]],
+    tenant_id: str,
+    patient_id: str,
     location_id: str,
     *,
-    supplied_by: str,
-    keys: list[str],
-    referral_id: str,
-) -> Placement | None:
-    """A new patient (with its event, in one write) beside its possible duplicates, flagged on both.
-
-    It carries only the keys no candidate holds; None when a concurrent registration took one.
-    """
-    now = deps.clock()
-    doubtful = decision.possible_duplicates
-    patient = _new_patient(
-        repo.tenant_id,
-        referred,
-        location_id,
-        now,
-        supplied_by=supplied_by,
-        keys=unclaimed(keys, candidates),
-        flags=[possible_duplicate_flag(d.patient_id, d.reason, referral_id, now) for d in doubtful],
-    )
-    if not repo.insert({**patient, **outbox.pending([events.patient_registered(patient)])}):
-        return None
-    others = {c["_id"]: c for c in candidates}
-    for dup in doubtful:
-        _flag(deps, repo, others[dup.patient_id], patient["_id"], dup.reason, referral_id)
-    return Placement(patient, True, tuple(d.patient_id for d in doubtful))
+    locations: Collection[str] | None,
+    distinct_from: Iterable[str],
+) -> dict[str, Any]:
+    """Staff's answer "this is that patient": it gains the location and, as settled, the other
+    records are other people. Invalid for a patient the caller cannot see."""
+    repo = Patients(deps.db, tenant_id)
+    patient = repo.get(patient_id, locations)
+    if patient is None:
+        raise Invalid.one("patient.link_to", f"no patient {patient_id!r} you may see")
+    others = sorted(set(distinct_from) - {patient_id})
+    repo.join(patient_id, location_id, others)
+    return patient
 
 
-def _flag(
+def register_patient(
     deps: Deps,
-    repo: Patients,
-    patient: Mapping[str, Any],
-    other_id: str,
-    reason: str,
-    referral_id: str,
-) -> None:
-    """Flag `patient` as a possible duplicate of `other_id`, once (a write only when new)."""
-    if not is_flagged_with(patient, other_id):
-        flag = possible_duplicate_flag(other_id, reason, referral_id, deps.clock())
-        repo.add_flag(patient["_id"], flag)
+    tenant_id: str,
+    referred: ReferredPatient,
+    location_id: str,
+    *,
+    partner_id: str | None,
+    distinct_from: Iterable[str],
+) -> dict[str, Any]:
+    """Staff's answer "a new patient": registered with the keys no record holds, and recorded as
+    another person than the records the referral pointed to."""
+    repo = Patients(deps.db, tenant_id)
+    supplied_by = sender_scope(partner_id)
+    keys = match_keys(referred, supplied_by)
+
+    def attempt() -> dict[str, Any] | None:
+        held = unclaimed(keys, repo.candidates(keys))
+        patient = _new_patient(tenant_id, referred, location_id, deps.clock(), supplied_by, held)
+        patient["distinct_from"] = sorted(set(distinct_from))
+        return patient if _insert(repo, patient) else None
+
+    return retry_on_conflict(attempt, what="the patient's registration")
+
+
+def _insert(repo: Patients, patient: dict[str, Any]) -> bool:
+    """The new patient with its `patient.registered` event, in one write (False: a key is taken)."""
+    return repo.insert({**patient, **outbox.pending([events.patient_registered(patient)])})
 
 
 def _new_patient(
@@ -154,16 +151,14 @@ def _new_patient(
     referred: ReferredPatient,
     location_id: str,
     now: datetime,
-    *,
     supplied_by: str,
     keys: list[str],
-    flags: list[dict[str, Any]],
 ) -> dict[str, Any]:
     patient_id = new_id("pat")
     fields = asdict(referred)
     consent = referred.consent or default_consent(referred)
     fields.pop("consent", None)
-    document = {
+    return {
         **fields,
         "_id": patient_id,
         "tenant_id": tenant_id,
@@ -176,6 +171,3 @@ def _new_patient(
         "version": 1,
         "created_at": now,
     }
-    if flags:
-        document["flags"] = flags
-    return document

@@ -1,42 +1,45 @@
 """Receiving referrals (from AMQP and HTTP alike), amending them, cancelling them, reading them.
 
 One write per state change, with its events and its deduplication folded in:
-- a new referral: the patient is matched or registered (one insert when new), then the referral
-  is inserted with `referral.accepted` (and the partner's status event) in its outbox; the
-  unique index (tenant, partner, partner's referral id) makes a concurrent repeat lose cleanly;
+- a new referral that lacks nothing: the patient is matched or registered (one insert when
+  new), then the referral is inserted with `referral.accepted` (and the partner's status event)
+  in its outbox; the unique index (tenant, partner, partner's referral id) makes a concurrent
+  repeat lose cleanly;
+- a new referral that lacks what the clinic settles with the prescriber (`domain/review.py`) is
+  inserted `needs_review`, attached to nobody, with the partner's `referral.received` naming
+  what is pending; nothing happens inside until staff resolve it (`referral_review.py`);
 - a repeat (the same message again, or the same content under the same partner referral id) is
   recognised and changes nothing;
 - changed content under the same id amends the referral in place: the previous terms go to
   `history`, the version goes up, and `referral.amended` is emitted;
 - a cancellation sets the status, once.
-Each outcome is audited (one record; it never holds patient data), and a referral whose patient
-has a possible duplicate (see `patient_matching`) gets a second record naming the ids.
+Each outcome is audited (one record; it never holds patient data).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from services.intake import events
 from services.intake.bootstrap import Deps
-from services.intake.domain import intake_link
-from services.intake.domain.clinic import location_ids
+from services.intake.domain import intake_link, review
+from services.intake.domain.clinic import location_ids, referral_validity_days
 from services.intake.domain.partner_gate import may_refer
 from services.intake.domain.referral import Referral
 from services.intake.domain.referral_record import (
     content_hash,
     location_for,
     may_change,
-    problems,
     terms_of,
 )
 from services.intake.repository.partners import Partners
 from services.intake.repository.patients import Patients
 from services.intake.repository.referrals import Referrals
-from services.intake.usecases.patient_matching import match_or_register
+from services.intake.usecases.partner_status_format import clinic_context, status_format
+from services.intake.usecases.referral_acceptance import settle
 from services.intake.usecases.tenants import get_tenant
 from shared import audit
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
@@ -57,26 +60,45 @@ class Sender:
     actor: str
     channel: str  # amqp | http
     message_key: str | None = None  # the message's idempotency key, when it has one
+    answers: Mapping[str, str | None] | None = None  # {id, source}: what its status answers
     locations: Collection[str] | None = None  # a staff key limited to these locations
 
 
 @dataclass(frozen=True)
 class Receipt:
-    outcome: str  # accepted | amended | duplicate | cancelled
+    outcome: str  # accepted | held | amended | duplicate | cancelled
     referral_id: str
-    patient_id: str
+    patient_id: str | None  # None while the referral is held for review
     version: int
-    status: str = "accepted"
+    status: str = "accepted"  # accepted | needs_review | cancelled | rejected
+    pending: tuple[dict[str, str], ...] = ()  # what a held referral waits for (partner's view)
     patient_registered: bool = False
-    possible_duplicates: tuple[str, ...] = ()  # other patients this one may be (staff decide)
 
 
 # --- over HTTP: staff and partner keys ---------------------------------------------------------
 
 
-def submit(deps: Deps, principal: Principal, referral: Referral, *, form: str) -> Receipt:
-    """A referral POSTed by the front desk or a partner's key (`receive`, as that sender)."""
-    return receive(deps, http_sender(deps, principal), referral, form=form)
+def submit(
+    deps: Deps,
+    principal: Principal,
+    referral: Referral,
+    *,
+    form: str,
+    idempotency_key: str | None = None,
+) -> Receipt:
+    """A referral POSTed by the front desk or a partner's key (`receive`, as that sender).
+
+    With an `Idempotency-Key`, the same key again is the duplicate it is, and the status events
+    answer it (`answers` `{id: key, source: null}`); without one they answer nothing.
+    """
+    sender = http_sender(deps, principal)
+    if idempotency_key:
+        sender = replace(
+            sender,
+            message_key=f"http:{principal.partner_id or principal.actor}#{idempotency_key}",
+            answers={"id": idempotency_key, "source": None},
+        )
+    return receive(deps, sender, referral, form=form)
 
 
 def cancel_referral(deps: Deps, principal: Principal, referral_id: str, *, reason: str) -> Receipt:
@@ -104,7 +126,7 @@ def get_referral(deps: Deps, principal: Principal, referral_id: str) -> dict[str
     found = Referrals(deps.db, principal.tenant_id).get(referral_id, principal.locations)
     if found is None or any(found.get(k) != v for k, v in _visible(principal).items()):
         raise NotFound(f"no referral {referral_id!r}")
-    return found
+    return _as_seen_by(principal, found)
 
 
 def list_referrals(
@@ -112,7 +134,15 @@ def list_referrals(
 ) -> Page[dict[str, Any]]:
     """Referrals at the locations the key may see (a partner: its own), by id."""
     where = {**filters, **_visible(principal)}
-    return Referrals(deps.db, principal.tenant_id).page(principal.locations, where, request)
+    page = Referrals(deps.db, principal.tenant_id).page(principal.locations, where, request)
+    return page.map(lambda found: _as_seen_by(principal, found))
+
+
+def _as_seen_by(principal: Principal, referral: dict[str, Any]) -> dict[str, Any]:
+    """A partner sees what is pending, never the other patients a collision names."""
+    if not principal.partner_id or not referral.get("pending"):
+        return referral
+    return {**referral, "pending": review.for_partner(referral["pending"])}
 
 
 def _visible(principal: Principal) -> dict[str, Any]:
@@ -126,117 +156,133 @@ def _visible(principal: Principal) -> dict[str, Any]:
 def receive(
     deps: Deps, sender: Sender, referral: Referral, *, form: str, today: date | None = None
 ) -> Receipt:
-    """Accept, amend or recognise a referral; raises Invalid (reasons) or Conflict (cancelled).
+    """Accept, hold for review, amend or recognise a referral; raises Invalid (reasons) or
+    Conflict (cancelled or declined).
 
     A repeat is recognised before the checks, so a message redelivered after the referral's
-    dates have passed is still the duplicate it is.
+    dates have passed is still the duplicate it is; it is recognised by what was sent (the
+    clinic's defaults, such as its validity, do not count).
     """
     tenant = get_tenant(deps, sender.tenant_id)
-    location_id, problem = location_for(
+    location_id, location_problem = location_for(
         location_ids(tenant), referral.location_id, sender.locations
     )
-    if location_id is None:
-        raise Invalid.one("location_id", problem or "")
-    terms = terms_of(referral)
+    unknown_location = location_id is None and referral.location_id not in (
+        None,
+        *location_ids(tenant),
+    )
+    if location_id is None and not unknown_location:
+        raise Invalid.one("location_id", location_problem or "")
+    sent_hash = content_hash(terms_of(referral), location_id or referral.location_id or "")
+    taken = review.assess(
+        referral,
+        today=today or deps.clock().date(),
+        validity_days=referral_validity_days(tenant),
+        location_problem=location_problem if unknown_location else None,
+    )
     repo = Referrals(deps.db, sender.tenant_id)
 
     def attempt() -> Receipt | None:
         existing = repo.by_partner_reference(sender.partner_id, referral.partner_referral_id)
-        if existing is not None and _is_repeat(sender, existing, terms, location_id):
+        if existing is not None and _is_repeat(sender, existing, sent_hash):
             return _receipt("duplicate", existing)
-        errors = problems(referral, today or deps.clock().date())
-        if errors:
-            raise Invalid(errors)
+        if taken.problems:
+            raise Invalid(taken.problems)
+        stored = {
+            "tenant_id": sender.tenant_id,
+            "partner_id": sender.partner_id,
+            "partner_referral_id": referral.partner_referral_id,
+            "location_id": location_id,
+            "terms": terms_of(taken.referral),
+            "content_hash": sent_hash,
+            "answers": _answers(sender),
+        }
         if existing is None:
-            return _accept(deps, sender, referral, terms, location_id, form, tenant["name"])
-        return _amend(deps, sender, existing, terms, location_id, tenant["name"])
+            return _new(deps, sender, stored, taken.pending, form, tenant)
+        return _amend(deps, sender, existing, stored, taken.pending, tenant)
 
     receipt = retry_on_conflict(attempt, what=f"referral {referral.partner_referral_id!r}")
     _audit(deps, sender, receipt)
-    if receipt.possible_duplicates:
-        _audit_possible_duplicates(deps, sender, receipt)
     return receipt
 
 
-def _is_repeat(sender: Sender, existing: dict[str, Any], terms: dict, location_id: str) -> bool:
+def _is_repeat(sender: Sender, existing: dict[str, Any], sent_hash: str) -> bool:
     """The same message again, or the same content again."""
     same_message = sender.message_key in existing.get(APPLIED_FIELD, [])
-    return same_message or existing["content_hash"] == content_hash(terms, location_id)
+    return same_message or existing["content_hash"] == sent_hash
 
 
 def _applied(sender: Sender) -> list[str]:
     return [sender.message_key] if sender.message_key else []
 
 
-def _accept(
+def _new(
     deps: Deps,
     sender: Sender,
-    referral: Referral,
-    terms: dict[str, Any],
-    location_id: str,
+    stored: dict[str, Any],
+    pending: list[review.Pending],
     form: str,
-    clinic_name: str,
+    tenant: Mapping[str, Any],
 ) -> Receipt | None:
-    referral_id = new_id("ref")
-    placement = match_or_register(
-        deps,
-        sender.tenant_id,
-        referral.patient,
-        location_id,
-        partner_id=sender.partner_id,
-        referral_id=referral_id,
-    )
-    patient, now = placement.patient, deps.clock()
+    """A new referral: accepted with its patient, or held for review attached to nobody."""
+    now = deps.clock()
     document = {
-        "_id": referral_id,
-        "tenant_id": sender.tenant_id,
-        "partner_id": sender.partner_id,
-        "partner_referral_id": referral.partner_referral_id,
-        "location_id": location_id,
-        "patient_id": patient["_id"],
-        "status": "accepted",
+        "_id": new_id("ref"),
+        **stored,
         "version": 1,
         "form": form,
         "channel": sender.channel,
-        "terms": terms,
-        "content_hash": content_hash(terms, location_id),
         "history": [],
         "intake_link_nonce": intake_link.new_nonce(),
         "received_at": now,
         "updated_at": now,
         APPLIED_FIELD: _applied(sender),
     }
-    pending = events.referral_accepted(document, patient, deps.settings, clinic_name)
-    if not Referrals(deps.db, sender.tenant_id).insert({**document, **outbox.pending(pending)}):
+    settled = settle(deps, document, pending, tenant=tenant)
+    document.update(settled.fields)
+    if not Referrals(deps.db, sender.tenant_id).insert(
+        {**document, **outbox.pending(settled.events)}
+    ):
         return None  # a concurrent copy won: read it and treat this one as a repeat
-    return Receipt(
-        "accepted",
-        referral_id,
-        patient["_id"],
-        1,
-        patient_registered=placement.registered,
-        possible_duplicates=placement.possible_duplicates,
-    )
+    registered = bool(settled.placement and settled.placement.registered)
+    return _receipt("accepted" if settled.accepted else "held", document, registered)
 
 
 def _amend(
     deps: Deps,
     sender: Sender,
     existing: dict[str, Any],
-    terms: dict[str, Any],
-    location_id: str,
-    clinic_name: str,
+    stored: dict[str, Any],
+    pending: list[review.Pending],
+    tenant: Mapping[str, Any],
 ) -> Receipt | None:
-    if existing["status"] != "accepted":
+    """Changed content under the same partner referral id. An accepted referral is amended in
+    place (the amendment must be complete: what it would wait for refuses it); a held one is
+    assessed again, and accepted once nothing is pending."""
+    if existing["status"] in ("cancelled", "rejected"):
         raise Conflict(f"the referral was {existing['status']}; send a new partner_referral_id")
+    if existing["status"] == "accepted" and (pending or stored["location_id"] is None):
+        raise Invalid({review.field_of(p["item"]): [p["message"]] for p in pending})
     version, now = existing["version"] + 1, deps.clock()
-    changes = {
-        "terms": terms,
-        "content_hash": content_hash(terms, location_id),
-        "location_id": location_id,
-        "version": version,
-        "updated_at": now,
-    }
+    changes = {k: stored[k] for k in ("terms", "content_hash", "location_id", "answers")}
+    changes |= {"version": version, "updated_at": now}
+    amended = {**existing, **changes}
+    if existing["status"] == "accepted":
+        patient = Patients(deps.db, sender.tenant_id).get(existing["patient_id"]) or {}
+        emitted = events.referral_amended(
+            amended,
+            patient,
+            deps.settings,
+            status_format(deps, sender.partner_id),
+            clinic_context(deps, sender.tenant_id, tenant),
+        )
+        outcome = "amended"
+    else:
+        settled = settle(deps, amended, pending, tenant=tenant)
+        changes |= settled.fields
+        amended |= settled.fields
+        emitted = settled.events
+        outcome = "accepted" if settled.accepted else "amended"
     previous = {k: existing[k] for k in ("version", "terms", "content_hash", "location_id")}
     update: dict[str, Any] = {
         "$set": changes,
@@ -244,15 +290,14 @@ def _amend(
     }
     if sender.message_key:
         update["$push"][APPLIED_FIELD] = {"$each": _applied(sender), "$slice": -KEEP}
-    amended = {**existing, **changes}
-    patient = Patients(deps.db, sender.tenant_id).get(existing["patient_id"]) or {}
-    pending = events.referral_amended(amended, patient, deps.settings, clinic_name)
+    if existing.get("patient_decision"):  # staff's answer was about the content it replaces
+        update["$unset"] = {"patient_decision": ""}
     guarded = {"_id": existing["_id"], "version": existing["version"]}
     if not Referrals(deps.db, sender.tenant_id).update(
-        guarded, outbox.with_events(update, pending)
+        guarded, outbox.with_events(update, emitted)
     ):
         return None
-    return _receipt("amended", amended)
+    return _receipt(outcome, amended)
 
 
 def cancel(
@@ -280,7 +325,13 @@ def cancel(
         update: dict[str, Any] = {"$set": {**changes, "updated_at": cancellation["at"]}}
         if sender.message_key:
             update["$push"] = {APPLIED_FIELD: {"$each": _applied(sender), "$slice": -KEEP}}
-        pending = events.referral_cancelled({**existing, **changes}, reason)
+        pending = events.referral_cancelled(
+            {**existing, **changes},
+            reason,
+            status_format(deps, existing.get("partner_id")),
+            answers=_answers(sender) if sender.partner_id else None,
+            context=clinic_context(deps, sender.tenant_id),
+        )
         guarded = {"_id": existing["_id"], "version": existing["version"]}
         if not repo.update(guarded, outbox.with_events(update, pending)):
             return None
@@ -303,14 +354,27 @@ def _find_for_cancel(
     return found
 
 
-def _receipt(outcome: str, referral: dict[str, Any]) -> Receipt:
+def _answers(sender: Sender) -> dict[str, str | None] | None:
+    return dict(sender.answers) if sender.answers else None
+
+
+def _receipt(outcome: str, referral: dict[str, Any], registered: bool = False) -> Receipt:
     return Receipt(
-        outcome, referral["_id"], referral["patient_id"], referral["version"], referral["status"]
+        outcome,
+        referral["_id"],
+        referral.get("patient_id"),
+        referral["version"],
+        referral["status"],
+        tuple(review.for_partner(referral.get("pending", ()))),
+        registered,
     )
 
 
 def _audit(deps: Deps, sender: Sender, receipt: Receipt, action: str | None = None) -> None:
+    """One record per outcome: ids and the items waiting, never patient data."""
     registered = " registered" if receipt.patient_registered else ""
+    held = ", ".join(p["item"] for p in receipt.pending)
+    who = f"patient {receipt.patient_id}{registered}" if receipt.patient_id else f"held: {held}"
     audit.record(
         deps.db,
         actor=sender.actor,
@@ -318,21 +382,5 @@ def _audit(deps: Deps, sender: Sender, receipt: Receipt, action: str | None = No
         action=action or f"referral.{receipt.outcome}",
         object_type="referral",
         object_id=receipt.referral_id,
-        detail=f"patient {receipt.patient_id}{registered} via {sender.channel}",
-    )
-
-
-def _audit_possible_duplicates(deps: Deps, sender: Sender, receipt: Receipt) -> None:
-    """The referral's patient may be another record's person: ids only, never patient data."""
-    audit.record(
-        deps.db,
-        actor=sender.actor,
-        tenant_id=sender.tenant_id,
-        action="patient.possible_duplicate",
-        object_type="patient",
-        object_id=receipt.patient_id,
-        detail=(
-            f"referral {receipt.referral_id}: not linked to possible duplicate "
-            f"{', '.join(receipt.possible_duplicates)}; both records flagged for review"
-        ),
+        detail=f"{who} via {sender.channel}",
     )

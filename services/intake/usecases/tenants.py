@@ -98,3 +98,16 @@ def update_location(
         return location if tenants.replace_location(location, current["version"], [event]) else None
 
     return retry_on_conflict(attempt, what=f"location {location_id!r}")
+
+
+def update_settings(
+    deps: Deps, tenant_id: str, *, version: int, settings: dict[str, Any]
+) -> dict[str, Any]:
+    """Change the clinic's settings (e.g. `referral_validity_days`) at the version read."""
+    tenant = get_tenant(deps, tenant_id)
+    if tenant["version"] != version:
+        raise Conflict(f"the tenant is at version {tenant['version']}, not {version}; reload it")
+    merged = {**(tenant.get("settings") or {}), **settings}
+    if not Tenants(deps.db, tenant_id).set_settings(merged, version):
+        raise Conflict("the tenant changed meanwhile; reload it")
+    return {**tenant, "settings": merged, "version": version + 1}

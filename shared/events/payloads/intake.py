@@ -225,18 +225,33 @@ class ScreeningUpdatedPayload(IntakeCompletedPayload):
     clearance = fields.Nested(Clearance, required=True)
 
 
+class Answers(Payload):
+    id = _maybe()
+    source = _maybe()
+
+
+class Pending(Payload):
+    item = _text()
+    message = _text()
+
+
 class PartnerStatusPayload(Payload):
     """The status a partner hears on its own queue (`partner.status`; docs/partners.md).
 
     Not in the catalogue: partner traffic is a contract with partners, and its types share the
-    names of internal ones (`referral.accepted`, `.rejected`, `.cancelled`).
+    names of internal ones (`referral.accepted`, `.rejected`, `.cancelled`). `answers` names the
+    partner's message it answers (`{id, source}` of its CloudEvent); `pending` what a referral
+    held for the clinic's review waits for; `notices` what was kept as sent but looks wrong.
     """
 
     partner_referral_id = _maybe()
     referral_id = _maybe()
-    status = _text(validate=validate.OneOf(["accepted", "rejected", "cancelled"]))
+    status = _text(validate=validate.OneOf(["received", "accepted", "rejected", "cancelled"]))
     reasons = fields.List(fields.Nested(Reason), required=True)
+    pending = fields.List(fields.Nested(Pending), required=True)
+    notices = fields.List(fields.Nested(Reason), required=True)
     version = fields.Integer(required=True, allow_none=True)
+    answers = fields.Nested(Answers, required=True, allow_none=True)
 
 
 class PlannedGoal(Payload):
@@ -275,11 +290,36 @@ class Discharge(Progress):
 
 class PartnerMilestonePayload(PartnerStatusPayload):
     """A milestone of care on a native partner's queue (docs/partners.md, "Receiving status"):
-    `referral.plan_approved` (`plan`), `.progress_reported` (`progress`), `.discharged`
-    (`discharge`); `status` is where care stands."""
+    every status field (`answers`: the referral's latest partner message, as a milestone
+    answers none of its own), `status` where care stands, and when it happened; each type adds
+    its part (below)."""
 
     status = _text(validate=validate.OneOf(["in_progress", "completed", "discontinued"]))
     occurred_at = fields.AwareDateTime(required=True)
-    plan = fields.Nested(PlanOfCare)
-    progress = fields.Nested(Progress)
-    discharge = fields.Nested(Discharge)
+
+
+class PlanApprovedStatusPayload(PartnerMilestonePayload):
+    plan = fields.Nested(PlanOfCare, required=True)
+
+
+class ProgressReportedStatusPayload(PartnerMilestonePayload):
+    progress = fields.Nested(Progress, required=True)
+
+
+class DischargedStatusPayload(PartnerMilestonePayload):
+    discharge = fields.Nested(Discharge, required=True)
+
+
+PARTNER_STATUS_PAYLOADS: dict[str, type[Payload]] = {
+    "referral.received": PartnerStatusPayload,
+    "referral.accepted": PartnerStatusPayload,
+    "referral.rejected": PartnerStatusPayload,
+    "referral.cancelled": PartnerStatusPayload,
+    "referral.plan_approved": PlanApprovedStatusPayload,
+    "referral.progress_reported": ProgressReportedStatusPayload,
+    "referral.discharged": DischargedStatusPayload,
+}
+"""Every type a partner hears on its status queue -> the schema of its native data. A partner
+with FHIR status hears the same types as `application/fhir+json`, whose data is the referral's
+FHIR R4 `Task` (or a refusal's): FHIR describes it, not a schema here (the tests check it with
+fhir.resources: `testkit/fhir_validation.py`)."""

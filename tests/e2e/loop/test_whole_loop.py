@@ -47,7 +47,14 @@ def clinic(stack: LocalStack, partner_id: str) -> tuple[str, dict, StaffClient]:
         "create-key", "--tenant", tenant_id, "--role", "admin", "--name", "Ada Admin"
     )["key"]
     stack.ops(
-        "create-partner", "--id", partner_id, "--name", "Referral Network", "--tenant", tenant_id
+        "create-partner",
+        "--id",
+        partner_id,
+        "--name",
+        "Referral Network",
+        "--tenant",
+        tenant_id,
+        "--no-broker-user",  # PartnerSystem made its broker user
     )
     return tenant_id, tenant, StaffClient(stack.urls, admin_key)
 

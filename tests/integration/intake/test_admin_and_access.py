@@ -82,6 +82,7 @@ def test_ops_create_and_allow_a_partner_and_its_key_is_bound_to_one_clinic(setti
             "partner-example",
             "--name",
             "Example Network",
+            "--no-broker-user",
         )[0]
         == 0
     )
@@ -111,7 +112,7 @@ def test_ops_create_and_allow_a_partner_and_its_key_is_bound_to_one_clinic(setti
     "argv",
     [
         ["create-tenant", "--name", "X", "--location", "Main:Mars/Olympus"],
-        ["create-partner", "--id", "bad.id", "--name", "X"],
+        ["create-partner", "--id", "bad.id", "--name", "X", "--no-broker-user"],
     ],
 )
 def test_the_cli_names_what_is_wrong(settings, world, capsys, argv):

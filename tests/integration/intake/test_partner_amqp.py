@@ -108,8 +108,14 @@ def test_a_partner_cancels_a_referral_with_a_cancellation_event(world, partner):
     assert world.db.referrals.find_one()["status"] == "cancelled"
 
 
-def bad_code(bundle):
-    resource(bundle, "Condition")["code"]["coding"][0]["code"] = "X99.99"
+def not_an_order(bundle):
+    resource(bundle, "ServiceRequest")["intent"] = "plan"
+    return bundle
+
+
+def bad_codes(bundle):
+    for n in (0, 1):
+        resource(bundle, "Condition", n)["code"]["coding"][0]["code"] = "X99.99"
     return bundle
 
 
@@ -127,10 +133,10 @@ REFUSED_BY_CONTENT = [
         "ServiceRequest.subject",
     ),
     (
-        "unknown-icd10",
-        lambda p: p.refer("clinic-a", bad_code(fhir_referral("REF-X")), datacontenttype=FHIR),
+        "not-an-order",
+        lambda p: p.refer("clinic-a", not_an_order(fhir_referral("REF-X")), datacontenttype=FHIR),
         "REF-X",
-        "Condition[0].code",
+        "ServiceRequest.intent",
     ),
     (
         "clinic-not-allowed",
@@ -161,7 +167,7 @@ def test_a_refused_message_is_dead_lettered_with_its_reason_answered_audited_and
     [entry] = world.audit(action="partner_message.rejected")
     assert entry["actor"] == f"partner:{partner.partner_id}" and entry["outcome"] == "rejected"
     assert (world.count("referrals"), world.count("patients")) == (0, 0)
-    if case in ("invalid-fhir", "unknown-icd10"):  # the clinic hears of refusals meant for it
+    if case in ("invalid-fhir", "not-an-order"):  # the clinic hears of refusals meant for it
         [internal] = wait_until(
             lambda: internal_events.events("referral.rejected"),
             timeout=10,
@@ -221,3 +227,47 @@ def test_a_partner_can_neither_read_another_partners_status_nor_publish_as_anoth
     with pytest.raises(PreconditionFailed, match="user_id"):
         partner.publish(cloud_event("clinic-a", native_referral()), user_id=other.partner_id)
         partner.connection.drain_events(timeout=2)
+
+
+def test_each_status_names_the_message_it_answers_in_its_data_and_correlation_id(world, partner):
+    sent = partner.refer("clinic-a", native_referral(partner_referral_id="REF-A"))
+    cancel = partner.refer(
+        "clinic-a", {"partner_referral_id": "REF-A", "reason": "moved"}, type="referral.cancelled"
+    )
+
+    accepted = status_of(partner, "REF-A")
+    cancelled = wait_until(
+        lambda: next((s for s in partner.statuses() if s["type"] == "referral.cancelled"), None),
+        timeout=15,
+        message="the cancellation status",
+    )
+    for status, message in ((accepted, sent), (cancelled, cancel)):
+        assert status["data"]["answers"] == {"id": message["id"], "source": message["source"]}
+        assert status["correlation_id"] == message["id"]
+
+
+def test_a_message_whose_envelope_cannot_be_read_is_answered_by_the_id_it_claims(world, partner):
+    event = cloud_event("clinic-a", {"not": "a referral"}, partner_id=partner.partner_id)
+    del event["tenantid"]
+    partner.publish(event)
+
+    status = wait_until(lambda: partner.statuses(), timeout=15, message="the rejection")[0]
+    assert status["type"] == "referral.rejected"
+    assert status["data"]["partner_referral_id"] is None
+    assert status["data"]["answers"] == {"id": event["id"], "source": event["source"]}
+    assert status["correlation_id"] == event["id"]
+
+
+def test_a_referral_without_a_billable_code_is_held_the_partner_told_what_is_pending(
+    world, partner, internal_events
+):
+    partner.refer("clinic-a", bad_codes(fhir_referral("REF-H")), datacontenttype=FHIR)
+
+    status = status_of(partner, "REF-H")
+    assert status["type"] == "referral.received"
+    assert status["routing_key"] == f"{partner.partner_id}.referral.received"
+    assert status["data"]["status"] == "received"
+    [pending] = status["data"]["pending"]
+    assert pending["item"] == "diagnosis_code" and "X99.99" not in pending.get("patient_ids", [])
+    assert (world.count("referrals", status="needs_review"), world.count("patients")) == (1, 0)
+    assert internal_events.events("referral.accepted") == []

@@ -13,7 +13,7 @@ from shared.events import new_event
 from shared.events.consumer import REASON_HEADER
 from shared.events.publisher import ConfirmedPublisher
 from testkit.fhir_validation import fhir_problems
-from testkit.partner import FHIR
+from testkit.partner import FHIR, referral_id_of
 from testkit.referrals import fhir_referral, native_referral
 from testkit.staff import bearer
 from testkit.waiting import wait_until
@@ -65,7 +65,7 @@ def accepted(partner, bundle_or_native, content_type) -> str:
         timeout=15,
         message="the acceptance",
     )
-    return status["data"]["referral_id"]
+    return referral_id_of(status)
 
 
 def statuses_of(partner, type_: str, count: int = 1) -> list[dict]:

@@ -17,6 +17,11 @@ from shared.events import catalog
 START = datetime(2026, 11, 3, 9, 30, tzinfo=UTC)
 CONTEXT = TaskContext("Northside Massage", "northside", "https://intake.clinic.example", START)
 BUNDLE = resources.files("services.intake.partner_forms") / "examples" / "referral_bundle.json"
+ANSWERS = {
+    "id": "7c1f0e9a-52d4-4b8e-9a61-0d3c2b1a9f04",
+    "source": "https://referrals.partner.example.org",
+}
+"""The partner's message the referral stands on (docs/partners.md's FHIR referral example)."""
 
 PLAN = {
     "plan_id": "pln_0123456789abcdef0123",
@@ -42,6 +47,7 @@ def stored_referral() -> dict:
         "version": 1,
         "terms": terms,
         "received_at": START,
+        "answers": dict(ANSWERS),
     }
 
 
@@ -131,9 +137,26 @@ DOCS_CONTEXT = TaskContext(
 )  # fmt: skip
 
 
+HELD_FOR = {
+    "item": "authorized_visits",
+    "message": "no total number of visits, only a rate (2 per 1 wk)",
+}
+
+
 def docs_status_events(status_format: str) -> list:
-    """The status events docs/partners.md shows, as the service builds them."""
-    built = []
+    """The status events docs/partners.md shows, as the service builds them: the referral held
+    for its visit count (`referral.received`), then its milestones of care."""
+    held = {
+        **stored_referral(),
+        "tenant_id": "northside-massage",
+        "status": "needs_review",
+        "patient_id": None,
+        "pending": [HELD_FOR],
+    }
+    received_context = TaskContext(
+        DOCS_CONTEXT.clinic_name, DOCS_CONTEXT.tenant_id, DOCS_CONTEXT.base_url, START
+    )
+    built = events.referral_held(held, status_format, received_context)
     for steps in range(1, len(DOCS_COURSE) + 1):
         referral = with_milestones(
             {**stored_referral(), "tenant_id": "northside-massage"},

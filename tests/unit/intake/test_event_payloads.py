@@ -50,6 +50,12 @@ def referral(partner_id: str | None = "acme-ehr") -> dict:
     }
 
 
+def held() -> dict:
+    """A referral held for review: attached to nobody, waiting for a code."""
+    pending = [{"item": "diagnosis_code", "message": "no billable ICD-10-CM code"}]
+    return {**referral(), "status": "needs_review", "patient_id": None, "pending": pending}
+
+
 PATIENT = {
     "_id": "pat_0123456789abcdef0123",
     "tenant_id": "clinic-a",
@@ -122,6 +128,9 @@ def built() -> list:
         *events.referral_amended(referral(partner_id=None), PATIENT, SETTINGS),
         *events.referral_cancelled(referral(), "patient moved"),
         *events.referral_rejected(REFUSAL),
+        *events.referral_held(held()),
+        *events.referral_declined({**held(), "status": "rejected"}, "no code could be agreed"),
+        *events.referral_cancelled({**held(), "status": "cancelled"}, "sent elsewhere"),
         events.intake_completed(intake()),
         events.intake_screening_updated(intake(), CLEARANCE),
     ]
@@ -165,3 +174,28 @@ def test_a_field_the_docs_do_not_list_is_named_and_a_missing_one_refused():
     with pytest.raises(ValidationError) as refused:
         schema.load({k: v for k, v in payload.items() if k != "intake_link"})
     assert set(refused.value.messages) == {"intake_link"}
+
+
+def test_a_held_referral_reaches_only_the_partner_and_its_cancellation_stays_outside_too():
+    held_events = [*events.referral_held(held()), *events.referral_cancelled(held(), "moved")]
+    assert {o.exchange for o in held_events} == {"partner.status"}
+    [received, _] = held_events
+    assert on_the_wire(received)["pending"] == [
+        {"item": "diagnosis_code", "message": "no billable ICD-10-CM code"}
+    ]
+
+
+def test_a_status_names_the_message_it_answers_and_sets_the_correlation_id():
+    answered = {**referral(), "answers": {"id": "evt-7", "source": "https://ehr.example.org"}}
+    [status, _] = events.referral_accepted(answered, PATIENT, SETTINGS)
+    assert on_the_wire(status)["answers"] == {"id": "evt-7", "source": "https://ehr.example.org"}
+    assert status.properties == {"correlation_id": "evt-7"}
+
+
+def test_a_prescribers_contact_kept_as_sent_but_noticed_is_never_written_to():
+    terms = {
+        **referral()["terms"],
+        "notices": [{"field": "requester.email", "message": "not valid; kept as sent"}],
+    }
+    assert events.referrer_of(terms)["email"] is None
+    assert events.referrer_of(terms)["name"] == "David Chen"

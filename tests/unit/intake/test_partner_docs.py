@@ -12,7 +12,7 @@ from services.intake import events
 from services.intake.partner_forms.reading import form_of, read_cancellation, read_referral
 from shared.events import parse_event
 from shared.events.payloads import undeclared
-from shared.events.payloads.intake import PartnerMilestonePayload
+from shared.events.payloads.intake import PARTNER_STATUS_PAYLOADS
 from testkit.fhir_validation import fhir_problems
 from tests.unit.intake.closed_loop import docs_status_events
 
@@ -23,7 +23,10 @@ BLOCKS = [
 INBOUND = [b for b in BLOCKS if b["source"] != events.SOURCE]
 OUTBOUND = [b for b in BLOCKS if b["source"] == events.SOURCE]
 MILESTONES = ("referral.plan_approved", "referral.progress_reported", "referral.discharged")
-SHOWN_MILESTONES = [b for b in OUTBOUND if b["type"] in MILESTONES]
+EXACT = [b for b in OUTBOUND if b["type"] in MILESTONES or b["datacontenttype"] == events.FHIR_JSON]
+"""Shown as the service builds them for the docs' referral (`closed_loop.docs_status_events`)."""
+SHAPED = [b for b in OUTBOUND if b not in EXACT]
+"""Shown with the fields the service sends (native status before care)."""
 
 
 def test_the_guide_shows_both_forms_a_cancellation_and_a_status():
@@ -34,6 +37,8 @@ def test_the_guide_shows_both_forms_a_cancellation_and_a_status():
         ("referral.discharged", "application/json"),
         ("referral.plan_approved", "application/json"),
         ("referral.progress_reported", "application/json"),
+        ("referral.received", "application/fhir+json"),
+        ("referral.received", "application/json"),
         ("referral.rejected", "application/json"),
         ("referral.requested", "application/fhir+json"),
         ("referral.requested", "application/json"),
@@ -50,25 +55,33 @@ def test_each_example_partner_message_is_read_without_a_problem(message):
         assert referral.partner_referral_id == "REF-2026-10-4471"
 
 
-def test_the_example_status_has_the_shape_the_service_sends():
-    [status] = [b for b in OUTBOUND if b["type"] not in MILESTONES]
+@pytest.mark.parametrize("status", SHAPED, ids=lambda b: b["type"])
+def test_each_example_status_has_the_shape_the_service_sends(status):
     sent = events.partner_status(
-        "p", "referral.rejected", "t", partner_referral_id="r", referral_id=None
+        events.PartnerStatus(
+            "p", "t", status["type"], "r", None, answers={"id": "7c1f", "source": "s"}
+        )
     )
     assert set(status["data"]) == set(sent.event.data)
-    assert parse_event(status).type == "referral.rejected"
+    assert set(status["data"]["answers"]) == set(sent.event.data["answers"])
+    assert parse_event(status).type == status["type"]
+    schema = PARTNER_STATUS_PAYLOADS[status["type"]]()
+    schema.load(status["data"])
+    assert undeclared(schema, status["data"]) == []
 
 
-@pytest.mark.parametrize(
-    "shown", SHOWN_MILESTONES, ids=lambda b: f"{b['type']}-{b['datacontenttype']}"
-)
-def test_each_milestone_example_is_exactly_what_the_service_builds_for_its_referral(shown):
+@pytest.mark.parametrize("shown", EXACT, ids=lambda b: f"{b['type']}-{b['datacontenttype']}")
+def test_each_milestone_and_fhir_example_is_exactly_what_the_service_builds_for_its_referral(
+    shown,
+):
     status_format = "fhir" if shown["datacontenttype"] == events.FHIR_JSON else "native"
-    built = {o.event.type: o.event for o in docs_status_events(status_format)}[shown["type"]]
-    assert shown["data"] == json.loads(built.to_json())["data"]
-    assert parse_event(shown).datacontenttype == built.datacontenttype
+    built = {o.event.type: o for o in docs_status_events(status_format)}[shown["type"]]
+    assert shown["data"] == json.loads(built.event.to_json())["data"]
+    assert parse_event(shown).datacontenttype == built.event.datacontenttype
+    assert built.properties == {"correlation_id": "7c1f0e9a-52d4-4b8e-9a61-0d3c2b1a9f04"}
     if status_format == "fhir":
         assert fhir_problems(shown["data"]) == []
     else:
-        PartnerMilestonePayload().load(shown["data"])
-        assert undeclared(PartnerMilestonePayload(), shown["data"]) == []
+        schema = PARTNER_STATUS_PAYLOADS[shown["type"]]()
+        schema.load(shown["data"])
+        assert undeclared(schema, shown["data"]) == []

@@ -16,6 +16,7 @@ from shared.config import load_settings
 from shared.errors import ConcurrentChange
 
 ACME = {"_id": "acme-ehr", "tenants": ["clinic-a"]}
+DISABLED = {**ACME, "disabled": True}
 EXAMPLE = resources.files("services.intake.partner_forms") / "examples" / "referral_native.json"
 
 
@@ -26,8 +27,9 @@ EXAMPLE = resources.files("services.intake.partner_forms") / "examples" / "refer
         ("stranger", "stranger.referral.requested", "clinic-a", None, "user_id"),
         ("acme-ehr", "other.referral.requested", "clinic-a", ACME, "routing_key"),
         ("acme-ehr", "acme-ehr.referral.requested", "clinic-b", ACME, "tenantid"),
+        ("acme-ehr", "acme-ehr.referral.requested", "clinic-a", DISABLED, "user_id"),
     ],
-    ids=["no-user-id", "unknown-partner", "foreign-routing-key", "clinic-not-allowed"],
+    ids=["no-user-id", "unknown-partner", "foreign-routing-key", "clinic-not-allowed", "disabled"],
 )
 def test_the_gate_refuses_with_one_reason_naming_the_field(
     user_id, routing_key, tenant_id, partner, field
@@ -44,6 +46,7 @@ def test_a_known_partner_routed_under_its_id_for_an_allowed_clinic_passes():
     assert (
         may_refer(ACME, "clinic-a") and not may_refer(ACME, "clinic-b") and not may_refer(None, "x")
     )
+    assert not may_refer(DISABLED, "clinic-a")
 
 
 def test_a_referral_that_kept_changing_is_raised_for_a_retry_never_refused(monkeypatch):
@@ -58,6 +61,7 @@ def test_a_referral_that_kept_changing_is_raised_for_a_retry_never_refused(monke
     native.pop("tenant_id", None)
     message = PartnerMessage(
         key="amqp-source/1",
+        answers={"id": "1", "source": "amqp-source"},
         user_id="acme-ehr",
         routing_key="acme-ehr.referral.requested",
         type="referral.requested",

@@ -7,13 +7,15 @@ from __future__ import annotations
 import json
 
 import pytest
+from marshmallow import ValidationError
 
 from services.intake import events
 from services.intake.domain import milestones
 from shared.events.payloads import undeclared
-from shared.events.payloads.intake import PartnerMilestonePayload
+from shared.events.payloads.intake import PARTNER_STATUS_PAYLOADS
 from testkit.fhir_validation import fhir_problems
 from tests.unit.intake.closed_loop import (
+    ANSWERS,
     CONTEXT,
     COURSE,
     START,
@@ -23,10 +25,10 @@ from tests.unit.intake.closed_loop import (
 )
 
 
-def status_events(status_format: str, course=COURSE) -> list:
+def status_events(status_format: str, course=COURSE, **stored) -> list:
     built = []
     for steps in range(1, len(course) + 1):
-        referral = with_milestones(stored_referral(), course[:steps])
+        referral = with_milestones({**stored_referral(), **stored}, course[:steps])
         built.append(
             events.referral_milestone(referral, referral["milestones"][-1], status_format, CONTEXT)
         )
@@ -72,8 +74,9 @@ def test_a_milestone_keeps_only_what_the_referrer_is_owed():
 @pytest.mark.parametrize("outgoing", status_events("native"), ids=lambda o: o.event.type)
 def test_native_milestones_load_with_their_schema_and_say_nothing_more(outgoing):
     wire = on_the_wire(outgoing)
-    PartnerMilestonePayload().load(wire["data"])
-    assert undeclared(PartnerMilestonePayload(), wire["data"]) == []
+    schema = PARTNER_STATUS_PAYLOADS[outgoing.event.type]()
+    schema.load(wire["data"])
+    assert undeclared(schema, wire["data"]) == []
     assert wire["datacontenttype"] == "application/json"
     assert outgoing.exchange == "partner.status"
     assert outgoing.routing_key == f"acme-ehr.{outgoing.event.type}"
@@ -107,3 +110,30 @@ def test_care_status_is_decided_by_every_milestone_not_the_latest_to_arrive():
     assert on_the_wire(after_discharge)["data"]["status"] == "completed"
     *_, as_task = status_events("fhir", late)
     assert on_the_wire(as_task)["data"]["status"] == "completed"
+
+
+@pytest.mark.parametrize("status_format", ["native", "fhir"])
+def test_a_milestone_names_the_partner_message_the_referral_stands_on(status_format):
+    for outgoing in status_events(status_format):
+        assert outgoing.properties == {"correlation_id": ANSWERS["id"]}
+        if status_format == "native":
+            assert on_the_wire(outgoing)["data"]["answers"] == ANSWERS
+
+
+def test_a_milestone_of_a_referral_that_answers_nothing_has_no_correlation_id():
+    """Sent over HTTP without an Idempotency-Key: there is no partner message to name."""
+    for outgoing in status_events("native", answers=None):
+        assert outgoing.properties == {}
+        assert on_the_wire(outgoing)["data"]["answers"] is None
+
+
+def test_a_plan_approval_carries_its_plan_and_no_other_part():
+    plan_approved, progress, *_ = status_events("native")
+    schema = PARTNER_STATUS_PAYLOADS["referral.plan_approved"]()
+    wrong = {
+        **on_the_wire(plan_approved)["data"],
+        "progress": on_the_wire(progress)["data"]["progress"],
+    }
+    assert undeclared(schema, wrong) == ["progress"]
+    with pytest.raises(ValidationError, match="plan"):
+        schema.load({k: v for k, v in on_the_wire(plan_approved)["data"].items() if k != "plan"})
