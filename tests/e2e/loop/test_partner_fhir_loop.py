@@ -1,8 +1,10 @@
 """The loop closed over FHIR, as a partner meets it: all six service processes run for real; a
-partner whose status format is FHIR publishes a FHIR referral over AMQP and hears, on its own
-status queue, its referral's Task as care moves: accepted, in progress when the plan is
-approved, each progress report, completed at discharge; every Task valid FHIR R4. The
-prescriber's letters name their own referral and greet them as "Dr. Chen"."""
+partner whose status format is FHIR publishes a FHIR referral without its visit count over AMQP
+and hears, on its own status queue, its referral's Task as it moves: received (held for the
+clinic's review, naming what is pending), accepted once staff settle it, in progress when the
+plan is approved, each progress report, completed at discharge; every Task valid FHIR R4, every
+one answering the partner's referral (the AMQP correlation id). The prescriber's letters name
+their own referral and greet them as "Dr. Chen"."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import uuid
 from datetime import date, datetime, timedelta
 
 from testkit.fhir_validation import fhir_problems
-from testkit.partner import PartnerSystem, answered_reference
+from testkit.partner import PartnerSystem, answered_reference, referral_id_of
 from testkit.referrals import fhir_referral, resource
 from testkit.stack import LocalStack
 from testkit.staff import StaffClient
@@ -35,6 +37,7 @@ def clinic(stack: LocalStack, partner_id: str) -> tuple[str, dict, StaffClient]:
     partner = stack.ops(
         "create-partner", "--id", partner_id, "--name", "FHIR Network",
         "--tenant", tenant_id, "--status-format", "fhir",
+        "--no-broker-user",  # PartnerSystem made its broker user
     )  # fmt: skip
     assert partner["status_format"] == "fhir"
     return tenant_id, tenant, StaffClient(stack.urls, key)
@@ -65,20 +68,27 @@ class Heard:
         return wait_until(found, timeout=60, message=f"{count} {type_} for {reference}")[-1]
 
 
-def refer_and_draft(stack, partner, heard, staff, tenant_id) -> tuple[str, str, dict]:
-    """A FHIR referral, accepted; the intake recorded; the plan drafted."""
+def refer_and_draft(
+    stack, partner, heard, staff, tenant_id, *, held: bool = False
+) -> tuple[str, str, dict, str]:
+    """A FHIR referral, accepted (`held`: sent without its visit count, so held for review
+    first, and settled by staff); the intake recorded; the plan drafted. Returns the partner's
+    referral id, the clinic's, the drafted plan and the id of the partner's message."""
     bundle = fhir_referral()
     request = resource(bundle, "ServiceRequest")
     request["occurrencePeriod"]["start"] = (date.today() - timedelta(days=3)).isoformat()
+    if held:
+        del request["quantityQuantity"]
     reference = request["identifier"][0]["value"]
-    partner.refer(tenant_id, bundle, datacontenttype=FHIR)
+    sent = partner.refer(tenant_id, bundle, datacontenttype=FHIR)
+    if held:
+        _, received = heard.wait(reference, "referral.received")
+        path = f"/referrals/{referral_id_of(received)}"
+        version = staff.get("intake", path)["version"]
+        staff.post("intake", f"{path}/review", {"version": version, "authorized_visits": 8})
     _, accepted = heard.wait(reference, "referral.accepted")
-    data = accepted["data"]
-    referral_id = (
-        data["identifier"][0]["value"]
-        if accepted["datacontenttype"] == FHIR
-        else data["referral_id"]
-    )
+    assert accepted["datacontenttype"] == FHIR, accepted
+    referral_id = referral_id_of(accepted)
     staff.post("intake", "/intakes", clear_intake_form(referral_id), expect=201)
     plan = wait_until(
         lambda: (
@@ -89,7 +99,7 @@ def refer_and_draft(stack, partner, heard, staff, tenant_id) -> tuple[str, str, 
         timeout=60,
         message="the drafted plan",
     )
-    return reference, referral_id, plan
+    return reference, referral_id, plan, sent["id"]
 
 
 def approve(staff, heard, reference, plan) -> float:
@@ -116,7 +126,9 @@ def test_a_fhir_partner_hears_its_referrals_task_through_the_whole_loop(
         )
         heard = Heard(partner)
 
-        reference, referral_id, plan = refer_and_draft(stack, partner, heard, staff, tenant_id)
+        reference, referral_id, plan, sent_id = refer_and_draft(
+            stack, partner, heard, staff, tenant_id, held=True
+        )
         latencies = [approve(staff, heard, reference, plan)]
 
         # two sessions with NPRS 7 -> 5 -> 4: a progress report after each; then the discharge
@@ -146,15 +158,13 @@ def test_a_fhir_partner_hears_its_referrals_task_through_the_whole_loop(
         assert all(fhir_problems(task) == [] for task in tasks), [fhir_problems(t) for t in tasks]
         assert {task["id"] for task in tasks} == {referral_id.replace("_", "-")}
         assert all(t["focus"]["identifier"]["value"] == reference for t in tasks)
-        care = [t["status"] for t in tasks[-4:]]
-        assert care == ["in-progress", "in-progress", "in-progress", "completed"]
-        # TODO(lead, once issue 15 part A is merged): received and accepted reach a FHIR partner
-        # as Tasks through the partner status format seam of services/intake/events.py
-        # (fhir_task.referral_task for a stored referral, refusal_task for a refusal); then
-        # require ["received", "accepted"] here and drop the native acceptance below.
-        before_care = [t["status"] for t in tasks[:-4]]
-        assert before_care in ([], ["accepted"], ["received", "accepted"]), before_care
-        assert statuses[0]["type"] == "referral.accepted"
+        assert len(tasks) == len(statuses)  # every status a Task, none native
+        assert [t["status"] for t in tasks] == [
+            "received", "accepted", "in-progress", "in-progress", "in-progress", "completed",
+        ]  # fmt: skip
+        assert [s["type"] for s in statuses[:2]] == ["referral.received", "referral.accepted"]
+        assert tasks[0]["statusReason"]["text"].startswith("authorized_visits:")
+        assert {s["correlation_id"] for s in statuses} == {sent_id}
         final = tasks[-1]
         kinds = [o["type"]["coding"][0]["code"] for o in final["output"]]
         assert kinds.count("18776-5") == 1  # the plan of care
@@ -178,7 +188,7 @@ def test_a_fhir_partner_hears_its_referrals_task_through_the_whole_loop(
         assert referral_id not in plan_letter.text and plan["plan_id"] not in plan_letter.text
 
         for _ in range(EXTRA_REFERRALS):
-            other, _, drafted = refer_and_draft(stack, partner, heard, staff, tenant_id)
+            other, _, drafted, _ = refer_and_draft(stack, partner, heard, staff, tenant_id)
             latencies.append(approve(staff, heard, other, drafted))
         print(
             "plan approval -> partner's in-progress Task: "
