@@ -37,6 +37,24 @@ def cloud_event(
     }
 
 
+def answered_reference(status: dict[str, Any]) -> str | None:
+    """The partner's own referral id a status event is about: native data names it, a FHIR
+    Task names the partner's ServiceRequest in `focus`."""
+    data = status.get("data") or {}
+    if status.get("datacontenttype") == FHIR:
+        return ((data.get("focus") or {}).get("identifier") or {}).get("value")
+    return data.get("partner_referral_id")
+
+
+def referral_id_of(status: dict[str, Any]) -> str | None:
+    """The clinic's referral id a status event names: native data names it, a FHIR Task names
+    it as its identifier (None: a refused message, of which nothing was stored)."""
+    data = status.get("data") or {}
+    if status.get("datacontenttype") == FHIR:
+        return next((i.get("value") for i in data.get("identifier") or []), None)
+    return data.get("referral_id")
+
+
 class Partner:
     """A partner connected as its RabbitMQ user (`amqp_url` carries its credentials)."""
 
@@ -101,12 +119,7 @@ class Partner:
     def status_of(self, partner_referral_id: str) -> dict[str, Any] | None:
         """The first status event received about one of its referrals (None: none yet)."""
         return next(
-            (
-                status
-                for status in self.statuses()
-                if status["data"].get("partner_referral_id") == partner_referral_id
-            ),
-            None,
+            (s for s in self.statuses() if answered_reference(s) == partner_referral_id), None
         )
 
     def take_status(self, limit: int = 100) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ calls the same use cases as the admin API, for the tasks that span tenants.
     python -m services.intake.cli create-admin --tenant northside-massage --name "Dana" --email dana@northside.example
     python -m services.intake.cli create-partner --id partner-example --name "Example Referral Network" --tenant northside-massage
     python -m services.intake.cli allow-partner --partner partner-example --tenant northside-massage
+    python -m services.intake.cli set-partner-status-format --partner partner-example --status-format fhir
     python -m services.intake.cli rotate-partner-secret --partner partner-example
     python -m services.intake.cli disable-partner --partner partner-example
 
@@ -30,6 +31,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from services.intake.bootstrap import Deps, bootstrap
+from services.intake.domain.partner_settings import NATIVE, STATUS_FORMATS
 from services.intake.partner_queues.broker_users import BrokerAdminError, PartnerBrokerUsers
 from services.intake.repository.indexes import create_indexes
 from services.intake.usecases import keys, partners, tenants, users
@@ -96,11 +98,17 @@ def parser() -> argparse.ArgumentParser:
         default=[],
         help="a clinic it may refer to (repeatable)",
     )
+    partner.add_argument("--status-format", choices=STATUS_FORMATS, default=NATIVE)
     partner.add_argument(
         "--no-broker-user",
         action="store_true",
         help="record the partner only: its RabbitMQ user is made elsewhere",
     )
+    status_format = commands.add_parser(
+        "set-partner-status-format", help="native JSON or FHIR Tasks on the partner's status queue"
+    )
+    status_format.add_argument("--partner", required=True)
+    status_format.add_argument("--status-format", required=True, choices=STATUS_FORMATS)
     for name, help_text in (
         ("rotate-partner-secret", "a new RabbitMQ password for a partner (printed once)"),
         ("disable-partner", "remove a partner's RabbitMQ user and refuse its referrals"),
@@ -145,8 +153,14 @@ def run(deps: Deps, args: argparse.Namespace) -> dict[str, Any]:
             return {k: v for k, v in document.items() if k not in ("_id", "outbox")}
         case "create-partner" if args.no_broker_user:
             return partners.create_partner(
-                deps, partner_id=args.partner_id, name=args.name, tenants=args.tenants
+                deps,
+                partner_id=args.partner_id,
+                name=args.name,
+                tenants=args.tenants,
+                status_format=args.status_format,
             )
+        case "set-partner-status-format":
+            return partners.set_status_format(deps, args.partner, args.status_format)
         case "create-partner":
             return partners.onboard_partner(
                 deps,
@@ -154,6 +168,7 @@ def run(deps: Deps, args: argparse.Namespace) -> dict[str, Any]:
                 partner_id=args.partner_id,
                 name=args.name,
                 tenants=args.tenants,
+                status_format=args.status_format,
             )
         case "rotate-partner-secret":
             return partners.rotate_partner_secret(deps, _broker(deps), args.partner)

@@ -1,4 +1,11 @@
-"""Partner referrals over AMQP: the `partner.referrals` exchange, queue `intake.partner-referrals`.
+"""What intake's worker consumes: partner referrals, and planning's milestones of their care.
+
+`PartnerInbox`: partner referrals over AMQP, the `partner.referrals` exchange, queue
+`intake.partner-referrals` (below). `PlanningEvents`: planning's `plan.activated`,
+`progress.updated`, `plan.completed` and `plan.discontinued` (queue `intake.planning-events`,
+bound from the event catalogue), each loaded with its payload schema (an invalid one is
+dead-lettered with the fields named) and told to the referral's partner
+(`usecases.partner_milestones`).
 
 Partners publish CloudEvents with routing key `<partner_id>.referral.requested` or
 `.referral.cancelled`, as their own RabbitMQ user, with the AMQP `user_id` property set to that
@@ -26,17 +33,31 @@ from datetime import UTC, datetime
 from typing import NoReturn
 
 from kombu.message import Message
+from marshmallow import ValidationError
 
 from services.intake.bootstrap import Deps
+from services.intake.domain.milestones import OF_PLANNING_EVENT
 from services.intake.domain.refusals import UNKNOWN_TENANT
 from services.intake.errors import Refused
-from services.intake.usecases import partner_referrals
+from services.intake.usecases import partner_milestones, partner_referrals
 from services.intake.usecases.partner_referrals import CANCELLED, REQUESTED, PartnerMessage
-from shared.events import Event, InvalidEvent, Reject, Subscription, parse_event, subscribe
+from shared.errors import NotFound
+from shared.events import (
+    Event,
+    InvalidEvent,
+    Reject,
+    Subscription,
+    catalog,
+    parse_event,
+    subscribe,
+)
 from shared.events.origin import origin_of
 from shared.events.topology import PARTNER_REFERRALS_EXCHANGE
+from shared.schemas import flatten
+from shared.web.auth import system_principal
 
 PURPOSE = "partner-referrals"
+PLANNING_PURPOSE = "planning-events"
 BINDING = (PARTNER_REFERRALS_EXCHANGE, "*.referral.*")
 UNREADABLE = "partner.message.unreadable"
 
@@ -152,3 +173,26 @@ def _refusal_dead_lettered() -> Iterator[None]:
         yield
     except Refused as refused:
         raise Reject(refused.reason) from None
+
+
+class PlanningEvents:
+    """Planning's milestones of care, told to the partner that sent the referral."""
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    def subscription(self) -> Subscription:
+        handlers = dict.fromkeys(OF_PLANNING_EVENT, self.on_milestone)
+        return subscribe(self.deps.settings, PLANNING_PURPOSE, catalog.bindings(handlers), handlers)
+
+    def on_milestone(self, event: Event) -> bool:
+        principal = system_principal("intake", event.tenant_id)
+        payload = catalog.event_type(event.type).payload
+        try:
+            data = payload().load(event.data) if payload else event.data
+            return partner_milestones.report_milestone(self.deps, principal, event, data)
+        except ValidationError as error:
+            problems = "; ".join(f"{k}: {', '.join(v)}" for k, v in flatten(error.messages).items())
+            raise Reject(f"{event.type}: {problems}") from None
+        except NotFound as missing:
+            raise Reject(f"{event.type}: {missing.message}") from None

@@ -1,7 +1,8 @@
 """Worker process of the intake service: `python -m services.intake.worker`.
 
 Components: the outbox relay (intake's events and partner status), the consumer of partner
-referrals (`intake.partner-referrals`), and the declaration of partner status queues.
+referrals (`intake.partner-referrals`) and of planning's milestones of their care
+(`intake.planning-events`), and the declaration of partner status queues.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import sys
 
 from services.intake.bootstrap import bootstrap
-from services.intake.consumers import PartnerInbox
+from services.intake.consumers import PartnerInbox, PlanningEvents
 from services.intake.partner_queues.status_queues import PartnerStatusQueues
 from services.intake.repository.indexes import OUTBOX_COLLECTIONS, create_indexes
 from shared.config import Settings
@@ -26,7 +27,7 @@ def components(settings: Settings, mongo: Mongo) -> list[Component]:
         settings,
         mongo,
         outbox_collections=OUTBOX_COLLECTIONS,
-        subscriptions=[PartnerInbox(deps).subscription()],
+        subscriptions=[PartnerInbox(deps).subscription(), PlanningEvents(deps).subscription()],
         publishes_to=[PARTNER_STATUS_EXCHANGE],
     )
     queues = PartnerStatusQueues(deps)

@@ -56,9 +56,13 @@ class World:
         )
         return raw_key
 
-    def partner(self, partner_id: str, tenants: list[str]) -> dict:
+    def partner(self, partner_id: str, tenants: list[str], status_format: str = "native") -> dict:
         return partners.create_partner(
-            self.deps, partner_id=partner_id, name=partner_id.title(), tenants=tenants
+            self.deps,
+            partner_id=partner_id,
+            name=partner_id.title(),
+            tenants=tenants,
+            status_format=status_format,
         )
 
     def count(self, collection: str, **where: Any) -> int:

@@ -61,7 +61,8 @@ def referral_accepted(
         "referral.accepted",
         {
             "referral_id": f"ref-{patient_id}", "partner_id": None,
-            "partner_referral_id": None, "patient_id": patient_id, "location_id": location_id,
+            "partner_referral_id": f"REF-{patient_id}", "patient_id": patient_id,
+            "location_id": location_id,
             "priority": "routine", "diagnoses": [{"code": "M54.2", "display": "Cervicalgia"}],
             "authorized_visits": 8, "valid_from": "2026-01-01", "expires_on": "2027-01-01",
             "body_sites": ["neck"],
@@ -71,7 +72,7 @@ def referral_accepted(
             } if referrer_email else None,
             "patient": {
                 "given_name": "Maria", "family_name": "Lopez", "email": email, "phone": phone,
-                "language": language,
+                "language": language, "birth_date": "1980-02-29",
             },
             "consent": {"email": "email" in consent, "sms": "sms" in consent},
             "intake_link": f"https://intake.example/forms/{patient_id}-token",

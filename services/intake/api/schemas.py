@@ -125,6 +125,10 @@ class NewKeySchema(KeySchema):
 class PartnerSchema(Schema):
     partner_id = _own_id()
     name = fields.String()
+    status_format = fields.String(
+        dump_default="native",
+        metadata={"description": "native (JSON) or fhir (FHIR R4 Tasks): docs/partners.md"},
+    )
 
 
 # --- referrals ---------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ JSON form, whose field names are the dataclass fields below (dates as ISO ``YYYY
               consent: {email, sms} (optional),
               former_names: [{given_name, family_name}] (optional: names the patient had before)},
     diagnoses: [{system, code, display}],   # system http://hl7.org/fhir/sid/icd-10-cm
-    requester: {name, npi, email, phone, organization},
+    requester: {name, npi, email, phone, organization, prefix, family_name},
     authorized_visits (optional), visits_per_period: {visits, period, unit: d|wk|mo} (optional),
     valid_from, expires_on (optional), body_sites: [..], notes: [..]
 
@@ -120,6 +120,8 @@ class Requester:
     email: str | None = None
     phone: str | None = None
     organization: str | None = None
+    prefix: str | None = None  # "Dr.": how letters greet the prescriber ("Dr. Chen")
+    family_name: str | None = None
 
 
 @dataclass(slots=True)

@@ -30,6 +30,7 @@ class Refusal:
     partner_referral_id: str | None = None
     referral_id: str | None = None
     referrer: dict[str, Any] | None = field(default=None)
+    patient: dict[str, Any] | None = field(default=None)  # {given_name, family_name, birth_date}
     answers: Mapping[str, str | None] | None = None  # {id, source} of the refused message
 
     @property

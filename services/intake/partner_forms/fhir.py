@@ -121,11 +121,16 @@ def _parts(name: Any) -> tuple[str, str]:
     return " ".join(name.given or []), name.family or ""
 
 
-def _name(names: list[Any] | None, today: date) -> tuple[str, str]:
-    """(given names, family name) of the current name: official, else usual, else the first."""
+def _current_name(names: list[Any] | None, today: date) -> Any:
+    """The current name: official, else usual, else the first (None: no current name)."""
     current, _ = _in_use(names, today)
     preferred = (n for use in PREFERRED_NAME_USES for n in current if n.use == use)
-    name = next(preferred, current[0] if current else None)
+    return next(preferred, current[0] if current else None)
+
+
+def _name(names: list[Any] | None, today: date) -> tuple[str, str]:
+    """(given names, family name) of the current name."""
+    name = _current_name(names, today)
     return _parts(name) if name else ("", "")
 
 
@@ -326,8 +331,11 @@ class _Reader:
         if npi and not npi_check_digit_ok(npi):
             message = f"{label}.identifier: NPI {npi!r} fails its check digit; kept as sent"
             self.notices.append(Notice("requester.npi", message))
+        current = _current_name(res.name, self.today)
         return Requester(
             name=" ".join(filter(None, _name(res.name, self.today))),
+            prefix=(current and " ".join(current.prefix or [])) or None,
+            family_name=(current and current.family) or None,
             npi=npi,
             email=self.contact(label, res.telecom, "email", kept_as="requester.email"),
             phone=self.contact(label, res.telecom, "phone", kept_as="requester.phone"),

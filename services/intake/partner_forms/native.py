@@ -110,6 +110,8 @@ class RequesterSchema(Strict):
     email = _optional(254)
     phone = _optional(40)
     organization = _optional(200)
+    prefix = _optional(40)  # "Dr.": letters greet the prescriber as "Dr. Chen"
+    family_name = _optional(100)
 
 
 class VisitsPerPeriodSchema(Strict):

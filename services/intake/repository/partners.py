@@ -38,6 +38,14 @@ class Partners:
             return_document=ReturnDocument.AFTER,
         )
 
+    def set_status_format(self, partner_id: str, status_format: str) -> dict[str, Any] | None:
+        """The partner with its new status format, or None when there is no such partner."""
+        return self.collection.find_one_and_update(
+            {"_id": partner_id},
+            {"$set": {"status_format": status_format}, "$inc": {"version": 1}},
+            return_document=ReturnDocument.AFTER,
+        )
+
     def disable(self, partner_id: str, at: Any) -> dict[str, Any] | None:
         """Mark the partner disabled (once); the partner, or None when there is none."""
         return self.collection.find_one_and_update(
@@ -47,13 +55,13 @@ class Partners:
         )
 
     def page_of_tenant(self, tenant_id: str, request: PageRequest) -> Page[dict[str, Any]]:
-        """The partners that may refer to the tenant, by id (their names only)."""
+        """The partners that may refer to the tenant, by id (their names and status formats)."""
         return find_page(
             self.collection,
             {"tenants": tenant_id},
             request,
             sort=[("_id", 1)],
-            projection={"name": 1},
+            projection={"name": 1, "status_format": 1},
         )
 
     def ids(self, only_undeclared: bool) -> list[str]:

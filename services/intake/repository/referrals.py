@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pymongo.database import Database
 
 from services.intake.repository.indexes import REFERRALS
 from services.intake.repository.patient_data import PatientData
+from shared.events import outbox
+from shared.events.outbox import Outgoing
 
 
 class Referrals(PatientData):
@@ -21,6 +24,21 @@ class Referrals(PatientData):
     def get_full(self, referral_id: str) -> dict[str, Any] | None:
         """With the bookkeeping fields (applied events), for the use cases that update it."""
         return self.scoped.find_one({"_id": referral_id}, {"outbox": 0})
+
+    def add_milestone(
+        self, referral: Mapping[str, Any], milestone: Mapping[str, Any], events: Sequence[Outgoing]
+    ) -> bool:
+        """Append a milestone of care with its status events, in one write guarded by what was
+        read (the version and the milestones so far): False when either moved on meanwhile.
+
+        The guard makes every status event's snapshot (a FHIR Task holds them all) include
+        every milestone before it, and makes a repeat of the same planning event lose.
+        """
+        seen = len(referral.get("milestones") or [])
+        guard = {"milestones": {"$size": seen}} if seen else {"milestones": {"$exists": False}}
+        where = {"_id": referral["_id"], "version": referral["version"], **guard}
+        update = outbox.with_events({"$push": {"milestones": dict(milestone)}}, events)
+        return self.update(where, update)
 
 
 def opened_by_link(db: Database, referral_id: str) -> dict[str, Any] | None:

@@ -18,7 +18,9 @@ from typing import Any, NoReturn
 from services.intake import events
 from services.intake.bootstrap import Deps
 from services.intake.domain import partner_gate
-from services.intake.domain.refusals import Refusal, reason, summary
+from services.intake.domain.fhir_task import TaskContext
+from services.intake.domain.referral import Referral
+from services.intake.domain.refusals import UNKNOWN_TENANT, Refusal, reason, summary
 from services.intake.errors import Refused
 from services.intake.partner_forms.reading import (
     claimed_reference,
@@ -28,6 +30,7 @@ from services.intake.partner_forms.reading import (
 )
 from services.intake.repository.partner_rejections import PartnerRejections
 from services.intake.usecases import referrals
+from services.intake.usecases.partner_status_format import clinic_context, status_format
 from shared import audit
 from shared.errors import ConcurrentChange, Conflict, Invalid, NotFound
 
@@ -73,14 +76,14 @@ def refer(deps: Deps, message: PartnerMessage) -> bool:
             if isinstance(error, Invalid)
             else reason("partner_referral_id", error.message)
         )
-        requester = {"name": referral.requester.name, "email": referral.requester.email}
         _refuse(
             deps,
             replace(
                 refusal,
                 reasons=problems,
                 partner_referral_id=referral.partner_referral_id,
-                referrer=requester,
+                referrer=_letter_referrer(referral),
+                patient=_letter_patient(referral),
             ),
         )
     return receipt.outcome != "duplicate"
@@ -144,6 +147,30 @@ def _admit(deps: Deps, message: PartnerMessage, claimed: str | None) -> Refusal:
     return refusal
 
 
+def _letter_referrer(referral: Referral) -> dict[str, Any]:
+    """Who the rejection letter goes to, and how it greets them ("Dr. Chen"): never at an email
+    address kept as sent that did not validate (noticed)."""
+    requester = referral.requester
+    unusable = any(n.field == "requester.email" for n in referral.notices)
+    return {
+        "name": requester.name,
+        "email": None if unusable else requester.email,
+        "prefix": requester.prefix,
+        "family_name": requester.family_name,
+    }
+
+
+def _letter_patient(referral: Referral) -> dict[str, Any]:
+    """Whom the refused referral was for, as the prescriber will recognise it."""
+    patient = referral.patient
+    born = patient.birth_date.isoformat() if patient.birth_date else None
+    return {
+        "given_name": patient.given_name,
+        "family_name": patient.family_name,
+        "birth_date": born,
+    }
+
+
 def _sender(message: PartnerMessage, admitted: Refusal) -> referrals.Sender:
     partner_id, tenant_id = admitted.partner_id or "", admitted.tenant_id or ""
     return referrals.Sender(
@@ -167,8 +194,9 @@ def _refuse(deps: Deps, refusal: Refusal) -> NoReturn:
         "fields": refusal.fields,
         "at": deps.clock(),
     }
-    partner = deps.partners.get(refusal.partner_id) if refusal.partner_id else None
-    answer = events.referral_rejected(refusal, events.status_format_of(partner))
+    answer = events.referral_rejected(
+        refusal, status_format(deps, refusal.partner_id), _clinic_of(deps, refusal)
+    )
     if PartnerRejections(deps.db).insert(document, answer):
         audit.record(
             deps.db,
@@ -181,3 +209,10 @@ def _refuse(deps: Deps, refusal: Refusal) -> NoReturn:
             detail="fields: " + ", ".join(refusal.fields),
         )
     raise Refused(summary(refusal.reasons))
+
+
+def _clinic_of(deps: Deps, refusal: Refusal) -> TaskContext:
+    """The clinic the refused message names: by name when the partner may refer to it, else by
+    the id the partner sent only."""
+    tenant_id = refusal.tenant_id or UNKNOWN_TENANT
+    return clinic_context(deps, tenant_id, None if refusal.tenant_allowed else {})

@@ -6,7 +6,9 @@ user with least privilege and its status queue (`partner_queues/broker_users.py`
 password is shown once; `rotate_partner_secret` gives it a new one (closing what the old one
 opened); `disable_partner` removes its broker user, closes its connections and stops its
 referrals at the gate (over AMQP and HTTP alike). The intake worker also declares the status
-queue of every partner it knows (`partner_queues/status_queues.py`).
+queue of every partner it knows (`partner_queues/status_queues.py`). Its `status_format`
+(`domain/partner_settings.py`) says whether its status events are native JSON or FHIR Tasks;
+only ops changes it (`set_status_format`), not a clinic's admin: a partner refers to several.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any, Protocol
 
 from services.intake.bootstrap import Deps
 from services.intake.domain.clinic import slug_problem
+from services.intake.domain.partner_settings import NATIVE, status_format_problem
 from services.intake.repository.partners import Partners
 from services.intake.usecases.tenants import get_tenant
 from shared.errors import Conflict, Invalid, NotFound
@@ -24,9 +27,14 @@ from shared.paging import Page, PageRequest
 
 
 def create_partner(
-    deps: Deps, *, partner_id: str, name: str, tenants: Iterable[str] = ()
+    deps: Deps,
+    *,
+    partner_id: str,
+    name: str,
+    tenants: Iterable[str] = (),
+    status_format: str = NATIVE,
 ) -> dict[str, Any]:
-    if problem := slug_problem("partner_id", partner_id):
+    if problem := slug_problem("partner_id", partner_id) or status_format_problem(status_format):
         raise Invalid(problem)
     allowed = sorted(set(tenants))
     for tenant_id in allowed:
@@ -35,6 +43,7 @@ def create_partner(
         "_id": partner_id,
         "name": name,
         "tenants": allowed,
+        "status_format": status_format,
         "version": 1,
         "status_queue_declared": False,
         "created_at": deps.clock(),
@@ -50,6 +59,17 @@ def set_partner_allowed(
     """Allow (or stop) a partner referring to a tenant."""
     get_tenant(deps, tenant_id)
     document = Partners(deps.db).set_allowed(partner_id, tenant_id, allowed)
+    if document is None:
+        raise NotFound(f"no partner {partner_id!r}")
+    return document
+
+
+def set_status_format(deps: Deps, partner_id: str, status_format: str) -> dict[str, Any]:
+    """Native JSON or FHIR Tasks from the next status event on (the worker's partner cache
+    may send the previous form for a few seconds)."""
+    if problem := status_format_problem(status_format):
+        raise Invalid(problem)
+    document = Partners(deps.db).set_status_format(partner_id, status_format)
     if document is None:
         raise NotFound(f"no partner {partner_id!r}")
     return document
@@ -76,13 +96,21 @@ def new_password() -> str:
 
 
 def onboard_partner(
-    deps: Deps, broker: BrokerUsers, *, partner_id: str, name: str, tenants: Iterable[str] = ()
+    deps: Deps,
+    broker: BrokerUsers,
+    *,
+    partner_id: str,
+    name: str,
+    tenants: Iterable[str] = (),
+    status_format: str = NATIVE,
 ) -> dict[str, Any]:
     """A new partner with its broker user and status queue; the answer holds its password, once.
 
     If the broker fails after the partner is recorded, `rotate_partner_secret` finishes the job.
     """
-    document = create_partner(deps, partner_id=partner_id, name=name, tenants=tenants)
+    document = create_partner(
+        deps, partner_id=partner_id, name=name, tenants=tenants, status_format=status_format
+    )
     password = new_password()
     broker.provision(partner_id, password)
     Partners(deps.db).mark_declared([partner_id])

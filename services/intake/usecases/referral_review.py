@@ -18,6 +18,7 @@ from services.intake.bootstrap import Deps
 from services.intake.domain.clinic import location_ids
 from services.intake.domain.review import PATIENT_IDENTITY, apply_review
 from services.intake.repository.referrals import Referrals
+from services.intake.usecases.partner_status_format import clinic_context, status_format
 from services.intake.usecases.referral_acceptance import settle
 from services.intake.usecases.tenants import get_tenant
 from shared.errors import Conflict, Invalid, NotFound
@@ -35,7 +36,8 @@ def review_referral(
     allowed = principal.locations
     if "location_id" in supplied and allowed is not None and supplied["location_id"] not in allowed:
         raise Invalid.one("location_id", "not a location you may use")
-    clinic = location_ids(get_tenant(deps, principal.tenant_id))
+    tenant = get_tenant(deps, principal.tenant_id)
+    clinic = location_ids(tenant)
     result, errors = apply_review(
         held["terms"], held.get("location_id"), held["pending"], supplied, clinic
     )
@@ -43,7 +45,9 @@ def review_referral(
         raise Invalid(errors)
     decision = _decision(held, result.patient) or held.get("patient_decision")
     reviewed = {**held, "terms": result.terms, "location_id": result.location_id}
-    settled = settle(deps, reviewed, result.pending, decision=decision, staff=principal)
+    settled = settle(
+        deps, reviewed, result.pending, decision=decision, staff=principal, tenant=tenant
+    )
     now = deps.clock()
     changes = {
         "terms": result.terms,
@@ -77,8 +81,12 @@ def decline_referral(
         "updated_at": now,
     }
     declined = {**held, **changes}
-    partner = deps.partners.get(held["partner_id"]) if held.get("partner_id") else None
-    emitted = events.referral_declined(declined, reason, events.status_format_of(partner))
+    emitted = events.referral_declined(
+        declined,
+        reason,
+        status_format(deps, held.get("partner_id")),
+        clinic_context(deps, principal.tenant_id),
+    )
     if not repo.update(
         {"_id": referral_id, "version": version},
         outbox.with_events({"$set": changes}, emitted),

@@ -38,6 +38,7 @@ from services.intake.domain.referral_record import (
 from services.intake.repository.partners import Partners
 from services.intake.repository.patients import Patients
 from services.intake.repository.referrals import Referrals
+from services.intake.usecases.partner_status_format import clinic_context, status_format
 from services.intake.usecases.referral_acceptance import settle
 from services.intake.usecases.tenants import get_tenant
 from shared import audit
@@ -197,8 +198,8 @@ def receive(
             "answers": _answers(sender),
         }
         if existing is None:
-            return _new(deps, sender, stored, taken.pending, form)
-        return _amend(deps, sender, existing, stored, taken.pending)
+            return _new(deps, sender, stored, taken.pending, form, tenant)
+        return _amend(deps, sender, existing, stored, taken.pending, tenant)
 
     receipt = retry_on_conflict(attempt, what=f"referral {referral.partner_referral_id!r}")
     _audit(deps, sender, receipt)
@@ -221,6 +222,7 @@ def _new(
     stored: dict[str, Any],
     pending: list[review.Pending],
     form: str,
+    tenant: Mapping[str, Any],
 ) -> Receipt | None:
     """A new referral: accepted with its patient, or held for review attached to nobody."""
     now = deps.clock()
@@ -236,7 +238,7 @@ def _new(
         "updated_at": now,
         APPLIED_FIELD: _applied(sender),
     }
-    settled = settle(deps, document, pending)
+    settled = settle(deps, document, pending, tenant=tenant)
     document.update(settled.fields)
     if not Referrals(deps.db, sender.tenant_id).insert(
         {**document, **outbox.pending(settled.events)}
@@ -252,6 +254,7 @@ def _amend(
     existing: dict[str, Any],
     stored: dict[str, Any],
     pending: list[review.Pending],
+    tenant: Mapping[str, Any],
 ) -> Receipt | None:
     """Changed content under the same partner referral id. An accepted referral is amended in
     place (the amendment must be complete: what it would wait for refuses it); a held one is
@@ -266,11 +269,16 @@ def _amend(
     amended = {**existing, **changes}
     if existing["status"] == "accepted":
         patient = Patients(deps.db, sender.tenant_id).get(existing["patient_id"]) or {}
-        fmt = _status_format(deps, sender.partner_id)
-        emitted = events.referral_amended(amended, patient, deps.settings, fmt)
+        emitted = events.referral_amended(
+            amended,
+            patient,
+            deps.settings,
+            status_format(deps, sender.partner_id),
+            clinic_context(deps, sender.tenant_id, tenant),
+        )
         outcome = "amended"
     else:
-        settled = settle(deps, amended, pending)
+        settled = settle(deps, amended, pending, tenant=tenant)
         changes |= settled.fields
         amended |= settled.fields
         emitted = settled.events
@@ -320,8 +328,9 @@ def cancel(
         pending = events.referral_cancelled(
             {**existing, **changes},
             reason,
-            _status_format(deps, existing.get("partner_id")),
+            status_format(deps, existing.get("partner_id")),
             answers=_answers(sender) if sender.partner_id else None,
+            context=clinic_context(deps, sender.tenant_id),
         )
         guarded = {"_id": existing["_id"], "version": existing["version"]}
         if not repo.update(guarded, outbox.with_events(update, pending)):
@@ -347,10 +356,6 @@ def _find_for_cancel(
 
 def _answers(sender: Sender) -> dict[str, str | None] | None:
     return dict(sender.answers) if sender.answers else None
-
-
-def _status_format(deps: Deps, partner_id: str | None) -> str:
-    return events.status_format_of(deps.partners.get(partner_id) if partner_id else None)
 
 
 def _receipt(outcome: str, referral: dict[str, Any], registered: bool = False) -> Receipt:

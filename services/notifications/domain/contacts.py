@@ -1,10 +1,11 @@
 """The contact directory's rules: what events tell us about a patient, and what a patient allows.
 
 Session events carry no contact details, so the service keeps, per patient, what intake's
-events said last (first name for the greeting, email, phone in E.164, language, consent) plus
-the patient's own choices made here (opt-outs through the preferences API, the unsubscribe
-link or a STOP reply). Intake's consent and the patient's choices are kept apart: a new consent
-event never undoes an opt-out.
+events said last (name, email, phone in E.164, language, consent; and, for the letters to the
+referring prescriber, the birth date, the clinic's name and, per referral, the prescriber's
+referral id and greeting: `referrer_letters`) plus the patient's own choices made here
+(opt-outs through the preferences API, the unsubscribe link or a STOP reply). Intake's consent
+and the patient's choices are kept apart: a new consent event never undoes an opt-out.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import phonenumbers
+
+from .referrer_letters import directory_fields
 
 PATIENT_CHANNELS = ("email", "sms")
 
@@ -66,6 +69,7 @@ def contact_update(
         contact = contact if isinstance(contact, Mapping) else {}
         fields.update(
             given_name=_text(contact.get("given_name")),
+            family_name=_text(contact.get("family_name")),
             email=_text(contact.get("email")),
             phone=normalize_phone(_text(contact.get("phone")), phone_region),
             language=_text(contact.get("language")),
@@ -73,7 +77,7 @@ def contact_update(
     consent = data.get("consent")
     if isinstance(consent, Mapping):
         fields["consent"] = {channel: bool(consent.get(channel)) for channel in PATIENT_CHANNELS}
-    return fields
+    return {**fields, **directory_fields(event_type, data)}
 
 
 def prefs_of(contact: Mapping[str, Any] | None) -> PatientPrefs:

@@ -25,19 +25,29 @@ CLINICAL: dict[str, Any] = {
         {"measure": "ODI", "baseline": 42, "latest": 30, "change": -12, "clinically_improved": True}
     ],
 }
-REFERRER = {"name": "Dr. Ada Lee", "email": "lee@practice.example"}
+REFERRER = {
+    "name": "Ada Lee",
+    "email": "lee@practice.example",
+    "prefix": "Dr.",
+    "family_name": "Lee",
+}
 PATIENT = {
     "given_name": "Maria",
     "family_name": "Lopez",
     "email": "maria@example.org",
     "phone": "+12125550142",
     "language": "en",
+    "birth_date": "1980-02-29",
 }
+LETTER = {"partner_referral_id": "P-77", "patient": PATIENT, "clinic_name": "Sample Clinic"}
+"""What a letter to the referrer is rendered with beside a planning event's data (its context:
+`referrer_letters.letter_context`)."""
 REFERRAL = {
     "referral_id": "ref-1", "partner_id": "partner-9", "partner_referral_id": "P-77",
     "patient_id": "pat-1", "location_id": "loc-1", "referrer": REFERRER, "patient": PATIENT,
     "consent": {"email": True, "sms": True}, "intake_link": "https://clinic.example/intake/tok",
     "authorized_visits": 8, "valid_from": "2025-06-01", "expires_on": "2025-09-01",
+    "clinic_name": "Sample Clinic",
 }  # fmt: skip
 SESSION = {
     "session_id": "ses-1", "plan_id": "plan-1", "referral_id": "ref-1", "patient_id": "pat-1",
@@ -86,6 +96,7 @@ SAMPLES: Mapping[str, tuple[str, dict[str, Any]]] = {
             "partner_id": "partner-9",
             "partner_referral_id": "P-77",
             "referrer": REFERRER,
+            "patient": {k: PATIENT[k] for k in ("given_name", "family_name", "birth_date")},
             "reasons": [{"field": "diagnoses", "message": "at least one diagnosis is required"}],
         },
     ),
@@ -93,6 +104,7 @@ SAMPLES: Mapping[str, tuple[str, dict[str, Any]]] = {
         "plan.activated",
         {
             **PLAN,
+            **LETTER,
             "referrer": REFERRER,
             "summary": {
                 "techniques": ["myofascial release"],
@@ -104,12 +116,19 @@ SAMPLES: Mapping[str, tuple[str, dict[str, Any]]] = {
     ),
     "referrer_progress_report": (
         "progress.updated",
-        {**PLAN, "referrer": REFERRER, "sessions_completed": 4, "measures": CLINICAL["measures"]},
+        {
+            **PLAN,
+            **LETTER,
+            "referrer": REFERRER,
+            "sessions_completed": 4,
+            "measures": CLINICAL["measures"],
+        },
     ),
     "referrer_discharge_report": (
         "plan.completed",
         {
             **PLAN,
+            **LETTER,
             "referrer": REFERRER,
             "sessions_completed": 8,
             "measures": CLINICAL["measures"],

@@ -1,11 +1,15 @@
-"""The filters templates may use: wall-clock times in the message's language, an initial, a
-number, a channel's name and its article.
+"""The filters templates may use: wall-clock times and dates in the message's language, an
+initial, a person's name and greeting, a number, a channel's name and its article.
 
     {{ starts_at | local_datetime(location_tz) }}  ->  Thursday, June 12, 2025 at 10:00 AM EDT
+    {{ referrer | salutation }}                     ->  Dr. Chen
+    {{ patient | person }}                          ->  Maria Elena Alvarez, born April 12, 1978
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from jinja2 import pass_context
@@ -42,6 +46,42 @@ def local_datetime(context: Any, value: str, tz: str, style: str = "long") -> st
     return f"{day}, {month} {local.day}, {local.year} at {clock} {local.tzname()}"
 
 
+@pass_context
+def long_date(context: Any, value: str | None) -> str:
+    """``{{ "1978-04-12" | long_date }}`` -> "April 12, 1978" (es: "12 de abril de 1978")."""
+    try:
+        day = date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return ""
+    lang = context.get("language", "en").split("-")[0]
+    if lang == "es":
+        return f"{day.day} de {_MONTHS['es'][day.month - 1]} de {day.year}"
+    return f"{_MONTHS['en'][day.month - 1]} {day.day}, {day.year}"
+
+
+def salutation(referrer: Mapping[str, Any] | None, fallback: str = "colleague") -> str:
+    """``{{ referrer | salutation }}``: "Dr. Chen" when a prefix came with the name, else the
+    name as sent, else `fallback`."""
+    referrer = referrer if isinstance(referrer, Mapping) else {}
+    name = referrer.get("name")
+    prefix, family = referrer.get("prefix"), referrer.get("family_name") or name
+    if prefix and family:
+        return f"{prefix} {family}"
+    return name or fallback
+
+
+@pass_context
+def person(context: Any, patient: Mapping[str, Any] | None) -> str:
+    """``{{ patient | person }}`` -> "Maria Elena Alvarez, born April 12, 1978" (what is known)."""
+    patient = patient if isinstance(patient, Mapping) else {}
+    name = " ".join(p for p in (patient.get("given_name"), patient.get("family_name")) if p)
+    born = long_date(context, patient.get("birth_date")) if patient.get("birth_date") else ""
+    born_text = (
+        "nacido/a el " if context.get("language", "en").startswith("es") else "born "
+    ) + born
+    return ", ".join(p for p in (name, born_text if born else "") if p)
+
+
 def initial(value: str | None) -> str:
     """``{{ family_name | initial }}`` -> "D." (referrer mail names patients sparingly)."""
     return f"{value.strip()[0]}." if value and value.strip() else ""
@@ -73,6 +113,9 @@ def indefinite(word: str, capital: bool = False) -> str:
 
 FILTERS = {
     "local_datetime": local_datetime,
+    "long_date": long_date,
+    "salutation": salutation,
+    "person": person,
     "initial": initial,
     "number": number,
     "channel_name": channel_name,

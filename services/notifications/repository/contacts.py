@@ -3,7 +3,8 @@
 `_id` = "<tenant>#<patient>" (tenant ids, CloudEvents tokens, cannot contain "#").
 
 Intake's events set the contact and consent; an event older than the last one applied is
-ignored (`source_time`), so redelivery and reordering are harmless. The patient's own choices
+ignored (`source_time`), so redelivery and reordering are harmless (a late event's facts about
+its own referral, `referrals.<referral_id>`, are still kept where none are). The patient's own choices
 (`opted_out_channels`) are written only by the preferences API, the unsubscribe link and STOP
 replies, never by events.
 """
@@ -49,8 +50,18 @@ class ContactDirectory:
                 return_document=ReturnDocument.AFTER,
             )
         except DuplicateKeyError:  # stored is as new or newer: a repeat or a late event
+            self._keep_referral_facts(_id, fields)
             return False, self.get(tenant_id, patient_id)
         return True, contact
+
+    def _keep_referral_facts(self, _id: str, fields: Mapping[str, Any]) -> None:
+        """A late event still leaves its referral's facts where none are kept yet (they are
+        that referral's own: newer events about the patient do not replace them)."""
+        for key, value in fields.items():
+            if key.startswith("referrals."):
+                self.collection.update_one(
+                    {"_id": _id, key: {"$exists": False}}, {"$set": {key: value}}
+                )
 
     def get(self, tenant_id: str, patient_id: str) -> dict[str, Any] | None:
         return TenantScoped(self.collection, tenant_id).find_one(

@@ -38,6 +38,8 @@ class TenantSettings:
 
     rules: TenantConfig = field(default_factory=TenantConfig)
     clinic_name: str = ""
+    """The display name configured here; empty: intake's name for the clinic is used
+    (`domain.referrer_letters.clinic_name_of`)."""
     retry: RetryPolicy = DEFAULT_POLICY
     webhook_secrets: Mapping[str, str] = field(default_factory=dict)  # partner id -> secret
 
@@ -92,7 +94,7 @@ def tenant_settings(
     retry = document.get("retry") or {}
     return TenantSettings(
         rules=rules,
-        clinic_name=document.get("clinic_name") or tenant_id,
+        clinic_name=document.get("clinic_name") or "",
         retry=RetryPolicy(**{key: retry[key] for key in RETRY_FIELDS if key in retry}),
         webhook_secrets={p: hook["secret"] for p, hook in hooks.items() if hook.get("secret")},
     )

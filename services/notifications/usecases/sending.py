@@ -37,6 +37,7 @@ from ..domain.deliveries import (
 from ..domain.delivery_plan import failure_notice, failure_report
 from ..domain.failure_digest import DIGEST_PERIOD, digest_data, period_end
 from ..domain.phi_guard import PhiLeak
+from ..domain.referrer_letters import clinic_name_of, letter_context
 from ..domain.templates import TemplateError, render_notification
 from ..repository.deliveries import (
     cancelled_update,
@@ -93,16 +94,21 @@ def deliver(
 def _envelope(deps: Deps, delivery: Mapping[str, Any], tenant: TenantSettings) -> Envelope:
     """The rendered message and where it goes; raises `Suppressed` or `PermanentFailure`."""
     channel, address = delivery["channel"], delivery.get("address")
-    extras: dict[str, Any] = {}
-    if delivery["audience"] == "patient":
-        address, extras = _patient(deps, delivery)
-    if not address:
-        raise PermanentFailure("no address is configured for this recipient")
     notices = delivery.get("notices")
     data = digest_data(notices) if notices else delivery.get("data") or {}
+    extras: dict[str, Any] = {}
+    contact = None
+    if delivery["audience"] == "patient":
+        address, extras, contact = _patient(deps, delivery)
+    elif delivery["audience"] == "referrer":
+        contact = _contact_of(deps, delivery["tenant_id"], data)
+        extras = letter_context(data, contact)
+    if not address:
+        raise PermanentFailure("no address is configured for this recipient")
+    clinic_name = clinic_name_of(tenant.clinic_name, data, contact, delivery["tenant_id"])
     message = render_notification(
         deps.renderer, notification_of(delivery), data,
-        tenant_id=delivery["tenant_id"], clinic_name=tenant.clinic_name, **extras,
+        tenant_id=delivery["tenant_id"], clinic_name=clinic_name, **extras,
     )  # fmt: skip
     partner = delivery["recipient_key"].removeprefix("partner:")
     return Envelope(
@@ -112,8 +118,15 @@ def _envelope(deps: Deps, delivery: Mapping[str, Any], tenant: TenantSettings) -
     )  # fmt: skip
 
 
-def _patient(deps: Deps, delivery: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-    """The patient's address on the channel, if they still allow it, and their greeting."""
+def _contact_of(deps: Deps, tenant_id: str, data: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The directory's entry of the patient the event is about (a letter's patient and clinic)."""
+    patient_id = data.get("patient_id")
+    return deps.contacts.get(tenant_id, patient_id) if isinstance(patient_id, str) else None
+
+
+def _patient(deps: Deps, delivery: Mapping[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """The patient's address on the channel, if they still allow it, their greeting, and their
+    directory entry."""
     tenant_id, channel = delivery["tenant_id"], delivery["channel"]
     patient_id = delivery["recipient_key"].removeprefix("patient:")
     contact = deps.contacts.get(tenant_id, patient_id)
@@ -122,10 +135,8 @@ def _patient(deps: Deps, delivery: Mapping[str, Any]) -> tuple[str, dict[str, An
     if not (address := patient_address(contact, channel)):
         raise PermanentFailure(f"no {channel} address on file for this patient")
     unsubscribe_url = deps.links.url(tenant_id, patient_id, "email")
-    return address, {
-        "recipient_name": contact.get("given_name"),
-        "unsubscribe_url": unsubscribe_url,
-    }
+    greeting = {"recipient_name": contact.get("given_name"), "unsubscribe_url": unsubscribe_url}
+    return address, greeting, contact
 
 
 def _retry_or_fail(

@@ -62,6 +62,11 @@ class PrincipalRevokedPayload(Payload):
     version = fields.Integer(required=True)
 
 
+def _optional() -> fields.String:
+    """A field added later: events from before it lack it."""
+    return fields.String(load_default=None, allow_none=True)
+
+
 USER_STATUSES = ("invited", "active", "disabled")
 
 
@@ -105,6 +110,8 @@ class Referrer(Payload):
     email = _maybe()
     phone = _maybe()
     organization = _maybe()
+    prefix = _optional()
+    family_name = _optional()
 
 
 class Contact(Payload):
@@ -113,6 +120,18 @@ class Contact(Payload):
     email = _maybe()
     phone = _maybe()
     language = _maybe()
+
+
+class ReferredContact(Contact):
+    birth_date = fields.Date(load_default=None, allow_none=True)
+
+
+class PatientIdentity(Payload):
+    """Who a refused referral was for, when it could be read (for the referrer's letter)."""
+
+    given_name = _maybe()
+    family_name = _maybe()
+    birth_date = fields.Date(required=True, allow_none=True)
 
 
 class Consent(Payload):
@@ -140,10 +159,11 @@ class ReferralTermsPayload(Payload):
     expires_on = _date()
     body_sites = fields.List(fields.String(), required=True)
     referrer = fields.Nested(Referrer, required=True)
-    patient = fields.Nested(Contact, required=True)
+    patient = fields.Nested(ReferredContact, required=True)
     consent = fields.Nested(Consent, required=True)
     intake_link = fields.Url(required=True, require_tld=False)
     version = fields.Integer(required=True)
+    clinic_name = _optional()
 
 
 class Reason(Payload):
@@ -156,11 +176,18 @@ class ReferrerNameEmail(Payload):
     email = _maybe()
 
 
+class RefusedReferrer(ReferrerNameEmail):
+    prefix = _optional()
+    family_name = _optional()
+
+
 class ReferralRejectedPayload(Payload):
     partner_id = _text()
     partner_referral_id = _maybe()
     reasons = fields.List(fields.Nested(Reason), required=True)
-    referrer = fields.Nested(ReferrerNameEmail, required=True, allow_none=True)
+    referrer = fields.Nested(RefusedReferrer, required=True, allow_none=True)
+    patient = fields.Nested(PatientIdentity, load_default=None, allow_none=True)
+    clinic_name = _optional()
 
 
 class ReferralCancelledPayload(Payload):
@@ -263,3 +290,74 @@ class PartnerStatusPayload(Payload):
     notices = fields.List(fields.Nested(Reason), required=True)
     version = fields.Integer(required=True, allow_none=True)
     answers = fields.Nested(Answers, required=True, allow_none=True)
+
+
+class PlannedGoal(Payload):
+    measure = _text()
+    baseline = fields.Float(required=True)
+    target = fields.Float(required=True)
+
+
+class PlanOfCare(Payload):
+    techniques = fields.List(fields.String(), required=True)
+    planned_sessions = fields.Integer(required=True)
+    frequency_per_week = fields.Integer(required=True)
+    goals = fields.List(fields.Nested(PlannedGoal), required=True)
+
+
+class MeasureOutcome(Payload):
+    measure = _text()
+    baseline = fields.Float(required=True)
+    latest = fields.Float(required=True)
+    change = fields.Float(required=True)
+    percent_change = fields.Float(required=True, allow_none=True)
+    clinically_improved = fields.Boolean(required=True)
+    target = fields.Float(required=True, allow_none=True)
+    goal_met = fields.Boolean(required=True)
+
+
+class Progress(Payload):
+    sessions_completed = fields.Integer(required=True)
+    measures = fields.List(fields.Nested(MeasureOutcome), required=True)
+
+
+class Discharge(Progress):
+    outcome = _text(validate=validate.OneOf(["completed", "discontinued"]))
+    reason = _text()
+
+
+class PartnerMilestonePayload(PartnerStatusPayload):
+    """A milestone of care on a native partner's queue (docs/partners.md, "Receiving status"):
+    every status field (`answers`: the referral's latest partner message, as a milestone
+    answers none of its own), `status` where care stands, and when it happened; each type adds
+    its part (below)."""
+
+    status = _text(validate=validate.OneOf(["in_progress", "completed", "discontinued"]))
+    occurred_at = fields.AwareDateTime(required=True)
+
+
+class PlanApprovedStatusPayload(PartnerMilestonePayload):
+    plan = fields.Nested(PlanOfCare, required=True)
+
+
+class ProgressReportedStatusPayload(PartnerMilestonePayload):
+    progress = fields.Nested(Progress, required=True)
+
+
+class DischargedStatusPayload(PartnerMilestonePayload):
+    discharge = fields.Nested(Discharge, required=True)
+
+
+PARTNER_STATUS_PAYLOADS: dict[str, type[Payload]] = {
+    "referral.received": PartnerStatusPayload,
+    "referral.accepted": PartnerStatusPayload,
+    "referral.rejected": PartnerStatusPayload,
+    "referral.cancelled": PartnerStatusPayload,
+    "referral.plan_approved": PlanApprovedStatusPayload,
+    "referral.progress_reported": ProgressReportedStatusPayload,
+    "referral.discharged": DischargedStatusPayload,
+}
+"""Every type a partner hears on its status queue -> the schema of its native data. A partner
+with FHIR status hears the same types as `application/fhir+json`, whose data is the referral's
+FHIR R4 `Task` (or a refusal's): FHIR describes it, not a schema here (the tests check it with
+fhir.resources: `testkit/fhir_validation.py`)."""

@@ -111,7 +111,7 @@ def test_referral_then_sessions_through_real_processes(
         wait_until(lambda: inbox.to(PATIENT) and inbox.to(REFERRER), message="welcome, referrer")
         [welcome] = inbox.to(PATIENT)
         assert "https://intake.example/forms/pat-1-token" in welcome.text
-        assert inbox.to(REFERRER)[0].subject == "Referral ref-pat-1 accepted by clinic-north"
+        assert inbox.to(REFERRER)[0].subject == "Referral REF-pat-1 accepted by clinic-north"
         wait_until(lambda: sms.sent, message="the welcome text, after a retry")
         assert sms.requests == 2 and len(sms.sent) == 1
 

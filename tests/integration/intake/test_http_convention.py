@@ -69,7 +69,7 @@ def test_a_referral_patient_and_intake_are_named_alike_in_post_get_and_list(clie
 def test_the_clinic_and_its_partners_are_named_by_their_own_ids(client, admin):
     assert client.get("/admin/tenant", headers=admin).json["tenant_id"] == "clinic-a"
     [partner] = client.get("/admin/partners", headers=admin).json["items"]
-    assert partner == {"partner_id": "acme-ehr", "name": "Acme-Ehr"}
+    assert partner == {"partner_id": "acme-ehr", "name": "Acme-Ehr", "status_format": "native"}
 
 
 def test_a_page_past_the_end_is_empty_and_still_counts_every_match(client, admin, made):

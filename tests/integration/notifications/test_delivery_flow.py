@@ -39,7 +39,9 @@ def test_an_accepted_referral_welcomes_the_patient_once_and_tells_the_referrer(s
     )
     assert "M54.2" not in welcome.text and "Cervicalgia" not in welcome.text
     [acceptance] = inbox.to(REFERRER)
-    assert "ref-pat-1" in acceptance.subject and "Maria L." in acceptance.text
+    assert acceptance.subject == "Referral REF-pat-1 accepted by clinic-north"
+    assert "Maria Lopez, born February 29, 1980" in acceptance.text
+    assert "ref-pat-1" not in acceptance.text  # the prescriber's id, never the clinic's
     assert service.handle(referral) == [False] and service.send_due() == 0
     assert len(inbox.mails) == 2
 

@@ -58,6 +58,8 @@ def test_the_example_bundle_maps_to_a_referral():
         npi="1234567893",
         email="d.chen@clinic.example.org",
         phone="+16175550100",
+        prefix="Dr.",  # kept for letters: "Dear Dr. Chen"
+        family_name="Chen",
     )
     assert referral.body_sites == ["Lower back", "Neck"]
 

@@ -14,14 +14,34 @@ CONTACT = {"given_name": " Maria ", "email": "maria@example.org", "phone": "(212
             "referral.accepted",
             {"patient": CONTACT, "consent": {"email": True, "sms": False}},
             {
-                "given_name": "Maria", "email": "maria@example.org", "phone": "+12125550142",
-                "language": None, "consent": {"email": True, "sms": False},
+                "given_name": "Maria", "family_name": None, "email": "maria@example.org",
+                "phone": "+12125550142", "language": None, "consent": {"email": True, "sms": False},
+            },
+        ),
+        (
+            "referral.amended",
+            {
+                "referral_id": "ref_1", "partner_referral_id": "REF-7", "clinic_name": "Calm Hands",
+                "patient": {**CONTACT, "family_name": "Lopez", "birth_date": "1978-04-12"},
+                "referrer": {"name": "David Chen", "prefix": "Dr.", "family_name": "Chen", "email": "d@x.example"},
+            },
+            {
+                "given_name": "Maria", "family_name": "Lopez", "email": "maria@example.org",
+                "phone": "+12125550142", "language": None, "birth_date": "1978-04-12",
+                "clinic_name": "Calm Hands",
+                "referrals.ref_1": {
+                    "partner_referral_id": "REF-7",
+                    "referrer": {"name": "David Chen", "prefix": "Dr.", "family_name": "Chen"},
+                },
             },
         ),
         (
             "patient.registered",
             {"contact": {**CONTACT, "phone": "not a number", "language": "es"}},
-            {"given_name": "Maria", "email": "maria@example.org", "phone": None, "language": "es"},
+            {
+                "given_name": "Maria", "family_name": None, "email": "maria@example.org",
+                "phone": None, "language": "es",
+            },
         ),
         ("patient.consent_changed", {"consent": {"sms": True}}, {"consent": {"email": False, "sms": True}}),
         ("session.scheduled", {"patient": CONTACT}, None),

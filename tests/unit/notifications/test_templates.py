@@ -373,7 +373,8 @@ def test_reports_to_referrers_may_carry_clinical_detail():
     ]
     assert rows[0] == ["NPRS", "7", "->", "3", "-4", "yes"]
     assert rows[1][-5:] == ["40", "->", "34.5", "-5.5", "no"]
-    assert message.subject == "Progress report for plan plan-1 after 4 sessions"
+    assert message.subject == "Progress report for your referral after 4 sessions"
+    assert "plan-1" not in message.text  # never the clinic's plan id
 
 
 @pytest.mark.parametrize(

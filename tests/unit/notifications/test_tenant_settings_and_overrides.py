@@ -38,9 +38,9 @@ def test_settings_come_from_the_stored_document_with_defaults_for_the_rest():
     assert settings.retry.max_delay_s == DEFAULT_POLICY.max_delay_s
 
 
-def test_a_tenant_without_settings_gets_the_defaults_and_its_id_as_clinic_name():
-    settings = tenant_settings("clinic-1", None)
-    assert settings.clinic_name == "clinic-1" and settings.retry == DEFAULT_POLICY
+def test_a_tenant_without_settings_gets_the_defaults_and_no_display_name_of_its_own():
+    settings = tenant_settings("clinic-1", None)  # intake's name for the clinic is used instead
+    assert settings.clinic_name == "" and settings.retry == DEFAULT_POLICY
     assert settings.rules.quiet_hours.enabled
 
 
