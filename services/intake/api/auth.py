@@ -166,7 +166,7 @@ class Me(View):
         who = principal()
         assert who.user_id is not None
         user = users.get_user(deps(), who.tenant_id, who.user_id)
-        return {**user, "session_id": who.session_id, "scope": who.scope}
+        return {**user, "staff_session_id": who.staff_session_id, "scope": who.scope}
 
 
 @blp.route("/totp")

@@ -549,7 +549,9 @@ class TokensSchema(Schema):
             "description": "Renews the access token once (POST /auth/refresh); keep it secret"
         }
     )
-    session_id = fields.String()
+    staff_session_id = fields.String(
+        metadata={"description": "The staff member's sign-in session (not an appointment)"}
+    )
     user_id = fields.String()
     scope = fields.String(
         metadata={
@@ -608,7 +610,7 @@ class AccountSchema(Schema):
 
 
 class MeSchema(UserSchema):
-    session_id = fields.String()
+    staff_session_id = fields.String()
     scope = fields.String(metadata={"enum": ["all", "enrol_totp"]})
 
 
