@@ -257,9 +257,22 @@ class ReferralSchema(Schema):
 
 
 class ReferralQuerySchema(PageQuerySchema):
+    """Filters beside `page` and `page_size` (all of them at once: they narrow each other)."""
+
     patient_id = fields.String(validate=validate.Length(max=64))
     status = fields.String(
         validate=validate.OneOf(["accepted", "needs_review", "cancelled", "rejected"])
+    )
+    location_id = fields.String(
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "One location (among those the caller may see)"},
+    )
+    partner_id = fields.String(
+        validate=validate.Length(min=1, max=63),
+        metadata={"description": "One partner's referrals (a partner key sees its own anyway)"},
+    )
+    received_since = fields.AwareDateTime(
+        metadata={"description": "Received at or after this time (ISO 8601 with an offset)"}
     )
 
 
@@ -609,9 +622,29 @@ class AccountSchema(Schema):
     name = fields.String()
 
 
+class MyLocationSchema(Schema):
+    location_id = fields.String()
+    name = fields.String()
+    timezone = fields.String(
+        metadata={"description": "IANA time zone: times there are shown in it"}
+    )
+
+
+class MyClinicSchema(Schema):
+    tenant_id = fields.String()
+    name = fields.String()
+    session_idle_minutes = fields.Integer(
+        metadata={"description": "A session without a refresh for this long ends"}
+    )
+    locations = fields.List(
+        fields.Nested(MyLocationSchema), metadata={"description": "Those the person may see"}
+    )
+
+
 class MeSchema(UserSchema):
     staff_session_id = fields.String()
     scope = fields.String(metadata={"enum": ["all", "enrol_totp"]})
+    clinic = fields.Nested(MyClinicSchema)
 
 
 class TotpSchema(Schema):
