@@ -317,6 +317,14 @@ class PatientSchema(Schema):
     created_at = fields.DateTime()
 
 
+class PatientQuerySchema(PageQuerySchema):
+    patient_id = fields.List(
+        fields.String(validate=ID),
+        validate=validate.Length(min=1, max=20),
+        metadata={"description": "Only these patients (repeat it: the candidates of a review)"},
+    )
+
+
 class ConsentChangeSchema(ConsentSchema):
     """Email OK / Text OK, as the patient said."""
 
