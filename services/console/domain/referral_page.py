@@ -87,6 +87,8 @@ def amendments(
     history: list[Mapping[str, Any]], current: Mapping[str, Any], zone: Any
 ) -> list[Amendment]:
     """Each earlier version, newest first, with what the next version changed in it."""
+    if not history:
+        return []
     versions = [{**h["terms"], "location_id": h.get("location_id")} for h in history]
     later = [*versions[1:], current]
     found = [
