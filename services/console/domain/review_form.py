@@ -15,6 +15,7 @@ FIELD_OF_ITEM = {
 }
 DIAGNOSIS_ROWS = 3
 NEW_PATIENT = "new"
+CHOOSE_PATIENT = "Choose the record this patient is, or a new patient."
 
 
 def asked(pending: Iterable[Mapping[str, Any]]) -> set[str]:
@@ -38,10 +39,17 @@ def review_body(fields: set[str], form: Mapping[str, str], version: int) -> dict
         body["authorized_visits"] = int(typed) if typed.isdigit() else typed
     if "location_id" in fields:
         body["location_id"] = form.get("location_id", "")
-    if "patient" in fields:
-        chosen = form.get("patient", "")
+    chosen = form.get("patient", "")
+    if "patient" in fields and chosen:  # unchosen: it stays to settle (`unanswered`)
         body["patient"] = {"register_new": True} if chosen == NEW_PATIENT else {"link_to": chosen}
     return body
+
+
+def unanswered(fields: set[str], form: Mapping[str, str]) -> dict[str, list[str]]:
+    """What the form asked and the person left open, said next to its field."""
+    if "patient" in fields and not form.get("patient"):
+        return {"patient": [CHOOSE_PATIENT]}
+    return {}
 
 
 def form_field(path: str) -> str:

@@ -20,6 +20,7 @@ from services.console.domain.review_form import (
     asked,
     on_form,
     review_body,
+    unanswered,
 )
 from services.console.web.forms import field_errors, typed
 from services.console.web.signed_in import apis, deps, person, signed_in
@@ -94,7 +95,10 @@ def review(referral_id: str):
         if error.kind not in ("invalid", "conflict"):
             raise
         g.section = "referrals"
-        errors = field_errors(error, [*_review_fields(), "_form"], on_form)
+        errors = {
+            **unanswered(fields, request.form),
+            **field_errors(error, [*_review_fields()], on_form),
+        }
         status = 409 if error.kind == "conflict" else 422
         current = referral if error.kind == "invalid" else intake.referral(referral_id)
         return _show(current, errors, "review", status)

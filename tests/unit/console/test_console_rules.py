@@ -15,7 +15,13 @@ from services.console.domain.inbox import query_for, row
 from services.console.domain.offers import may, navigation_for
 from services.console.domain.places import Place, zone_for
 from services.console.domain.referral_page import amendments, referral_page, visits
-from services.console.domain.review_form import asked, on_form, review_body
+from services.console.domain.review_form import (
+    CHOOSE_PATIENT,
+    asked,
+    on_form,
+    review_body,
+    unanswered,
+)
 from services.console.domain.times import days_left, on_day, waited, when
 from services.console.web.cookie_session import SealedSerializer
 from services.console.web.signed_in import safe_next
@@ -136,6 +142,10 @@ def test_the_review_form_asks_one_field_per_pending_item_and_passes_what_was_typ
         == "six"
     )
     assert review_body({"patient"}, {"patient": "pat_1"}, 1)["patient"] == {"link_to": "pat_1"}
+    assert "patient" not in review_body({"patient"}, {}, 1)
+    assert unanswered({"patient"}, {}) == {"patient": [CHOOSE_PATIENT]} and not unanswered(
+        set(), {}
+    )
 
 
 def test_the_apis_field_errors_land_next_to_the_forms_fields():
