@@ -8,6 +8,7 @@ APIs' field errors next to their fields; a page makes at most 4 API calls; an AP
 from __future__ import annotations
 
 import html
+import re
 
 import pytest
 
@@ -203,3 +204,18 @@ def test_after_signing_out_the_old_cookie_opens_nothing(world, app, signed_in):
         return again.status_code == 302 and "/sign-in" in again.headers["Location"]
 
     wait_until(refused, timeout=10, message="the signed-out session's cookie to be refused")
+
+
+def test_a_page_carries_when_the_session_ends_and_staying_signed_in_renews_it(world, signed_in):
+    """The idle warning's script counts from what the page says (no inline script: its own
+    file); its button is a form post that renews the session through intake."""
+    desk = signed_in("front_desk")
+    body = page(desk.get("/referrals"))
+    ends_in = int(re.search(r'data-session-ends-in="(\d+)"', body)[1])
+    assert 15 * 60 - 90 <= ends_in <= 15 * 60 and 'data-warn-before="120"' in body
+    assert '<script src="/static/idle_warning.js" defer></script>' in body
+    stayed = desk.post("/stay-signed-in", {"next": "/referrals?tab=accepted"})
+    assert stayed.status_code == 302 and stayed.headers["Location"] == "/referrals?tab=accepted"
+    assert "You are still signed in" in page(desk.get("/referrals?tab=accepted"))
+    away = desk.post("/stay-signed-in", {"next": "https://evil.example/"})
+    assert away.headers["Location"] == "/referrals"  # only back to a page of the console
