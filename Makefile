@@ -4,8 +4,8 @@ SHELL := /bin/bash
 .PHONY: help setup run test unit integration e2e lint test-docker bench bench-events demo clean
 
 help:
-	@echo "make run          install what is missing, start RabbitMQ, the MongoDB stand-in, a dev SMTP server and all six service processes"
-	@echo "make demo         one referral through the whole loop, on top of a running 'make run' (start that in another terminal first)"
+	@echo "make run          install what is missing, start RabbitMQ, the MongoDB stand-in, a dev SMTP server, the six service processes and the staff console (http://127.0.0.1:8004)"
+	@echo "make demo         one referral through the whole loop, on top of a running 'make run' (start that in another terminal first); prints a console sign-in"
 	@echo "make test         install what is missing, start what the tests need, run lint and the whole suite, stop what it started"
 	@echo "make unit         the unit tests only (pure rules; no broker, store or browser)"
 	@echo "make integration  the integration tests only (each service's parts on the real RabbitMQ and the MongoDB stand-in)"

@@ -4,7 +4,8 @@
 #   2. unless AMQP_URL is given (or --no-broker), installs RabbitMQ from the OS packages when
 #      missing, starts it when it is not running (recording that we started it), and enables the
 #      management plugin;
-#   3. with --with-browser, installs Debian's chromium when missing (the browser tests).
+#   3. with --with-browser, installs Debian's chromium when missing and axe-core (npm ci, from
+#      testkit/package-lock.json) for the browser tests.
 # Usage: scripts/bootstrap.sh [--no-broker] [--with-browser]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -79,6 +80,16 @@ setup_browser() {
     say "installing Debian's chromium (for the browser tests)"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null || die "apt-get install chromium failed"
+  fi
+  if [ ! -f testkit/node_modules/axe-core/axe.min.js ]; then
+    if ! command -v npm >/dev/null 2>&1; then
+      is_root || die "npm is not installed and this is not root: install Debian's 'npm' package."
+      say "installing Debian's npm (for axe-core, the accessibility checks of the browser tests)"
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get update -qq >/dev/null && apt-get install -y -qq npm >/dev/null || die "apt-get install npm failed"
+    fi
+    say "installing axe-core from testkit/package-lock.json (npm ci)"
+    npm ci --prefix testkit --no-audit --no-fund >/dev/null || die "npm ci in testkit/ failed"
   fi
 }
 

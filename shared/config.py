@@ -19,7 +19,10 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, ValidationError, validate
 from marshmallow import fields as f
 
-SERVICES = ("intake", "planning", "notifications")
+SERVICES = ("intake", "planning", "notifications", "console")
+SHARED_BY_SECTIONS = {"CONSOLE_PUBLIC_URL": ("intake", "console")}
+"""Variables two sections declare on purpose (one value, read by both: intake's links point at
+the console, which checks that forms come from there)."""
 
 
 class ConfigError(RuntimeError):
@@ -150,9 +153,9 @@ def every_env_var() -> dict[str, str]:
     for service in SERVICES:
         section = section_of(service)
         for name in env_vars(section.schema) if section else ():
-            if name in found:
+            if name in found and (found[name], service) != SHARED_BY_SECTIONS.get(name):
                 raise ConfigError(f"{name} is declared twice ({found[name]} and {service})")
-            found[name] = service
+            found[name] = service if name not in found else f"{found[name]}, {service}"
     return found
 
 

@@ -157,7 +157,9 @@ def revocation_handlers(revocations: Collection) -> dict[str, Callable[[Event], 
         }
         try:
             result = revocations.update_one(
-                {"_id": session_key(data["session_id"])}, {"$setOnInsert": fields}, upsert=True
+                {"_id": session_key(data["staff_session_id"])},
+                {"$setOnInsert": fields},
+                upsert=True,
             )
         except DuplicateKeyError:  # a concurrent copy of the same event
             return False
@@ -170,8 +172,8 @@ def user_key(tenant_id: str, user_id: str) -> str:
     return f"user:{tenant_id}/{user_id}"
 
 
-def session_key(session_id: str) -> str:
-    return f"session:{session_id}"
+def session_key(staff_session_id: str) -> str:
+    return f"session:{staff_session_id}"
 
 
 def _location(document: Mapping[str, Any]) -> Location:
@@ -202,9 +204,9 @@ def find_principal(db: Database, key_hash: str) -> dict[str, Any] | None:
     return db[PRINCIPALS].find_one({"_id": key_hash, "revoked": {"$ne": True}})
 
 
-def access_state(db: Database, tenant_id: str, user_id: str, session_id: str) -> AccessState:
+def access_state(db: Database, tenant_id: str, user_id: str, staff_session_id: str) -> AccessState:
     """What the replica knows of the person's session and account (one read)."""
-    keys = [user_key(tenant_id, user_id), session_key(session_id)]
+    keys = [user_key(tenant_id, user_id), session_key(staff_session_id)]
     found = {
         d["_id"]: d for d in TenantScoped(db[REVOCATIONS], tenant_id).find({"_id": {"$in": keys}})
     }

@@ -47,7 +47,7 @@ class AccessClaims:
     role: str
     name: str
     locations: tuple[str, ...] | None
-    session_id: str
+    staff_session_id: str
     version: int
     scope: str
     issued_at: int
@@ -62,7 +62,7 @@ class AccessClaims:
             "role": self.role,
             "name": self.name,
             "locations": None if self.locations is None else list(self.locations),
-            "sid": self.session_id,
+            "sid": self.staff_session_id,
             "ver": self.version,
             "scope": self.scope,
             "iat": self.issued_at,
@@ -121,7 +121,7 @@ def _claims(payload: Mapping[str, Any]) -> AccessClaims:
         role=payload["role"],
         name=str(payload.get("name") or ""),
         locations=None if locations is None else tuple(str(x) for x in locations),
-        session_id=payload["sid"],
+        staff_session_id=payload["sid"],
         version=payload["ver"],
         scope=payload["scope"],
         issued_at=int(payload["iat"]),

@@ -2,7 +2,9 @@
 
 `LocalStack` runs each service's API (gunicorn) and worker against one MongoDB (a database per
 service under a fresh prefix), one RabbitMQ vhost, an SMTP server and an SMS provider given by
-the caller, with a staff-token key pair of its own (under its log directory) unless given one.
+the caller, with a staff-token key pair of its own (under its log directory) unless given one;
+and the staff console (a seventh process, a client of the three APIs: `console_url`), which
+intake trusts as a proxy and points its account links at.
 `ops(...)` runs the intake ops CLI against the same stores, as ops would.
 `readiness_problems(urls)` says what keeps a stack (this one or `make run`'s) from being used.
 """
@@ -53,16 +55,19 @@ class LocalStack:
         self.api_workers = api_workers
         self.apis: dict[str, Api] = {}
         self.workers: dict[str, Worker] = {}
+        self.console: Api | None = None
 
     def env(self, service: str) -> dict[str, str]:
         return {**python_env(), **self.common, "MONGO_DB": f"{self.db_prefix}_{service}"}
 
     def start(self) -> LocalStack:
-        ports = {service: free_port() for service in SERVICES}
+        ports = {service: free_port() for service in (*SERVICES, "console")}
         self.common.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{ports['intake']}")
         self.common.setdefault(
             "NOTIFICATIONS_PUBLIC_URL", f"http://127.0.0.1:{ports['notifications']}"
         )
+        self.common.setdefault("CONSOLE_PUBLIC_URL", f"http://127.0.0.1:{ports['console']}")
+        self.common.setdefault("TRUSTED_PROXIES", "127.0.0.1")  # the console forwards for people
         for service in SERVICES:
             self.start_worker(service)
         for service in SERVICES:
@@ -73,7 +78,8 @@ class LocalStack:
                 workers=self.api_workers,
                 port=ports[service],
             )
-        for api in self.apis.values():
+        self.console = Api("console", self.console_env(), self.log_dir, port=ports["console"])
+        for api in [*self.apis.values(), self.console]:
             api.wait_live()
         for worker in self.workers.values():
             wait_until(worker.heartbeat.exists, timeout=60, message=f"{worker.name} to start")
@@ -82,6 +88,15 @@ class LocalStack:
     def start_worker(self, service: str) -> Worker:
         self.workers[service] = Worker(service, self.env(service), self.log_dir)
         return self.workers[service]
+
+    def console_env(self) -> dict[str, str]:
+        urls = {f"{s.upper()}_API_URL": self.apis[s].url for s in SERVICES}
+        return {**self.env("console"), **urls, "CONSOLE_COOKIE_SECURE": "false"}
+
+    @property
+    def console_url(self) -> str:
+        assert self.console is not None, "start() the stack first"
+        return self.console.url
 
     def url(self, service: str) -> str:
         return self.apis[service].url
@@ -99,12 +114,15 @@ class LocalStack:
     def logs(self) -> str:
         parts = [
             f"--- {p.name} ---\n{p.log()[-4000:]}"
-            for p in [*self.apis.values(), *self.workers.values()]
+            for p in [*self.apis.values(), *self.workers.values(), *self._console()]
         ]
         return "\n".join(parts)
 
+    def _console(self) -> list[Api]:
+        return [self.console] if self.console else []
+
     def stop(self) -> None:
-        for process in [*self.apis.values(), *self.workers.values()]:
+        for process in [*self._console(), *self.apis.values(), *self.workers.values()]:
             process.stop()
 
 

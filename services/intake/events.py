@@ -85,7 +85,7 @@ def session_ended(session: Doc, reason: str) -> Outgoing:
     data = {
         "tenant_id": session["tenant_id"],
         "user_id": session["user_id"],
-        "session_id": session["_id"],
+        "staff_session_id": session["_id"],
         "reason": reason,
         "expires_at": session["ends_at"].isoformat(),
     }

@@ -66,7 +66,7 @@ class Principal:
         return f"user:{self.user_id}" if self.user_id else f"{self.role}:{self.key_id}"
 
     @property
-    def session_id(self) -> str | None:
+    def staff_session_id(self) -> str | None:
         return self.key_id if self.user_id else None
 
     def may_see_location(self, location_id: str | None) -> bool:
@@ -102,7 +102,7 @@ def principal_from_document(document: dict[str, Any]) -> Principal:
 
 def principal_from_claims(claims: AccessClaims) -> Principal:
     return Principal(
-        key_id=claims.session_id,
+        key_id=claims.staff_session_id,
         tenant_id=claims.tenant_id,
         role=claims.role,
         name=claims.name,
@@ -121,9 +121,9 @@ _principals = TtlCache(_load_principal, CACHE_TTL_S, miss_ttl_s=MISS_TTL_S)
 
 
 def _load_state(key: tuple[str, str, str, str]) -> replicas.AccessState:
-    _, tenant_id, user_id, session_id = key
+    _, tenant_id, user_id, staff_session_id = key
     read = current_app.extensions.get(TOKEN_STATE, replicas.access_state)
-    return read(current_app.extensions["mongo"].db, tenant_id, user_id, session_id)
+    return read(current_app.extensions["mongo"].db, tenant_id, user_id, staff_session_id)
 
 
 _token_states = TtlCache(_load_state, TOKEN_STATE_TTL_S)
@@ -154,7 +154,7 @@ def _person(token: str) -> Principal:
     except InvalidToken as error:
         abort(401, message=str(error))
     db_name = current_app.config["SETTINGS"].mongo_db  # one cache, several apps in tests
-    state = _token_states.get((db_name, claims.tenant_id, claims.user_id, claims.session_id))
+    state = _token_states.get((db_name, claims.tenant_id, claims.user_id, claims.staff_session_id))
     if refusal := state.refusal(claims.version):
         abort(401, message=refusal)
     return principal_from_claims(claims)

@@ -13,6 +13,7 @@ from testkit import rabbit
 from testkit.processes import free_port
 from testkit.smtp import Inbox, MaildirSource, SmtpInbox
 from testkit.stack import SERVICES
+from testkit.staff_accounts import StaffAccounts
 from tools.demo.demo import StackDown, run_demo
 
 
@@ -35,7 +36,7 @@ def test_the_demo_walks_one_referral_through_the_whole_loop(stack, partner_id):
 
     try:
         result = run_demo(
-            {service: local.url(service) for service in SERVICES},
+            {**{service: local.url(service) for service in SERVICES}, "console": local.console_url},
             env,
             inbox,
             printed.append,
@@ -71,8 +72,24 @@ def test_the_demo_walks_one_referral_through_the_whole_loop(stack, partner_id):
         "reminder",
         "discharged",
         "delivery log",
+        "console",
     ]
     assert len(printed) > len(result.steps)
+    login = result.sign_in  # what `make demo` prints works, through the console's own API calls
+    assert login["console"] == local.console_url
+    accounts = StaffAccounts(local.url("intake"))
+    answer = accounts.session.post(
+        f"{local.url('intake')}/auth/sign-in",
+        json={"clinic": login["clinic"], "email": login["email"], "password": login["password"]},
+        timeout=30,
+    ).json()
+    assert answer["status"] == "second_factor_required"
+    signed_in = accounts.session.post(
+        f"{local.url('intake')}/auth/sign-in/second-factor",
+        json={"challenge": answer["challenge"], "recovery_code": login["recovery_codes"][0]},
+        timeout=30,
+    ).json()
+    assert signed_in["scope"] == "all"
 
 
 def test_the_demo_says_which_service_does_not_answer_when_the_stack_is_down():

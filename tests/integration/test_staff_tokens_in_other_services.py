@@ -44,7 +44,7 @@ def token(
     issued = int(time.time()) - issued_ago_s
     claims = AccessClaims(
         user_id=USER, tenant_id=tenant, role=role, name="Sam Ortiz", locations=locations,
-        session_id=SESSION, version=version, scope=scope, issued_at=issued,
+        staff_session_id=SESSION, version=version, scope=scope, issued_at=issued,
         expires_at=issued + ttl_s,
     )  # fmt: skip
     return sign(claims, load_signing_key(signing_key or keys["AUTH_SIGNING_PEM"]))
@@ -64,7 +64,7 @@ def user_updated(status: str, version: int):
 def session_ended():
     ends = (datetime.now(UTC) + timedelta(hours=12)).isoformat()
     return access_event(
-        "access.session_ended", tenant_id=data.TENANT, user_id=USER, session_id=SESSION,
+        "access.session_ended", tenant_id=data.TENANT, user_id=USER, staff_session_id=SESSION,
         reason="signed_out", expires_at=ends,
     )  # fmt: skip
 

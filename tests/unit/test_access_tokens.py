@@ -30,7 +30,7 @@ def claims(**changes) -> AccessClaims:
     now = int(time.time())
     values = dict(
         user_id="usr_0123456789abcdef0123", tenant_id="clinic-a", role="therapist", name="Sam",
-        locations=("main",), session_id="sess_0123456789abcdef0123", version=2, scope="all",
+        locations=("main",), staff_session_id="sess_0123456789abcdef0123", version=2, scope="all",
         issued_at=now, expires_at=now + 300,
     )  # fmt: skip
     return AccessClaims(**{**values, **changes})

@@ -39,6 +39,7 @@ from testkit.rabbit import RabbitAdmin, management_url, vhost_of, with_user
 from testkit.smtp import Inbox, Mail, MaildirSource, MailSource
 from testkit.stack import readiness_problems
 from testkit.staff import StaffClient as Staff
+from testkit.staff_accounts import StaffAccounts
 from testkit.waiting import wait_until
 from tools.demo import data
 
@@ -46,6 +47,7 @@ URLS = {
     "intake": "http://127.0.0.1:8001",
     "planning": "http://127.0.0.1:8002",
     "notifications": "http://127.0.0.1:8003",
+    "console": "http://127.0.0.1:8004",
 }
 PARTNER_ID = "demo-referral-network"
 UPCOMING_SESSION_IN = timedelta(seconds=75)  # the email reminder is due 1 minute before
@@ -68,6 +70,7 @@ class DemoResult:
     emails: list[tuple[str, str]] = field(default_factory=list)  # (to, subject)
     deliveries: Counter[tuple[str, str]] = field(default_factory=Counter)  # (template, status)
     steps: list[str] = field(default_factory=list)  # the titles of the steps shown
+    sign_in: dict[str, Any] = field(default_factory=dict)  # the console sign-in it leaves
 
     @property
     def treating_location(self) -> str:
@@ -96,7 +99,7 @@ def run_demo(
     partner_id: str = PARTNER_ID,
 ) -> DemoResult:
     """The whole loop; `env` is the intake service's environment (MongoDB, AMQP_URL)."""
-    problems = readiness_problems(urls)
+    problems = readiness_problems(urls)  # the console too, when it is among them
     if problems:
         raise StackDown(problems)
     say, inbox, ops = Narrator(printer), Inbox(mail), OpsCli(env)
@@ -116,6 +119,7 @@ def run_demo(
         reminded(say, inbox, upcoming)
         discharge(say, staff["therapist"], inbox, result)
         delivery_log(say, staff["admin"], inbox, result)
+        console_sign_in(say, ops, urls, result)
     finally:
         partner.close()
     return result
@@ -466,6 +470,33 @@ def delivery_log(say: Narrator, admin: Staff, inbox: Inbox, result: DemoResult) 
     )
 
 
+def console_sign_in(
+    say: Narrator, ops: OpsCli, urls: Mapping[str, str], result: DemoResult
+) -> None:
+    """An admin of the demo clinic with a password and a second factor, made through the public
+    interfaces (the ops CLI, then intake's /auth), for a person to look around in the console."""
+    accounts = StaffAccounts(urls["intake"])
+    email, password = f"admin@{result.tenant_id}.example", f"demo-{secrets.token_urlsafe(12)}"
+    printed = ops(
+        "create-admin", "--tenant", result.tenant_id, "--name", "Demo Admin", "--email", email
+    )
+    accounts.accept_invitation(printed["invitation_link"].rsplit("/", 1)[1], password)
+    secret, _ = accounts.enrol_totp(accounts.sign_in(result.tenant_id, email, password))
+    result.sign_in = {
+        "console": urls.get("console", URLS["console"]),
+        "clinic": result.tenant_id,
+        "email": email,
+        "password": password,
+        "totp_secret": secret,
+        "recovery_codes": accounts.recovery_codes,
+    }
+    say.step(
+        "console",
+        f"an admin to sign in with at {result.sign_in['console']} (ops CLI create-admin, its",
+        "invitation accepted and a second factor enrolled through intake's /auth)",
+    )
+
+
 def first[T](items: list[T]) -> T | None:
     return items[0] if items else None
 
@@ -503,6 +534,13 @@ def main() -> int:
     for to, subject in result.emails:
         print(f"  - {to:<38} {subject}")
     print(f"Read them with: ls -tr {where} | tail -{len(result.emails)}; less {where}/<file>")
+    login = result.sign_in
+    print(f"\nLook around in the staff console (the demo's data stays): {login['console']}")
+    print(f"  clinic    {login['clinic']}")
+    print(f"  email     {login['email']}")
+    print(f"  password  {login['password']}")
+    print(f"  second factor: add the key {login['totp_secret']} to an authenticator app, or use")
+    print(f"  a recovery code (each works once): {', '.join(login['recovery_codes'][:3])}")
     return 0
 
 

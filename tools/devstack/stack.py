@@ -1,8 +1,9 @@
 """`make run` (`python -m tools.devstack`): the whole local stack under one supervisor (honcho), from the Procfile.
 
 Checks that the ports are free, starts the MongoDB stand-in (unless MONGO_URL is given), the
-development SMTP server (unless SMTP_HOST is given), and each service's API and worker; prints
-where each one listens once it is ready. Staff access tokens are signed with a development key
+development SMTP server (unless SMTP_HOST is given), each service's API and worker, and the staff
+console (http://127.0.0.1:8004, over plain http: its cookie is not Secure here, and intake trusts
+its X-Forwarded-For); prints where each one listens once it is ready. Staff access tokens are signed with a development key
 pair under var/auth/ (made the first time) unless AUTH_PUBLIC_PEMS is given. Ctrl-C stops everything.
 """
 
@@ -26,6 +27,7 @@ from shared.token_keys import development_keys
 ROOT = Path(__file__).resolve().parents[2]
 APIS = {"intake": 8001, "planning": 8002, "notifications": 8003}
 WORKER_METRICS = {"intake": 9101, "planning": 9102, "notifications": 9103}
+CONSOLE_PORT = 8004
 READY_DEADLINE_S = 90
 
 
@@ -41,6 +43,7 @@ def wanted_processes(env: dict[str, str]) -> dict[str, str]:
 def ports_needed(processes: dict[str, str]) -> dict[int, str]:
     ports = {port: f"{name} API" for name, port in APIS.items()}
     ports.update({port: f"{name} worker metrics" for name, port in WORKER_METRICS.items()})
+    ports[CONSOLE_PORT] = "staff console"
     if "mongo" in processes:
         ports[27017] = "MongoDB stand-in"
     if "smtp" in processes:
@@ -87,6 +90,15 @@ def announce_when_ready(started: float) -> None:
                     flush=True,
                 )
         time.sleep(0.5)
+    console = f"http://127.0.0.1:{CONSOLE_PORT}"
+    while time.monotonic() - started < READY_DEADLINE_S and not readiness(f"{console}/readyz"):
+        time.sleep(0.5)
+    if readiness(f"{console}/readyz"):
+        print(
+            f"\n  ready: {'console':<13} {console}  (the staff console: sign in there)", flush=True
+        )
+    else:
+        pending["console"] = CONSOLE_PORT
     if pending:
         print(
             f"\n  NOT ready after {READY_DEADLINE_S} s: {', '.join(pending)} (see the log lines above)",
@@ -104,6 +116,8 @@ def main() -> int:
     env = dict(os.environ)
     env["PATH"] = f"{ROOT / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONUNBUFFERED"] = "1"
+    env.setdefault("CONSOLE_COOKIE_SECURE", "false")  # http on this machine only
+    env.setdefault("TRUSTED_PROXIES", "127.0.0.1")  # the console forwards people's addresses
     if not env.get("AUTH_PUBLIC_PEMS"):  # a development key pair for staff tokens (never committed)
         env.update(development_keys(ROOT / "var" / "auth"))
     processes = wanted_processes(env)

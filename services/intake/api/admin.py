@@ -21,7 +21,7 @@ from services.intake.api.schemas import (
     TenantSchema,
 )
 from services.intake.usecases import keys, partners, tenants
-from shared.web.auth import requires
+from shared.web.auth import STAFF_ROLES, requires
 from shared.web.paging import PageQuerySchema, page_request, page_schema
 from shared.web.views import View, deps, principal
 
@@ -106,10 +106,11 @@ class Key(View):
 
 @blp.route("/partners")
 class PartnerCollection(View):
-    @requires("admin")
+    @requires(*STAFF_ROLES)
     @blp.arguments(PageQuerySchema, location="query")
     @blp.response(200, page_schema(PartnerSchema))
     def get(self, args):
-        """The partners that may refer patients to this clinic, by id."""
+        """The partners that may refer patients to this clinic, by id (every staff role: the
+        referral inbox filters by partner)."""
         page, _ = page_request(args)
         return partners.partners_of(deps(), _tenant(), page)

@@ -162,11 +162,9 @@ class Me(View):
     @requires_person
     @blp.response(200, MeSchema)
     def get(self):
-        """The signed-in person (also while they must still enrol a second factor)."""
-        who = principal()
-        assert who.user_id is not None
-        user = users.get_user(deps(), who.tenant_id, who.user_id)
-        return {**user, "session_id": who.session_id, "scope": who.scope}
+        """The signed-in person (also while they must still enrol a second factor), with their
+        clinic as they may see it: its name, idle timeout, and their locations' time zones."""
+        return users.whoami(deps(), principal())
 
 
 @blp.route("/totp")

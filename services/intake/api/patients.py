@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from services.intake.api.schemas import ConsentChangeSchema, PatientSchema
+from services.intake.api.schemas import ConsentChangeSchema, PatientQuerySchema, PatientSchema
 from services.intake.usecases import patients
 from shared.web.auth import STAFF_ROLES, requires
-from shared.web.paging import PageQuerySchema, page_request, page_schema
+from shared.web.paging import page_request, page_schema
 from shared.web.views import View, audited, deps, principal
 
 blp = Blueprint("patients", __name__, url_prefix="/patients", description="Patients of the clinic")
@@ -16,13 +16,13 @@ blp = Blueprint("patients", __name__, url_prefix="/patients", description="Patie
 @blp.route("")
 class PatientCollection(View):
     @requires(*STAFF_ROLES)
-    @blp.arguments(PageQuerySchema, location="query")
+    @blp.arguments(PatientQuerySchema, location="query")
     @blp.response(200, page_schema(PatientSchema))
     def get(self, args):
-        """Patients at the locations the key may see, by id."""
-        page, _ = page_request(args)
+        """Patients at the locations the key may see, by id; `patient_id` (repeated) names them."""
+        page, filters = page_request(args)
         with audited("patient.list", "patient"):
-            return patients.list_patients(deps(), principal(), page)
+            return patients.list_patients(deps(), principal(), page, filters.get("patient_id"))
 
 
 @blp.route("/<string:patient_id>")

@@ -124,7 +124,8 @@ class ReferralCollection(View):
     @blp.arguments(ReferralQuerySchema, location="query")
     @blp.response(200, page_schema(ReferralSchema))
     def get(self, args):
-        """Referrals at the locations the key may see (a partner: its own), by id."""
+        """Referrals at the locations the key may see (a partner: its own), newest first;
+        filtered by status, location, partner or arrival (the staff's inbox)."""
         page, filters = page_request(args)
         with audited("referral.list", "referral"):
             return referrals.list_referrals(deps(), principal(), filters, page)

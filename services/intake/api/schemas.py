@@ -261,9 +261,22 @@ class ReferralSchema(Schema):
 
 
 class ReferralQuerySchema(PageQuerySchema):
+    """Filters beside `page` and `page_size` (all of them at once: they narrow each other)."""
+
     patient_id = fields.String(validate=validate.Length(max=64))
     status = fields.String(
         validate=validate.OneOf(["accepted", "needs_review", "cancelled", "rejected"])
+    )
+    location_id = fields.String(
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "One location (among those the caller may see)"},
+    )
+    partner_id = fields.String(
+        validate=validate.Length(min=1, max=63),
+        metadata={"description": "One partner's referrals (a partner key sees its own anyway)"},
+    )
+    received_since = fields.AwareDateTime(
+        metadata={"description": "Received at or after this time (ISO 8601 with an offset)"}
     )
 
 
@@ -306,6 +319,14 @@ class PatientSchema(Schema):
     consent = fields.Nested(PatientConsentSchema)
     version = fields.Integer()
     created_at = fields.DateTime()
+
+
+class PatientQuerySchema(PageQuerySchema):
+    patient_id = fields.List(
+        fields.String(validate=ID),
+        validate=validate.Length(min=1, max=20),
+        metadata={"description": "Only these patients (repeat it: the candidates of a review)"},
+    )
 
 
 class ConsentChangeSchema(ConsentSchema):
@@ -553,7 +574,9 @@ class TokensSchema(Schema):
             "description": "Renews the access token once (POST /auth/refresh); keep it secret"
         }
     )
-    session_id = fields.String()
+    staff_session_id = fields.String(
+        metadata={"description": "The staff member's sign-in session (not an appointment)"}
+    )
     user_id = fields.String()
     scope = fields.String(
         metadata={
@@ -611,9 +634,29 @@ class AccountSchema(Schema):
     name = fields.String()
 
 
+class MyLocationSchema(Schema):
+    location_id = fields.String()
+    name = fields.String()
+    timezone = fields.String(
+        metadata={"description": "IANA time zone: times there are shown in it"}
+    )
+
+
+class MyClinicSchema(Schema):
+    tenant_id = fields.String()
+    name = fields.String()
+    session_idle_minutes = fields.Integer(
+        metadata={"description": "A session without a refresh for this long ends"}
+    )
+    locations = fields.List(
+        fields.Nested(MyLocationSchema), metadata={"description": "Those the person may see"}
+    )
+
+
 class MeSchema(UserSchema):
-    session_id = fields.String()
+    staff_session_id = fields.String()
     scope = fields.String(metadata={"enum": ["all", "enrol_totp"]})
+    clinic = fields.Nested(MyClinicSchema)
 
 
 class TotpSchema(Schema):

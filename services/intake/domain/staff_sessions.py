@@ -44,7 +44,7 @@ def access_claims(
         role=user["role"],
         name=user["name"],
         locations=None if locations is None else tuple(locations),
-        session_id=session["_id"],
+        staff_session_id=session["_id"],
         version=user["version"],
         scope=scope,
         issued_at=issued,

@@ -3,7 +3,8 @@
 Every index on tenant data leads with `tenant_id`. The unique indexes are the backbone of
 deduplication: one referral per (tenant, partner, partner's referral id), one patient per
 match key within a tenant (see `domain/patient_matching.match_keys`), one intake per referral,
-one staff user per email within a tenant. Staff sessions, sign-in failures and rate-limit
+one staff user per email within a tenant. The staff's referral inbox filters by status,
+location, partner or arrival, each on an index of its own (newest first). Staff sessions, sign-in failures and rate-limit
 counters leave by TTL indexes (their reads are by `_id`).
 Keys stored in an earlier format are not recomputed here: such patients are simply not matched
 automatically any more (docs/ops.md, "Patient records").
@@ -67,6 +68,11 @@ INDEXES: dict[str, list[IndexModel]] = {
         ),
         IndexModel([("tenant_id", ASCENDING), ("patient_id", ASCENDING)], name="patient"),
         IndexModel([("tenant_id", ASCENDING), ("location_id", ASCENDING)], name="location"),
+        IndexModel(
+            [("tenant_id", ASCENDING), ("status", ASCENDING), ("received_at", DESCENDING)],
+            name="status_received",
+        ),
+        IndexModel([("tenant_id", ASCENDING), ("received_at", DESCENDING)], name="received"),
     ],
     INTAKES: [
         IndexModel(

@@ -30,6 +30,9 @@ class PatientData:
         self.scoped = TenantScoped(db[self.collection_name], tenant_id)
         self.tenant_id = self.scoped.tenant_id
 
+    order: ClassVar[list[tuple[str, int]]] = [("_id", 1)]
+    """The order of `page` (ending on `_id`, which is unique)."""
+
     def _visible(self, locations: Locations) -> dict[str, Any]:
         return {} if locations is None else {self.location_field: {"$in": sorted(locations)}}
 
@@ -39,9 +42,13 @@ class PatientData:
     def page(
         self, locations: Locations, where: Mapping[str, Any], request: PageRequest
     ) -> Page[dict[str, Any]]:
-        """The documents matching `where` at the visible locations, by id."""
+        """The documents matching `where` at the visible locations, in `order`. A location asked
+        for in `where` narrows the visible ones (one the caller may not see matches nothing)."""
         visible = {**where, **self._visible(locations)}
-        return self.scoped.find_page(visible, request, sort=[("_id", 1)], projection=HIDDEN)
+        wanted = where.get(self.location_field)
+        if locations is not None and isinstance(wanted, str):
+            visible[self.location_field] = {"$in": [wanted] if wanted in locations else []}
+        return self.scoped.find_page(visible, request, sort=self.order, projection=HIDDEN)
 
     def insert(self, document: Mapping[str, Any]) -> bool:
         """Insert a new document; False when one of its unique keys is taken already."""

@@ -15,6 +15,7 @@ from shared.events.outbox import Outgoing
 
 class Referrals(PatientData):
     collection_name = REFERRALS
+    order = [("received_at", -1), ("_id", -1)]  # newest first: the staff's inbox
 
     def by_partner_reference(self, partner_id: str | None, partner_referral_id: str) -> dict | None:
         return self.scoped.find_one(

@@ -132,8 +132,11 @@ def get_referral(deps: Deps, principal: Principal, referral_id: str) -> dict[str
 def list_referrals(
     deps: Deps, principal: Principal, filters: dict[str, Any], request: PageRequest
 ) -> Page[dict[str, Any]]:
-    """Referrals at the locations the key may see (a partner: its own), by id."""
-    where = {**filters, **_visible(principal)}
+    """Referrals at the locations the key may see (a partner: its own), newest first."""
+    where = {k: v for k, v in filters.items() if k != "received_since"}
+    if "received_since" in filters:
+        where["received_at"] = {"$gte": filters["received_since"]}
+    where |= _visible(principal)
     page = Referrals(deps.db, principal.tenant_id).page(principal.locations, where, request)
     return page.map(lambda found: _as_seen_by(principal, found))
 

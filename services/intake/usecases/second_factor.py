@@ -66,8 +66,8 @@ def confirm_enrolment(deps: Deps, principal: Principal, code: str) -> dict[str, 
     users = Users(deps.db, principal.tenant_id)
     if not users.change(user, update, guard={"totp_pending.secret": pending["secret"]}):
         raise Conflict("the enrolment changed meanwhile: start it again")
-    if principal.session_id:
-        StaffSessions(deps.db, principal.tenant_id).second_factor_given(principal.session_id)
+    if principal.staff_session_id:
+        StaffSessions(deps.db, principal.tenant_id).second_factor_given(principal.staff_session_id)
     staff_audit.record(deps, principal.tenant_id, user, "user.totp_enrolled")
     return {"recovery_codes": codes}
 

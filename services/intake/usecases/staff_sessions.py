@@ -42,7 +42,7 @@ class Tokens:
     access_token: str
     refresh_token: str
     expires_in: int
-    session_id: str
+    staff_session_id: str
     scope: str
     user_id: str
     token_type: str = "Bearer"
@@ -132,9 +132,9 @@ def sign_out(deps: Deps, refresh_token: str) -> None:
         staff_audit.record(deps, tenant_id, user, "user.sign_out")
 
 
-def access_state(db: Database, tenant_id: str, user_id: str, session_id: str) -> AccessState:
+def access_state(db: Database, tenant_id: str, user_id: str, staff_session_id: str) -> AccessState:
     """Intake's own view of a token's session and user (it owns them: no replica, no delay)."""
-    session = StaffSessions(db, tenant_id).get(session_id)
+    session = StaffSessions(db, tenant_id).get(staff_session_id)
     user = Users(db, tenant_id).get(user_id)
     now = datetime.now(UTC)
     return AccessState(
@@ -182,7 +182,7 @@ def _tokens(
         access_token=sign(claims, deps.signing_key),
         refresh_token=raw_refresh,
         expires_in=claims.expires_at - claims.issued_at,
-        session_id=session["_id"],
+        staff_session_id=session["_id"],
         scope=scope,
         user_id=user["_id"],
     )

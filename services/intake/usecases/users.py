@@ -21,6 +21,7 @@ from services.intake.domain.staff_users import (
     INVITATION,
     INVITED,
     LINK_TTL,
+    SignInPolicy,
     access_problem,
     email_problem,
     link_url,
@@ -32,6 +33,7 @@ from shared.errors import Conflict, Invalid, NotFound
 from shared.ids import new_id
 from shared.paging import Page, PageRequest
 from shared.retry import retry_on_conflict
+from shared.web.auth import Principal
 
 
 def view(user: dict[str, Any]) -> dict[str, Any]:
@@ -123,6 +125,31 @@ def get_user_record(deps: Deps, tenant_id: str, user_id: str) -> dict[str, Any]:
 
 def get_user(deps: Deps, tenant_id: str, user_id: str) -> dict[str, Any]:
     return view(get_user_record(deps, tenant_id, user_id))
+
+
+def whoami(deps: Deps, principal: Principal) -> dict[str, Any]:
+    """The signed-in person, and their clinic as they may see it: its name, its idle timeout,
+    and the locations they may see with each one's time zone (what the console shows)."""
+    assert principal.user_id is not None
+    user = get_user(deps, principal.tenant_id, principal.user_id)
+    tenant = get_tenant(deps, principal.tenant_id)
+    visible = [
+        {k: place[k] for k in ("location_id", "name", "timezone")}
+        for place in tenant.get("locations", [])
+        if principal.may_see_location(place["location_id"])
+    ]
+    clinic = {
+        "tenant_id": tenant["_id"],
+        "name": tenant.get("name", tenant["_id"]),
+        "session_idle_minutes": SignInPolicy.of(tenant).session_idle_minutes,
+        "locations": visible,
+    }
+    return {
+        **user,
+        "staff_session_id": principal.staff_session_id,
+        "scope": principal.scope,
+        "clinic": clinic,
+    }
 
 
 def change_access(

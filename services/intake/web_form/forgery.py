@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable
-from urllib.parse import urlsplit
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from shared.config import Settings
+from shared.web.same_origin import is_same_origin
+
+__all__ = ["form_token", "is_form_token_valid", "is_same_origin"]
 
 SALT = "intake-form"
 
@@ -42,20 +43,3 @@ def is_form_token_valid(settings: Settings, link_token: str, posted: str | None)
     except BadSignature:  # includes SignatureExpired
         return False
     return isinstance(digest, str) and hmac.compare_digest(digest, _digest(link_token))
-
-
-def origin_of(url: str) -> str | None:
-    """`scheme://host[:port]` in lower case; None for anything else (including `null`)."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return None
-    return f"{parts.scheme}://{parts.netloc}".lower()
-
-
-def is_same_origin(origin: str | None, referer: str | None, ours: Iterable[str]) -> bool:
-    """False when the browser says the request came from elsewhere; True when it says nothing."""
-    said = origin if origin is not None else referer
-    if said is None:
-        return True
-    allowed = {o for o in (origin_of(url) for url in ours) if o}
-    return origin_of(said) in allowed

@@ -88,7 +88,7 @@ class SessionEndedPayload(Payload):
 
     tenant_id = _text()
     user_id = _text()
-    session_id = _text()
+    staff_session_id = _text()
     reason = _text()
     expires_at = fields.DateTime(required=True)
 

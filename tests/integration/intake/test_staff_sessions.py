@@ -36,13 +36,16 @@ def test_a_refresh_token_is_rotated_and_an_old_one_used_again_ends_the_session(a
     first = accounts.tokens(person)
     second = refresh(accounts, first["refresh_token"])
     assert second.status_code == 200 and second.json["refresh_token"] != first["refresh_token"]
-    assert second.json["session_id"] == first["session_id"]
+    assert second.json["staff_session_id"] == first["staff_session_id"]
     stolen = refresh(accounts, first["refresh_token"])  # someone kept a copy of the first
     assert stolen.status_code == 401
     assert refresh(accounts, second.json["refresh_token"]).status_code == 401  # session over
     assert pending_types(world, "staff_sessions") == ["access.session_ended"]
     ended = world.pending_events("staff_sessions")[0]["data"]
-    assert (ended["session_id"], ended["reason"]) == (first["session_id"], "refresh_token_reused")
+    assert (ended["staff_session_id"], ended["reason"]) == (
+        first["staff_session_id"],
+        "refresh_token_reused",
+    )
     assert world.audit(action="session.end", detail="refresh_token_reused")
     headers = bearer(second.json["access_token"])
     wait_until(
@@ -256,3 +259,19 @@ def test_refresh_answers_a_fresh_access_token_of_the_current_version(accounts):
     before, after = verify(tokens["access_token"], keys), verify(renewed["access_token"], keys)
     assert after.issued_at - before.issued_at == 61 and after.version == before.version
     assert timedelta(seconds=after.expires_at - after.issued_at) == timedelta(minutes=5)
+
+
+def test_the_sign_in_session_is_named_staff_session_id_never_session_id(accounts, world):
+    """Planning's `session_id` is an appointment: a staff sign-in session has its own name in
+    every answer and in `access.session_ended`."""
+    person = accounts.person("clinic-a", "sam@clinic-a.example")
+    tokens = accounts.tokens(person)
+    me = accounts.client.get("/auth/me", headers=bearer(tokens["access_token"])).json
+    refreshed = refresh(accounts, tokens["refresh_token"]).json
+    assert tokens["staff_session_id"].startswith("sess_")
+    assert me["staff_session_id"] == refreshed["staff_session_id"] == tokens["staff_session_id"]
+    assert "session_id" not in tokens and "session_id" not in me and "session_id" not in refreshed
+    accounts.client.post("/auth/sign-out", json={"refresh_token": refreshed["refresh_token"]})
+    [ended] = world.pending_events("staff_sessions")
+    assert ended["data"]["staff_session_id"] == tokens["staff_session_id"]
+    assert "session_id" not in ended["data"]

@@ -1,0 +1,98 @@
+"""Intake's API as the console uses it: staff sign-in (no token), the person and their clinic,
+referrals and their review, the clinic's partners."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.console.api_clients.http import ServiceApi
+
+Json = dict[str, Any]
+
+
+class IntakeApi:
+    def __init__(self, http: ServiceApi) -> None:
+        self.http = http
+
+    # --- sign-in: open to anyone (limited per client address by intake) ------------------------
+
+    def sign_in(self, clinic: str, email: str, password: str) -> Json:
+        """`status: signed_in` with the tokens, or `second_factor_required` with a challenge."""
+        body = {"clinic": clinic, "email": email, "password": password}
+        return self.http.post("/auth/sign-in", body)
+
+    def second_factor(
+        self, challenge: str, *, code: str | None = None, recovery_code: str | None = None
+    ) -> Json:
+        body = {"challenge": challenge, "code": code, "recovery_code": recovery_code}
+        return self.http.post("/auth/sign-in/second-factor", body)
+
+    def refresh(self, refresh_token: str) -> Json:
+        return self.http.post("/auth/refresh", {"refresh_token": refresh_token})
+
+    def sign_out(self, refresh_token: str) -> None:
+        self.http.post("/auth/sign-out", {"refresh_token": refresh_token})
+
+    def accept_invitation(self, token: str, password: str) -> Json:
+        return self.http.post("/auth/invitation", {"token": token, "password": password})
+
+    def request_password_reset(self, clinic: str, email: str) -> None:
+        self.http.post("/auth/password-reset", {"clinic": clinic, "email": email})
+
+    def complete_password_reset(self, token: str, password: str) -> Json:
+        return self.http.post(
+            "/auth/password-reset/complete", {"token": token, "password": password}
+        )
+
+    # --- as the signed-in person --------------------------------------------------------------
+
+    def me(self) -> Json:
+        """The person (role, locations, scope) and their clinic (locations' zones, idle timeout)."""
+        return self.http.get("/auth/me")
+
+    def referrals(
+        self,
+        *,
+        status: str | None = None,
+        location_id: str | None = None,
+        partner_id: str | None = None,
+        received_since: str | None = None,
+        page: int = 1,
+        page_size: int = 50,
+    ) -> Json:
+        """A page of referrals, newest first."""
+        return self.http.get(
+            "/referrals",
+            status=status,
+            location_id=location_id,
+            partner_id=partner_id,
+            received_since=received_since,
+            page=page,
+            page_size=page_size,
+        )
+
+    def referral(self, referral_id: str) -> Json:
+        return self.http.get(f"/referrals/{referral_id}")
+
+    def cancel_referral(self, referral_id: str, reason: str) -> Json:
+        return self.http.post(f"/referrals/{referral_id}/cancel", {"reason": reason})
+
+    def review_referral(self, referral_id: str, answers: Json) -> Json:
+        """Settle what a held referral waits for (`answers` with its `version`)."""
+        return self.http.post(f"/referrals/{referral_id}/review", answers)
+
+    def decline_referral(self, referral_id: str, version: int, reason: str) -> Json:
+        body = {"version": version, "reason": reason}
+        return self.http.post(f"/referrals/{referral_id}/decline", body)
+
+    def patients(self, patient_ids: list[str]) -> list[Json]:
+        """These patients (those the person may see), e.g. the candidates of a held referral."""
+        if not patient_ids:
+            return []
+        return self.http.get("/patients", patient_id=sorted(set(patient_ids)), page_size=20)[
+            "items"
+        ]
+
+    def partners(self) -> list[Json]:
+        """The partners that may refer to the clinic (the first 100: a clinic has a few)."""
+        return self.http.get("/admin/partners", page_size=100)["items"]
