@@ -96,7 +96,10 @@ class BenchStack(LocalStack):
         self.common[COMMAND_LOG] = str(capture_dir)
 
     def env(self, service: str) -> dict[str, str]:
-        return {**super().env(service), "WORKER_METRICS_PORT": str(self.metrics_ports[service])}
+        env = super().env(service)
+        if service in self.metrics_ports:  # the console has no worker to measure
+            env["WORKER_METRICS_PORT"] = str(self.metrics_ports[service])
+        return env
 
     def process_roots(self) -> dict[str, int]:
         roots = {f"{s}-api": self.apis[s].popen.pid for s in SERVICES}
