@@ -20,6 +20,7 @@ from services.console.web.csrf import init_csrf
 from services.console.web.errors import init_error_pages
 from services.console.web.layout import init_layout
 from services.console.web.security_headers import init_security_headers
+from services.console.web.server_timing import init_server_timing
 from shared.config import load_settings
 from shared.logs import configure_logging
 from shared.web.request_context import init_request_context
@@ -41,6 +42,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.autoescape = True  # every template, whatever its name
     app.extensions["deps"] = bootstrap(settings)
     init_request_context(app)
+    init_server_timing(app)
     init_cookie_session(app, own.console_secret, secure=own.console_cookie_secure)
     init_csrf(app, own.console_public_url)
     init_security_headers(app, https=own.console_public_url.startswith("https://"))

@@ -7,7 +7,10 @@ the 503 page (the APIs change nothing on a 503, and a request that timed out is 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 import requests
@@ -17,6 +20,17 @@ from shared import context
 
 Value = str | int | list[str] | None
 Params = Mapping[str, Value]
+
+
+@dataclass
+class CallTally:
+    """The API calls one page made and the time they took (the page's Server-Timing header)."""
+
+    calls: int = 0
+    seconds: float = 0.0
+
+
+tally: ContextVar[CallTally | None] = ContextVar("console_api_calls", default=None)
 
 
 class ServiceApi:
@@ -50,6 +64,7 @@ class ServiceApi:
     ) -> Any:
         """The answer's JSON (None when it has no body); `ApiError` for any error."""
         query = {k: v for k, v in (params or {}).items() if v not in (None, "")}
+        started = time.perf_counter()
         try:
             answer = self.session.request(
                 method,
@@ -63,6 +78,10 @@ class ServiceApi:
             raise ApiError(
                 "unavailable", f"{self.name} does not answer ({type(error).__name__})"
             ) from None
+        finally:
+            if (counted := tally.get()) is not None:
+                counted.calls += 1
+                counted.seconds += time.perf_counter() - started
         if answer.status_code >= 400:
             raise ApiError.from_answer(
                 answer.status_code, _json(answer), answer.headers.get("Retry-After")

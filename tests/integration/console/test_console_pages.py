@@ -179,6 +179,23 @@ def test_a_page_makes_at_most_four_api_calls_whatever_the_rows(world, app, signe
         app.extensions["deps"].http.hooks["response"].remove(hook)
 
 
+def test_each_page_reports_its_server_time_and_its_api_calls(world, app, signed_in):
+    desk = signed_in("front_desk")
+    calls: list[str] = []
+    hook = lambda response, *a, **k: calls.append(response.request.path_url)  # noqa: E731
+    app.extensions["deps"].http.hooks["response"].append(hook)
+    try:
+        app.extensions["deps"].people.forget()
+        answer = desk.get("/referrals")
+    finally:
+        app.extensions["deps"].http.hooks["response"].remove(hook)
+    timing = dict(part.strip().split(";", 1) for part in answer.headers["Server-Timing"].split(","))
+    assert f'desc="{len(calls)} calls"' in timing["api"] and len(calls) >= 1
+    page_ms = float(timing["app"].removeprefix("dur="))
+    api_ms = float(timing["api"].split(";")[0].removeprefix("dur="))
+    assert 0 < api_ms <= page_ms
+
+
 def test_an_api_that_does_not_answer_is_the_503_page_never_a_stack_trace(world):
     away = console_app(world, planning_api_url="http://127.0.0.1:9", console_api_timeout_s=2)
     person = Browser(away.test_client())
