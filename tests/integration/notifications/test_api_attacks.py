@@ -119,3 +119,17 @@ def test_a_revoked_key_is_refused_within_the_key_caches_time(client, referred):
     before = everything_stored(referred.db)
     assert client.put("/config", json={"clinic_name": "X"}, headers=bearer).status_code == 401
     assert everything_stored(referred.db) == before
+
+
+@pytest.mark.parametrize(("method", "path", "body"), WRITES, ids=[w[1] for w in WRITES])
+def test_client_sent_bookkeeping_fields_are_refused_and_nothing_is_stored(
+    client, keys, referred, method, path, body
+):
+    """Property 15 for the notifications API's writes."""
+    before = everything_stored(referred.db)
+    for field in ("tenant_id", "_id", "status", "updated_at", "file"):
+        value = api.OTHER if field == "tenant_id" else "x"
+        attack = {**body, field: value}
+        answer = client.open(path, method=method, json=attack, headers=keys["admin"])
+        assert answer.status_code == 422 and field in answer.get_json()["errors"]["json"], field
+    assert everything_stored(referred.db) == before
