@@ -89,11 +89,14 @@ def location_key(tenant_id: str, location_id: str) -> str:
 def upsert_versioned(
     collection: Collection, _id: str, fields: Mapping[str, Any], version: int
 ) -> bool:
-    """Apply `fields` if `version` is newer than what is stored; False for a stale or repeated event."""
+    """Apply `fields` (which name the tenant) if `version` is newer than what is stored; False
+    for a stale or repeated event, and for an `_id` another tenant's document holds."""
+    scoped = TenantScoped(collection, fields["tenant_id"])
+    changes = {key: value for key, value in fields.items() if key != "tenant_id"}
     try:
-        result = collection.update_one(
+        result = scoped.update_one(
             {"_id": _id, "$or": [{"version": {"$lt": version}}, {"version": {"$exists": False}}]},
-            {"$set": {**fields, "version": version}},
+            {"$set": {**changes, "version": version}},
             upsert=True,
         )
     except DuplicateKeyError:  # the stored version is the same or newer
@@ -151,12 +154,11 @@ def revocation_handlers(revocations: Collection) -> dict[str, Callable[[Event], 
     def on_session_ended(event: Event) -> bool:
         data = event.data
         fields = {
-            "tenant_id": data["tenant_id"],
             "user_id": data["user_id"],
             "expires_at": datetime.fromisoformat(data["expires_at"]),
         }
         try:
-            result = revocations.update_one(
+            result = TenantScoped(revocations, data["tenant_id"]).update_one(
                 {"_id": session_key(data["staff_session_id"])},
                 {"$setOnInsert": fields},
                 upsert=True,

@@ -12,7 +12,7 @@ from typing import Any
 
 from pymongo.collection import Collection
 from pymongo.cursor import Cursor
-from pymongo.results import InsertOneResult, UpdateResult
+from pymongo.results import DeleteResult, InsertOneResult, UpdateResult
 
 from shared.paging import Page, PageRequest
 
@@ -65,14 +65,19 @@ class TenantScoped:
         return self.collection.count_documents(self._scope(filter), **kwargs)
 
     def insert_one(self, document: Mapping[str, Any]) -> InsertOneResult:
-        if document.get(TENANT, self.tenant_id) != self.tenant_id:
-            raise ValueError("document belongs to another tenant")
-        return self.collection.insert_one({**document, TENANT: self.tenant_id})
+        return self.collection.insert_one(self._own(document))
 
     def update_one(
         self, filter: Mapping[str, Any], update: Mapping[str, Any], **kwargs: Any
     ) -> UpdateResult:
         return self.collection.update_one(self._scope(filter), self._guard_update(update), **kwargs)
+
+    def update_many(
+        self, filter: Mapping[str, Any], update: Mapping[str, Any], **kwargs: Any
+    ) -> UpdateResult:
+        return self.collection.update_many(
+            self._scope(filter), self._guard_update(update), **kwargs
+        )
 
     def find_one_and_update(
         self, filter: Mapping[str, Any], update: Mapping[str, Any], **kwargs: Any
@@ -80,6 +85,26 @@ class TenantScoped:
         return self.collection.find_one_and_update(
             self._scope(filter), self._guard_update(update), **kwargs
         )
+
+    def _own(self, document: Mapping[str, Any]) -> dict[str, Any]:
+        if document.get(TENANT, self.tenant_id) != self.tenant_id:
+            raise ValueError("document belongs to another tenant")
+        return {**document, TENANT: self.tenant_id}
+
+    def replace_one(
+        self, filter: Mapping[str, Any], replacement: Mapping[str, Any], **kwargs: Any
+    ) -> UpdateResult:
+        return self.collection.replace_one(self._scope(filter), self._own(replacement), **kwargs)
+
+    def find_one_and_replace(
+        self, filter: Mapping[str, Any], replacement: Mapping[str, Any], **kwargs: Any
+    ) -> dict[str, Any] | None:
+        return self.collection.find_one_and_replace(
+            self._scope(filter), self._own(replacement), **kwargs
+        )
+
+    def delete_one(self, filter: Mapping[str, Any]) -> DeleteResult:
+        return self.collection.delete_one(self._scope(filter))
 
 
 def find_page(

@@ -67,13 +67,14 @@ class RabbitAdmin:
     def queues(self, vhost: str) -> list[dict]:
         return self._call("GET", f"/queues/{_quote(vhost)}")
 
-    def get_messages(self, vhost: str, queue: str, count: int = 100) -> list[dict]:
-        """Peek at messages (requeued afterwards)."""
-        return self._call(
-            "POST",
-            f"/queues/{_quote(vhost)}/{_quote(queue)}/get",
-            json={"count": count, "ackmode": "ack_requeue_true", "encoding": "auto"},
-        )
+    def get_messages(
+        self, vhost: str, queue: str, count: int = 100, truncate: int | None = None
+    ) -> list[dict]:
+        """Peek at messages (requeued afterwards); `truncate`: at most so many bytes of each body."""
+        options = {"count": count, "ackmode": "ack_requeue_true", "encoding": "auto"}
+        if truncate is not None:
+            options["truncate"] = truncate
+        return self._call("POST", f"/queues/{_quote(vhost)}/{_quote(queue)}/get", json=options)
 
     def add_user(
         self, name: str, password: str, vhost: str, configure: str, write: str, read: str

@@ -51,6 +51,7 @@ from shared.events import (
     parse_event,
     subscribe,
 )
+from shared.events.envelope import check_size
 from shared.events.origin import origin_of
 from shared.events.topology import PARTNER_REFERRALS_EXCHANGE
 from shared.schemas import flatten
@@ -72,8 +73,9 @@ def _claimed_answers(body: object) -> dict[str, str | None]:
     (a JSON object's string `id` and `source`), else its AMQP message id (or its body's SHA-256)."""
     raw = body if isinstance(body, bytes) else str(body).encode()
     try:
+        check_size(raw)  # a body too large is not read at all
         found = json.loads(raw)
-    except ValueError:
+    except ValueError:  # InvalidEvent is one
         found = None
     claimed = found if isinstance(found, dict) else {}
     text = {k: v for k, v in claimed.items() if k in ("id", "source") and isinstance(v, str)}

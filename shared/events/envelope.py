@@ -2,7 +2,8 @@
 
 Extension attributes: `tenantid` (the clinic) and `correlationid`. `(source, id)` is the
 idempotency key everywhere. `new_event` is the one way to make an event; `parse_event` the one
-way to read one, raising `InvalidEvent` with a reason that names what is wrong.
+way to read one, raising `InvalidEvent` with a reason that names what is wrong. A body larger
+than `MAX_EVENT_BYTES` is refused unread (a consumer dead-letters it with that reason).
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from shared import context
 
 CONTENT_TYPE = "application/cloudevents+json"
+MAX_EVENT_BYTES = 2 * 1024 * 1024
+"""The largest event body read (2 MiB; the largest partner referral bundle is a few hundred KB):
+one larger is never parsed, so a huge message costs a worker neither memory nor time."""
 _TOKEN = validate.Regexp(
     r"^[A-Za-z0-9._:/@+-]{1,256}$", error="must be 1-256 characters of [A-Za-z0-9._:/@+-]"
 )
@@ -116,9 +120,19 @@ def new_event(
     return parse_event(event.to_dict())  # the one validation, also for what we make
 
 
+def check_size(body: bytes | str) -> None:
+    """Raise `InvalidEvent` if the body is larger than `MAX_EVENT_BYTES`."""
+    size = len(body) if isinstance(body, bytes) else len(body.encode("utf-8", "replace"))
+    if size > MAX_EVENT_BYTES:
+        raise InvalidEvent(
+            f"body is too large: {size} bytes, more than the {MAX_EVENT_BYTES} an event may have"
+        )
+
+
 def parse_event(raw: bytes | str | dict[str, Any]) -> Event:
     """Decode and validate an event; raise `InvalidEvent` naming the problem."""
     if isinstance(raw, (bytes, str)):
+        check_size(raw)
         try:
             raw = json.loads(raw)
         except (UnicodeDecodeError, json.JSONDecodeError) as error:

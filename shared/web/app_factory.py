@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask, request
 from flask_smorest import Blueprint
 from pymongo.database import Database
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from shared.config import ConfigError, Settings
 from shared.logs import configure_logging
@@ -62,6 +63,7 @@ def build_app(
     app.extensions[TOKEN_KEYS] = token_verifier(settings)
     app.extensions.update(extensions or {})
     init_request_context(app)
+    _refuse_oversized(app)
     if prepare_db is not None:
         _prepare_once(app, prepare_db)
     api = ClinicApi(
@@ -83,6 +85,18 @@ def token_verifier(settings: Settings) -> TokenVerifier:
         return TokenVerifier(load_public_keys(settings.auth_public_pems))
     except KeyFileError as error:
         raise ConfigError(f"invalid configuration: AUTH_PUBLIC_PEMS: {error}") from None
+
+
+def _refuse_oversized(app: Flask) -> None:
+    """A body announced larger than `MAX_BODY_BYTES` is refused (413) before anything else, even
+    before the caller is known, so an oversized request costs no reading and no lookup (a body
+    sent without a length is cut off at the same size when it is read)."""
+
+    @app.before_request
+    def _too_large() -> None:
+        length = request.content_length
+        if length is not None and length > app.config["MAX_CONTENT_LENGTH"]:
+            raise RequestEntityTooLarge()
 
 
 def _prepare_once(app: Flask, prepare_db: Callable[[Database], None]) -> None:

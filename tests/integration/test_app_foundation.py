@@ -79,14 +79,33 @@ def test_an_unknown_path_gets_the_one_json_error_shape(client):
     assert response.json["code"] == 404
 
 
-def test_an_oversized_body_gets_413_in_the_error_shape(client):
-    response = client.post(
-        "/healthz",
-        data=b"x" * (load_settings("intake", environ={}).max_body_bytes + 1),
-        content_type="application/json",
-    )
-    assert response.status_code in (405, 413)
-    assert response.json["code"] == response.status_code
+WRITE_ROUTES = {
+    "intake": ["/referrals", "/intakes"],
+    "planning": ["/plans/pln_1/sessions", "/plans/pln_1/approve"],
+    "notifications": ["/sms/inbound", "/unsubscribe/some-token"],
+}
+
+
+@pytest.fixture(params=sorted(FACTORIES))
+def write_route(request, make_settings):
+    """(test client, path) for each real POST route named above."""
+    settings = make_settings(request.param)
+    overrides = {k: getattr(settings, k) for k in ("mongo_url", "mongo_db", "amqp_url")}
+    return FACTORIES[request.param](overrides).test_client(), WRITE_ROUTES[request.param]
+
+
+def test_an_oversized_body_gets_413_on_real_write_routes_before_anything_else(write_route):
+    """Property 16: refused before the caller is even known (no key here: 401 otherwise);
+    the services' own tests show the same with a valid key and nothing stored."""
+    client, paths = write_route
+    too_large = b"x" * (load_settings("intake", environ={}).max_body_bytes + 1)
+    for path in paths:
+        response = client.post(path, data=too_large, content_type="application/json")
+        assert response.status_code == 413, path
+        assert (
+            response.json["code"] == 413 and response.json["status"] == "Request Entity Too Large"
+        )
+        assert client.post(path, json={}).status_code != 413  # the route is there (401, 403...)
 
 
 def test_every_response_carries_a_request_id_and_echoes_a_safe_one(client):

@@ -13,6 +13,7 @@ import re
 
 from jinja2 import TemplateSyntaxError, meta
 
+from .bounded_sandbox import TemplateTooCostly
 from .patient_context import PATIENT_FIELDS
 from .phi_guard import PhiLeak
 from .rules import Notification
@@ -66,6 +67,8 @@ def _check_patient_fields(renderer: TemplateRenderer, source: str) -> None:
         used = meta.find_undeclared_variables(renderer.env.parse(source))
     except TemplateSyntaxError:
         return  # rendering it reports the error, as for any template
+    except TemplateTooCostly as costly:
+        raise OverrideRefused(str(costly)) from None
     if unknown := sorted(used - set(PATIENT_FIELDS) - set(renderer.env.globals)):
         raise OverrideRefused(
             f"a patient template may not use {', '.join(unknown)}: patient messages can show "

@@ -10,10 +10,10 @@ Files live in ``services/notifications/templates/<language>/<template>.<channel>
 Lookup order for ``(tenant, language, file)``: for the language tag ("es-MX"), then its primary
 language ("es"), then "en", try the tenant's override (``overrides[(tenant_id, language,
 file)]``, where file is e.g. ``"patient_welcome.email.j2"``), then the built-in file. Templates
-run in Jinja's immutable sandbox because tenant overrides are tenant-authored, and undefined
-names fail loudly (`StrictUndefined`). A patient message sees only `patient_context` (an
-allow-list of fields that cannot carry clinical content) and goes through `phi_guard` after
-rendering.
+run in Jinja's immutable sandbox, bounded in shape, size and time (`bounded_sandbox`), because
+tenant overrides are tenant-authored, and undefined names fail loudly (`StrictUndefined`).
+A patient message sees only `patient_context` (an allow-list of fields that cannot carry
+clinical content) and goes through `phi_guard` after rendering.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from typing import Any, Protocol
 
 from jinja2 import BaseLoader, Environment, StrictUndefined, TemplateNotFound
 from jinja2 import TemplateError as JinjaTemplateError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from .bounded_sandbox import BoundedSandbox
 from .patient_context import patient_context
 from .phi_guard import assert_patient_safe, clinical_terms
 from .rules import Notification
@@ -118,7 +118,7 @@ class TenantTemplateLoader(BaseLoader):
 
 class TemplateRenderer:
     def __init__(self, overrides: Overrides | None = None, directory: Path = TEMPLATE_DIR) -> None:
-        self.env = ImmutableSandboxedEnvironment(
+        self.env = BoundedSandbox(
             loader=TenantTemplateLoader(overrides if overrides is not None else {}, directory),
             undefined=StrictUndefined,
             autoescape=lambda name: bool(name and name.endswith(".html.j2")),
@@ -127,6 +127,7 @@ class TemplateRenderer:
             auto_reload=True,
         )
         self.env.filters.update(FILTERS)
+        self.env.bounded_filters(self.env.filters)
 
     def exists(
         self, template: str, channel: str, language: str = FALLBACK_LANGUAGE, tenant_id: str = ""
@@ -171,7 +172,8 @@ class TemplateRenderer:
         optional: bool = False,
     ) -> Any:
         try:
-            return self.env.get_template(f"{tenant}:{language}:{file}").render(context).strip()
+            template = self.env.get_template(f"{tenant}:{language}:{file}")
+            return self.env.render_bounded(template, context).strip()
         except TemplateNotFound:
             if optional:
                 return None

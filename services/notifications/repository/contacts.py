@@ -35,33 +35,30 @@ class ContactDirectory:
     ) -> tuple[bool, dict[str, Any] | None]:
         """Apply an event's fields if newer than what is stored: (applied, contact after)."""
         _id = contact_id(tenant_id, patient_id)
+        scoped = TenantScoped(self.collection, tenant_id)
         try:
-            contact = self.collection.find_one_and_update(
+            contact = scoped.find_one_and_update(
                 {"_id": _id, "$or": [{"source_time": {"$lt": at}}, {"source_time": None}]},
                 {
                     "$set": {**fields, "source_time": at},
-                    "$setOnInsert": {
-                        "tenant_id": tenant_id,
-                        "patient_id": patient_id,
-                        "opted_out_channels": [],
-                    },
+                    "$setOnInsert": {"patient_id": patient_id, "opted_out_channels": []},
                 },
                 upsert=True,
                 return_document=ReturnDocument.AFTER,
             )
         except DuplicateKeyError:  # stored is as new or newer: a repeat or a late event
-            self._keep_referral_facts(_id, fields)
+            self._keep_referral_facts(scoped, _id, fields)
             return False, self.get(tenant_id, patient_id)
         return True, contact
 
-    def _keep_referral_facts(self, _id: str, fields: Mapping[str, Any]) -> None:
+    def _keep_referral_facts(
+        self, scoped: TenantScoped, _id: str, fields: Mapping[str, Any]
+    ) -> None:
         """A late event still leaves its referral's facts where none are kept yet (they are
         that referral's own: newer events about the patient do not replace them)."""
         for key, value in fields.items():
             if key.startswith("referrals."):
-                self.collection.update_one(
-                    {"_id": _id, key: {"$exists": False}}, {"$set": {key: value}}
-                )
+                scoped.update_one({"_id": _id, key: {"$exists": False}}, {"$set": {key: value}})
 
     def get(self, tenant_id: str, patient_id: str) -> dict[str, Any] | None:
         return TenantScoped(self.collection, tenant_id).find_one(

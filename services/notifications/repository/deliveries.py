@@ -95,9 +95,8 @@ class DeliveryStore:
         now: datetime,
     ) -> int:
         """Cancel the session's pending deliveries planned by events older than `before`."""
-        result: UpdateResult = self.collection.update_many(
+        result: UpdateResult = TenantScoped(self.collection, tenant_id).update_many(
             {
-                "tenant_id": tenant_id,
                 "session_id": session_id,
                 "session_time": {"$lt": before},
                 "status": {"$in": list(PENDING)},
@@ -141,33 +140,34 @@ class DeliveryStore:
     def open_report(self, report: Mapping[str, Any]) -> bool:
         """Make sure `report` (a failure report) exists and no sender has claimed it yet;
         False if it was claimed already (its notices are taken: use the next period's)."""
-        fields = {key: value for key, value in report.items() if key != "_id"}
+        scoped = TenantScoped(self.collection, report["tenant_id"])
+        fields = {key: value for key, value in report.items() if key not in ("_id", "tenant_id")}
         try:
-            self.collection.update_one(
+            scoped.update_one(
                 {"_id": report["_id"], "claimed_by": {"$exists": False}},
                 {"$setOnInsert": fields},
                 upsert=True,
             )
         except DuplicateKeyError:  # claimed (or done), or inserted this instant by another sender
-            found = self.collection.find_one({"_id": report["_id"]}, {"claimed_by": 1})
+            found = scoped.find_one({"_id": report["_id"]}, {"claimed_by": 1})
             return found is not None and "claimed_by" not in found
         return True
 
     def gather_notices(self, report: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Give every waiting notice of the report's inbox to this report (each notice goes to
         one report only), and return all the report's notices, oldest first."""
-        inbox = {"tenant_id": report["tenant_id"], "recipient_key": report["recipient_key"]}
-        self.collection.update_many(
+        scoped = TenantScoped(self.collection, report["tenant_id"])
+        inbox = {"recipient_key": report["recipient_key"]}
+        scoped.update_many(
             {**inbox, "kind": FAILURE_NOTICE, "status": WAITING, "report": {"$exists": False}},
             {"$set": {"report": report["_id"]}},
         )
-        return list(self.collection.find({**inbox, "report": report["_id"]}).sort("created_at", 1))
+        return list(scoped.find({**inbox, "report": report["_id"]}).sort("created_at", 1))
 
     def finish_notices(self, report: Mapping[str, Any], status: str, now: datetime) -> int:
         """The report's waiting notices take its final status; how many."""
-        result = self.collection.update_many(
+        result = TenantScoped(self.collection, report["tenant_id"]).update_many(
             {
-                "tenant_id": report["tenant_id"],
                 "recipient_key": report["recipient_key"],
                 "report": report["_id"],
                 "status": WAITING,

@@ -43,14 +43,13 @@ class TemplateOverrides:
             "source": source,
             "updated_at": now,
         }
-        self.collection.replace_one({"_id": document["_id"]}, document, upsert=True)
+        scoped = TenantScoped(self.collection, tenant_id)
+        scoped.replace_one({"_id": document["_id"]}, document, upsert=True)
         return document
 
     def delete(self, tenant_id: str, language: str, file: str) -> bool:
-        result = self.collection.delete_one(
-            {"_id": _id(tenant_id, language, file), "tenant_id": tenant_id}
-        )
-        return result.deleted_count == 1
+        scoped = TenantScoped(self.collection, tenant_id)
+        return scoped.delete_one({"_id": _id(tenant_id, language, file)}).deleted_count == 1
 
     def sources(self, tenant_id: str) -> dict[OverrideKey, str]:
         return {

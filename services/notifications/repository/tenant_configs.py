@@ -60,7 +60,7 @@ class TenantConfigs:
             if not hook.get("secret") and kept:
                 hooks[partner] = {**hook, "secret": kept}
         replacement = {**document, "partner_webhooks": hooks, "tenant_id": tenant_id}
-        stored = self.db.tenant_configs.find_one_and_replace(
+        stored = TenantScoped(self.db.tenant_configs, tenant_id).find_one_and_replace(
             {"_id": tenant_id},
             {**replacement, "updated_at": now},
             upsert=True,

@@ -120,7 +120,7 @@ class Plans:
         full = outbox.with_events(stamped, events)
         if event is not None:
             return apply_once(self.scoped.collection, guarded, full, event)
-        return self.scoped.collection.update_one(guarded, full).matched_count == 1
+        return self.scoped.update_one(guarded, full).matched_count == 1
 
 
 def due_for_referral_check(db: Database, now: datetime, limit: int) -> list[dict]:

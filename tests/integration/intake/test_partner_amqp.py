@@ -13,6 +13,7 @@ from testkit.partner import FHIR, cloud_event
 from testkit.referrals import fhir_referral, native_referral, resource
 from testkit.staff import bearer
 from testkit.waiting import wait_until
+from tests.support.oversized import padded
 
 DLQ = "intake.partner-referrals.dlq"
 
@@ -271,3 +272,28 @@ def test_a_referral_without_a_billable_code_is_held_the_partner_told_what_is_pen
     assert pending["item"] == "diagnosis_code" and "X99.99" not in pending.get("patient_ids", [])
     assert (world.count("referrals", status="needs_review"), world.count("patients")) == (1, 0)
     assert internal_events.events("referral.accepted") == []
+
+
+def test_a_5_mb_message_is_dead_lettered_unread_the_partner_told_and_the_next_one_accepted(
+    world, partner, rabbit_admin, vhost
+):
+    """Property 16 (limits) for AMQP: `MAX_EVENT_BYTES`, with intake's partner consumer."""
+    huge = cloud_event("clinic-a", native_referral(partner_referral_id="REF-HUGE"),
+                       partner_id=partner.partner_id)  # fmt: skip
+    body = padded(huge)
+    partner.publish(body)
+    partner.refer("clinic-a", native_referral(partner_referral_id="REF-NEXT"))
+
+    assert status_of(partner, "REF-NEXT")["type"] == "referral.accepted"
+    [letter] = wait_until(
+        lambda: rabbit_admin.get_messages(vhost, DLQ, 5, truncate=100),
+        timeout=15,
+        message="the dead letter",
+    )
+    assert letter["properties"]["headers"][REASON_HEADER] == (
+        f"referral refused: body: body is too large: {len(body)} bytes, more than the 2097152 "
+        "an event may have"
+    )
+    [refused] = [s for s in partner.statuses() if s["type"] == "referral.rejected"]
+    assert refused["data"]["reasons"][0]["field"] == "body"
+    assert [r["partner_referral_id"] for r in world.db.referrals.find({})] == ["REF-NEXT"]

@@ -7,11 +7,13 @@ import json
 
 from kombu import Connection
 
+from shared.events.catalog import exchange_of
 from shared.events.consumer import REASON_HEADER
 from testkit.rabbit import ready_messages
 from testkit.waiting import wait_until
 from tests.integration.notifications.harness import OUTCOMES_OBSERVER
 from tests.support.notifications_events import event, referral_accepted
+from tests.support.oversized import padded
 
 
 def announced(settings) -> list[dict]:
@@ -56,3 +58,29 @@ def test_an_event_with_unusable_data_is_dead_lettered_with_the_reason(worker, se
         message = conn.default_channel.basic_get("notifications.inbox.dlq", no_ack=True)
         reason = message.headers[REASON_HEADER]
     assert "session.scheduled: invalid data" in reason and "starts_at" in reason
+
+
+def test_a_5_mb_event_is_dead_lettered_unread_and_the_next_one_is_handled(
+    worker, settings, service, inbox
+):
+    """Property 16 (limits) for AMQP: `MAX_EVENT_BYTES`, with the notifications consumer."""
+    huge = referral_accepted("pat-9", email="huge@example.org", referrer_email=None)
+    body = padded(json.loads(huge.to_json()))
+    worker.publisher.publish(exchange_of(huge.type), huge.type, body, message_id=huge.id)
+    worker.publish(referral_accepted("pat-1", email="maria@example.org", referrer_email=None))
+
+    [welcome] = inbox.wait_for(1)
+    assert welcome.to == ("maria@example.org",)
+    wait_until(
+        lambda: ready_messages(settings.amqp_url, "notifications.inbox.dlq") == 1,
+        message="the huge event in the DLQ",
+    )
+    with Connection(settings.amqp_url) as conn:
+        message = conn.default_channel.basic_get("notifications.inbox.dlq", no_ack=True)
+        headers = message.headers
+    assert headers[REASON_HEADER] == (
+        f"body is too large: {len(body)} bytes, more than the 2097152 an event may have"
+    )
+    assert headers["x-dead-letter-kind"] == "invalid"
+    assert service.contact("pat-9") is None  # nothing of it stored
+    assert service.db.deliveries.count_documents({"address": "huge@example.org"}) == 0

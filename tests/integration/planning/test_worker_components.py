@@ -3,17 +3,20 @@ real RabbitMQ: intake's events in, planning's events out, bad events dead-letter
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 import pytest
 
 from services.planning import worker
+from shared.events.publisher import ConfirmedPublisher
 from shared.mongo import Mongo
 from testkit.event_tap import EventTap
 from testkit.waiting import wait_until
 from tests.support import planning_data as data
+from tests.support.oversized import padded
 from tests.support.planning_api import InProcess, PlanningApi
-from tests.support.planning_harness import publish
+from tests.support.planning_harness import INTAKE_EXCHANGE, publish
 from tests.support.threads import Threads
 
 
@@ -75,3 +78,32 @@ def test_an_unreadable_intake_is_dead_lettered_with_its_reason(running_worker, r
         message="the dead letter",
     )
     assert "unknown screening outcome" in message["properties"]["headers"]["x-dead-letter-reason"]
+
+
+def test_a_5_mb_event_is_dead_lettered_unread_and_the_next_one_is_handled(
+    running_worker, tap, rabbit_admin, vhost
+):
+    """Property 16 (limits) for AMQP: `MAX_EVENT_BYTES`, with planning's own consumer."""
+    huge = data.intake_event("intake.completed", data.intake_completed())
+    publisher = ConfirmedPublisher(running_worker)
+    try:
+        body = padded(json.loads(huge.to_json()))
+        publisher.publish(INTAKE_EXCHANGE, huge.type, body, message_id=huge.id)
+    finally:
+        publisher.close()
+    good = data.intake_completed()
+    publish(running_worker, [data.intake_event("intake.completed", good)])
+
+    [drafted] = tap.expect("plan.drafted")
+    assert drafted["data"]["referral_id"] == good["referral_id"]  # the huge one made no plan
+    [letter] = wait_until(
+        lambda: rabbit_admin.get_messages(vhost, "planning.intake-events.dlq", truncate=100),
+        timeout=15,
+        message="the dead letter",
+    )
+    headers = letter["properties"]["headers"]
+    assert headers["x-dead-letter-reason"] == (
+        f"body is too large: {len(body)} bytes, more than the 2097152 an event may have"
+    )
+    assert headers["x-dead-letter-kind"] == "invalid"
+    assert Mongo(running_worker).db.plans.count_documents({}) == 1
