@@ -2,12 +2,19 @@
 
 `publish` returns once the broker confirmed the message, or raises:
 - `Unroutable` when no queue was bound for it (NO_ROUTE, seen through `mandatory`);
-- `PublishFailed` when the broker nacked, did not confirm within the timeout, or the connection
-  failed. The publisher then drops its connection and opens a new one on the next call.
+- `Refused` when the broker nacked it: a queue it routes to is full (`reject-publish`, see
+  `shared.events.policies`). The connection stays open; try again later;
+- `PublishFailed` when the broker did not confirm within the timeout (a stalled broker: memory or
+  disk alarm) or the connection failed. The publisher then drops its connection without the close
+  handshake (a blocked broker never answers it) and opens a new one on the next call.
+
+`close()` asks the broker to close the connection but waits at most `CLOSE_TIMEOUT_S` for its
+answer, then drops the connection: closing never hangs, even while the broker blocks publishers.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -18,9 +25,10 @@ from kombu import Connection, Producer
 from shared import broker
 from shared.config import Settings
 from shared.events.envelope import CONTENT_TYPE
-from shared.events.metrics import PUBLISHED, UNROUTABLE
+from shared.events.metrics import PUBLISHED, REFUSED, UNROUTABLE
 
 log = logging.getLogger("events.publisher")
+CLOSE_TIMEOUT_S = 2.0
 
 
 class PublishFailed(RuntimeError):
@@ -29,6 +37,10 @@ class PublishFailed(RuntimeError):
 
 class Unroutable(PublishFailed):
     pass
+
+
+class Refused(PublishFailed):
+    """The broker nacked the message (a full queue with overflow `reject-publish`)."""
 
 
 class ConfirmedPublisher:
@@ -92,15 +104,14 @@ class ConfirmedPublisher:
                 **(properties or {}),
             )
         except MessageNacked:
-            self.close()
-            raise PublishFailed(f"broker nacked message {message_id}") from None
-        except (OSError, TimeoutError) as error:
-            self.close()
-            raise PublishFailed(
-                f"publish of {message_id} failed: {type(error).__name__}: {error}"
+            self._returned.discard(message_id)
+            REFUSED.labels(exchange=exchange).inc()
+            raise Refused(
+                f"the broker refused message {message_id} on {exchange!r} with routing key "
+                f"{routing_key!r} (nack: a queue is full)"
             ) from None
-        except Exception as error:  # connection and channel errors from kombu/py-amqp
-            self.close()
+        except Exception as error:  # timeouts, connection and channel errors from kombu/py-amqp
+            self._drop()
             raise PublishFailed(
                 f"publish of {message_id} failed: {type(error).__name__}: {error}"
             ) from None
@@ -113,11 +124,26 @@ class ConfirmedPublisher:
         PUBLISHED.labels(exchange=exchange).inc()
 
     def close(self) -> None:
-        producer, connection = self._producer, self._connection
+        """Close the connection; the broker's answer is awaited `CLOSE_TIMEOUT_S` at most."""
+        connection = self._connection
+        if connection is None:
+            return
+        try:
+            if connection.connected:
+                connection.connection.sock.settimeout(CLOSE_TIMEOUT_S)
+                connection.release()  # on a timeout py-amqp drops the socket itself
+                self._producer = self._connection = None
+                return
+        except Exception:  # already broken
+            log.debug("closing the connection failed; dropping it", exc_info=True)
+        self._drop()
+
+    def _drop(self) -> None:
+        """Forget the connection without the close handshake (a broker that blocks publishers,
+        or a broken connection, would never answer it): the socket is closed, the broker
+        cleans up on its side."""
+        connection = self._connection
         self._producer = self._connection = None
         if connection is not None:
-            try:
-                connection.release()
-            except Exception:  # already broken
-                log.debug("closing a broken connection failed", exc_info=True)
-        del producer
+            with contextlib.suppress(Exception):
+                connection.collect()

@@ -1,0 +1,148 @@
+"""Intake's own worker (its relay and publisher, in threads or called directly) when the broker
+pushes back: a full queue (length limit, `reject-publish`), a stalled broker (memory alarm),
+an event no queue is bound for (NO_ROUTE). Each time the events wait in the outbox, nothing is
+lost, and once the broker has room they are published once each.
+
+The memory alarm stalls every publisher of the node: run these against a broker of your own
+(`TEST_AMQP_BASE`, `RABBITMQ_MANAGEMENT_URL`, `RABBITMQ_NODENAME`)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from kombu import Connection
+from prometheus_client import REGISTRY
+
+from services.intake import cli
+from shared.events import policies, subscribe, topology
+from shared.events.relay import OutboxRelay
+from shared.events.topology import PARTNER_STATUS_EXCHANGE
+from testkit import rabbit
+from testkit.referrals import native_referral
+from testkit.staff import bearer
+from testkit.waiting import wait_until
+
+CONFIRM_TIMEOUT_S = 1.0
+STATUS_LIMIT = 3
+
+
+@pytest.fixture
+def settings(make_settings):
+    return make_settings(
+        "intake", outbox_poll_interval_s=0.05, amqp_confirm_timeout_s=CONFIRM_TIMEOUT_S
+    )
+
+
+def outbox(db, exchange: str, routing_prefix: str = "") -> list[dict]:
+    """The events still pending in intake's outboxes for one exchange (and routing key prefix)."""
+    from services.intake.repository.indexes import OUTBOX_COLLECTIONS
+
+    return [
+        item
+        for name in OUTBOX_COLLECTIONS
+        for doc in db[name].find({"outbox.0": {"$exists": True}}, {"outbox": 1})
+        for item in doc["outbox"]
+        if item["exchange"] == exchange and item["routing_key"].startswith(routing_prefix)
+    ]
+
+
+def counter(name: str, exchange: str) -> float:
+    return REGISTRY.get_sample_value(name, {"exchange": exchange}) or 0.0
+
+
+def the_relay(components) -> OutboxRelay:
+    return next(c for c in components if isinstance(c, OutboxRelay))
+
+
+def post_referral(client, key) -> str:
+    response = client.post("/referrals", json=native_referral(), headers=bearer(key))
+    assert response.status_code == 201, response.json
+    return response.json["referral_id"]
+
+
+def test_apply_broker_policies_limits_every_kind_of_queue_and_overflow_rejects_publish(
+    make_settings, vhost, rabbit_admin, capsys
+):
+    ops = make_settings("intake", rabbitmq_management_url=rabbit.MANAGEMENT_URL)
+    assert cli.main(["apply-broker-policies"], settings=ops) == 0, capsys.readouterr().err
+    assert json.loads(capsys.readouterr().out) == {
+        "vhost": vhost,
+        "policies": [p.name for p in policies.policies()],
+    }
+    spec = subscribe(ops, "test-limits", [("intake.events", "test.#")], {}).spec
+    with Connection(ops.amqp_url) as conn:
+        topology.declare(conn, queues=[spec])
+        conn.default_channel.queue_declare(
+            "partner.acme-ehr.status",
+            durable=True,
+            auto_delete=False,
+            arguments={"x-queue-type": "quorum"},
+        )
+    policy_of = dict(rabbit.queue_policies(vhost))
+    expected = {
+        spec.name: "service-queues",
+        topology.retry_queue_name(spec.name, spec.retry_delays_ms[0]): "retry-queues",
+        topology.dlq_name(spec.name): "dead-letter-queues",
+        "partner.acme-ehr.status": "partner-status-queues",
+    }
+    assert {queue: policy_of[queue] for queue in expected} == expected  # as the broker applies them
+    for definition in rabbit_admin.policies(vhost):
+        assert definition["definition"]["overflow"] == "reject-publish"
+
+
+# -- a full queue (property 16) ------------------------------------------------------------------
+
+
+def test_a_full_status_queue_holds_its_statuses_in_the_outbox_others_flow_then_each_arrives_once(
+    world, partner_system, start_worker, vhost
+):
+    limits = policies.Limits(partner_status_messages=STATUS_LIMIT)
+    policies.apply(rabbit.MANAGEMENT_URL, vhost, policies.policies(limits))
+    slow, other = partner_system(), partner_system()
+    for partner in (slow, other):
+        world.partner(partner.partner_id, ["clinic-a"])
+    refused_before = counter("events_refused_total", PARTNER_STATUS_EXCHANGE)
+    start_worker()
+    wait_until(slow.has_status_queue, timeout=15, message="the status queue")
+
+    sent = [slow.refer("clinic-a", native_referral())["id"] for _ in range(STATUS_LIMIT + 4)]
+    held = wait_until(
+        lambda: (
+            world.count("referrals") == len(sent)
+            and (pending := outbox(world.db, PARTNER_STATUS_EXCHANGE, slow.partner_id))
+            and rabbit.ready_messages(slow.url, slow.status_queue) + len(pending) == len(sent)
+            and pending
+        ),
+        timeout=30,
+        message="every referral stored, its status queued or held in the outbox",
+    )
+    assert rabbit.ready_messages(slow.url, slow.status_queue) <= STATUS_LIMIT + 1
+    assert counter("events_refused_total", PARTNER_STATUS_EXCHANGE) > refused_before
+
+    other_sent = {other.refer("clinic-a", native_referral())["id"] for _ in range(2)}
+    wait_until(
+        lambda: {s["correlation_id"] for s in other.statuses()} >= other_sent,
+        timeout=15,
+        message="the other partner's statuses, past the full queue",
+    )
+    assert {e["id"] for e in outbox(world.db, PARTNER_STATUS_EXCHANGE, slow.partner_id)} == {
+        e["id"] for e in held
+    }, "held events stay pending (not lost, not marked sent) while the queue is full"
+
+    wait_until(
+        lambda: (
+            len(slow.statuses()) >= len(sent)
+            and not outbox(world.db, PARTNER_STATUS_EXCHANGE, slow.partner_id)
+        ),
+        timeout=30,
+        message="the held statuses, once the partner reads its queue",
+    )
+    wait_until(
+        lambda: rabbit.ready_messages(slow.url, slow.status_queue) == 0,
+        timeout=5,
+        message="nothing more in the queue",
+    )
+    received = slow.statuses()
+    assert sorted(s["correlation_id"] for s in received) == sorted(sent)
+    assert len({s["id"] for s in received}) == len(received) == len(sent)
