@@ -9,13 +9,17 @@ The memory alarm stalls every publisher of the node: run these against a broker 
 from __future__ import annotations
 
 import json
+import threading
+import time
+from collections import Counter
 
 import pytest
 from kombu import Connection
 from prometheus_client import REGISTRY
 
-from services.intake import cli
+from services.intake import cli, worker
 from shared.events import policies, subscribe, topology
+from shared.events.publisher import PublishFailed
 from shared.events.relay import OutboxRelay
 from shared.events.topology import PARTNER_STATUS_EXCHANGE
 from testkit import rabbit
@@ -47,8 +51,16 @@ def outbox(db, exchange: str, routing_prefix: str = "") -> list[dict]:
     ]
 
 
-def counter(name: str, exchange: str) -> float:
-    return REGISTRY.get_sample_value(name, {"exchange": exchange}) or 0.0
+def counter(name: str, exchange: str | None = None) -> float:
+    """A counter of this process's event machinery, for one exchange or summed over all."""
+    if exchange is not None:
+        return REGISTRY.get_sample_value(name, {"exchange": exchange}) or 0.0
+    return sum(
+        sample.value
+        for metric in REGISTRY.collect()
+        for sample in metric.samples
+        if sample.name == name
+    )
 
 
 def the_relay(components) -> OutboxRelay:
@@ -146,3 +158,89 @@ def test_a_full_status_queue_holds_its_statuses_in_the_outbox_others_flow_then_e
     received = slow.statuses()
     assert sorted(s["correlation_id"] for s in received) == sorted(sent)
     assert len({s["id"] for s in received}) == len(received) == len(sent)
+
+
+def poll_in_time(relay: OutboxRelay, limit_s: float) -> tuple[BaseException | None, float]:
+    """One poll of the relay, in a thread so that a hang fails the test instead of stalling it;
+    (what it raised, how long it took). A poll that outlives `limit_s` fails the test."""
+    outcome: list[BaseException | None] = []
+
+    def poll() -> None:
+        try:
+            relay.relay_once()
+            outcome.append(None)
+        except BaseException as error:
+            outcome.append(error)
+
+    started = time.monotonic()
+    thread = threading.Thread(target=poll, daemon=True)
+    thread.start()
+    thread.join(timeout=limit_s)
+    took = time.monotonic() - started
+    assert outcome, f"the relay's poll still runs after {took:.1f} s (it hangs on the stall)"
+    return outcome[0], took
+
+
+# -- a stalled broker (property 6) ----------------------------------------------------------------
+
+
+def test_with_the_broker_stalled_publish_gives_up_within_the_confirm_timeout_and_events_wait(
+    settings, mongo, world, client, partner_key, internal_events, rabbit_admin, vhost
+):
+    relay = the_relay(worker.components(settings, mongo))
+    before = post_referral(client, partner_key)
+    assert relay.relay_once()
+    wait_until(
+        lambda: any(e["data"].get("referral_id") == before for e in internal_events.events()),
+        timeout=10,
+        message="the first referral's event, before the stall",
+    )
+    status_queue = "partner.acme-ehr.status"
+    failed_before = counter("events_publish_failed_total")
+    with rabbit.memory_alarm():
+        stalled = post_referral(client, partner_key)  # the API still accepts work
+        held = {e["id"] for e in outbox(world.db, "intake.events")}
+        held_status = {e["id"] for e in outbox(world.db, PARTNER_STATUS_EXCHANGE)}
+        assert held and held_status
+        error, _ = poll_in_time(relay, CONFIRM_TIMEOUT_S + 1.5)  # the first publish stalls
+        assert isinstance(error, PublishFailed), repr(error)
+        error, took = poll_in_time(relay, CONFIRM_TIMEOUT_S + 1.5)
+        assert isinstance(error, PublishFailed) and "nothing sent" in str(error), repr(error)
+        assert took < CONFIRM_TIMEOUT_S / 2, "while blocked, the relay gives up without sending"
+        assert {e["id"] for e in outbox(world.db, "intake.events")} == held
+        assert {e["id"] for e in outbox(world.db, PARTNER_STATUS_EXCHANGE)} == held_status
+        assert counter("events_publish_failed_total") >= failed_before + 2
+
+        stop = threading.Event()  # the worker stopping during the stall (SIGTERM) stops in time
+        running = threading.Thread(target=relay.run, args=(stop,), daemon=True)
+        running.start()
+        wait_until(
+            lambda: counter("events_publish_failed_total") >= failed_before + 3,
+            timeout=10,
+            message="the running relay to give up once",
+        )
+        stop.set()
+        running.join(timeout=8)  # its longest pause (3 s), a poll, the bounded close (2 s)
+        assert not running.is_alive(), "the relay did not stop: closing hung on the stall"
+        assert {e["id"] for e in outbox(world.db, "intake.events")} == held
+
+    wait_until(relay.relay_once, timeout=15, message="the held events published after the stall")
+    assert not outbox(world.db, "intake.events") and not outbox(world.db, PARTNER_STATUS_EXCHANGE)
+    wait_until(
+        lambda: {e["id"] for e in internal_events.events()} >= held,
+        timeout=10,
+        message="the held events, after the stall",
+    )
+    statuses = [
+        m["properties"]["message_id"] for m in rabbit_admin.get_messages(vhost, status_queue)
+    ]
+    delivered = Counter(
+        [e["id"] for e in internal_events.events() if e["id"] in held]
+        + [m for m in statuses if m in held_status]
+    )
+    assert set(delivered) == held | held_status
+    # Only the one message in flight when the stall began can arrive twice (the broker delivers
+    # it after the alarm, the outbox publishes it again; consumers skip the copy): nothing was
+    # sent while the broker blocked publishing.
+    assert sum(delivered.values()) - len(delivered) <= 1, delivered
+    assert any(e["data"].get("referral_id") == stalled for e in internal_events.events())
