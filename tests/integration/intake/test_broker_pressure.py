@@ -15,7 +15,7 @@ from collections import Counter
 
 import pytest
 from kombu import Connection
-from prometheus_client import REGISTRY
+from prometheus_client import REGISTRY, start_http_server
 
 from services.intake import cli, worker
 from shared.events import policies, subscribe, topology
@@ -23,6 +23,8 @@ from shared.events.publisher import PublishFailed
 from shared.events.relay import OutboxRelay
 from shared.events.topology import PARTNER_STATUS_EXCHANGE
 from testkit import rabbit
+from testkit.event_tap import EventTap
+from testkit.metrics import metric_samples
 from testkit.referrals import native_referral
 from testkit.staff import bearer
 from testkit.waiting import wait_until
@@ -244,3 +246,40 @@ def test_with_the_broker_stalled_publish_gives_up_within_the_confirm_timeout_and
     # sent while the broker blocked publishing.
     assert sum(delivered.values()) - len(delivered) <= 1, delivered
     assert any(e["data"].get("referral_id") == stalled for e in internal_events.events())
+
+
+# -- an unroutable event (property 7) -------------------------------------------------------------
+
+
+def test_an_event_no_queue_is_bound_for_stays_pending_is_counted_and_flows_once_bound(
+    settings, mongo, world, client, partner_key
+):
+    server, _ = start_http_server(0, addr="127.0.0.1")  # the worker's metrics endpoint
+    metrics = f"http://127.0.0.1:{server.server_port}/metrics"
+    tap = None
+    try:
+        relay = the_relay(worker.components(settings, mongo))  # nothing binds intake.events
+        counted = unroutable(metrics)
+        post_referral(client, partner_key)
+        held = {e["id"] for e in outbox(world.db, "intake.events")}
+        assert held
+        relay.relay_once()
+        assert {e["id"] for e in outbox(world.db, "intake.events")} == held
+        assert unroutable(metrics) > counted
+
+        tap = EventTap(settings.amqp_url, "intake.events")  # now a queue is bound
+        wait_until(
+            lambda: relay.relay_once() is not None and not outbox(world.db, "intake.events"),
+            timeout=15,
+            message="the held events, once a queue is bound",
+        )
+        assert sorted(e["id"] for e in tap.events()) == sorted(held)
+    finally:
+        server.shutdown()
+        if tap is not None:
+            tap.close()
+
+
+def unroutable(metrics_url: str) -> float:
+    samples = metric_samples(metrics_url, "events_unroutable_total")
+    return samples.get('{exchange="intake.events"}', 0.0)
