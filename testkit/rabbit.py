@@ -7,16 +7,18 @@ and the AMQP URLs of a vhost and of a user.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import urllib.parse
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import requests
 
 from testkit.errors import StepFailed
+from testkit.waiting import wait_until
 
 MANAGEMENT_URL = os.environ.get("RABBITMQ_MANAGEMENT_URL", "http://guest:guest@127.0.0.1:15672")
 AMQP_BASE = os.environ.get("TEST_AMQP_BASE", "amqp://guest:guest@127.0.0.1:5672")
@@ -107,6 +109,9 @@ class RabbitAdmin:
     def delete_user(self, name: str) -> None:
         self._request("DELETE", f"/users/{_quote(name)}")
 
+    def policies(self, vhost: str) -> list[dict]:
+        return self._call("GET", f"/policies/{_quote(vhost)}")
+
     def connections(self, vhost: str) -> list[dict]:
         return self._call("GET", f"/vhosts/{_quote(vhost)}/connections")
 
@@ -146,6 +151,61 @@ def management_url(env: Mapping[str, str]) -> str:
 
 def rabbitmqctl(*args: str, timeout: float = 120) -> None:
     subprocess.run(["rabbitmqctl", "-q", *args], check=True, timeout=timeout, capture_output=True)
+
+
+def queue_policies(vhost: str) -> list[tuple[str, str]]:
+    """(queue, the policy the broker applies to it) for every queue of `vhost`, as the queues
+    themselves report it (the management API's figures lag by seconds)."""
+    done = subprocess.run(
+        ["rabbitmqctl", "-q", "list_queues", "-p", vhost, "--no-table-headers", "name", "policy"],
+        check=True,
+        timeout=60,
+        capture_output=True,
+        text=True,
+    )
+    rows = [line.split("\t") for line in done.stdout.splitlines() if line.strip()]
+    return [(row[0], row[1] if len(row) > 1 else "") for row in rows]
+
+
+def rabbitmqctl_eval(expression: str, timeout: float = 30) -> str:
+    done = subprocess.run(
+        ["rabbitmqctl", "-q", "eval", expression],
+        check=True,
+        timeout=timeout,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout.strip()
+
+
+@contextlib.contextmanager
+def memory_alarm() -> Iterator[None]:
+    """The node's memory alarm on (watermark 0: every publishing connection is blocked, as on a
+    stalled broker), then the node's own watermark back. Only on a broker of the test's own
+    (`rabbitmqctl` reaches RABBITMQ_NODENAME): it stalls every publisher of the node."""
+    watermark = rabbitmqctl_eval("vm_memory_monitor:get_vm_memory_high_watermark().")
+    rabbitmqctl("set_vm_memory_high_watermark", "0")
+    try:
+        wait_until(
+            lambda: "memory" in rabbitmqctl_eval("rabbit_alarm:get_alarms()."),
+            timeout=30,
+            message="the memory alarm to be raised",
+        )
+        yield
+    finally:
+        rabbitmqctl("set_vm_memory_high_watermark", watermark if _number(watermark) else "0.4")
+        wait_until(
+            lambda: "memory" not in rabbitmqctl_eval("rabbit_alarm:get_alarms()."),
+            timeout=30,
+            message="the memory alarm to clear",
+        )
+
+
+def _number(text: str) -> bool:
+    try:
+        return float(text) > 0
+    except ValueError:
+        return False
 
 
 def ready_messages(url: str, queue: str) -> int:

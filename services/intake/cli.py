@@ -11,6 +11,7 @@ calls the same use cases as the admin API, for the tasks that span tenants.
     python -m services.intake.cli set-partner-status-format --partner partner-example --status-format fhir
     python -m services.intake.cli rotate-partner-secret --partner partner-example
     python -m services.intake.cli disable-partner --partner partner-example
+    python -m services.intake.cli apply-broker-policies
 
 Settings come from the environment (MONGO_URL, MONGO_DB, AMQP_URL, ...), as for the services. Each
 command prints one JSON object; `create-key` prints the raw key, once (only its hash is stored).
@@ -18,6 +19,8 @@ command prints one JSON object; `create-key` prints the raw key, once (only its 
 status queue, through the management API (RABBITMQ_MANAGEMENT_URL, an administrator's), on the
 virtual host of AMQP_URL, and prints its password once (`amqp_password`); `--no-broker-user`
 records the partner only, for a broker whose users are made elsewhere.
+`apply-broker-policies` sets the queue length limits of `shared.events.policies` (overflow
+`reject-publish`) on that virtual host, through the same management API.
 `create-admin` invites a clinic's first staff admin and prints the invitation link as well as
 emailing it (through notifications).
 """
@@ -32,11 +35,16 @@ from typing import Any
 
 from services.intake.bootstrap import Deps, bootstrap
 from services.intake.domain.partner_settings import NATIVE, STATUS_FORMATS
-from services.intake.partner_queues.broker_users import BrokerAdminError, PartnerBrokerUsers
+from services.intake.partner_queues.broker_users import (
+    BrokerAdminError,
+    PartnerBrokerUsers,
+    vhost_of,
+)
 from services.intake.repository.indexes import create_indexes
 from services.intake.usecases import keys, partners, tenants, users
 from shared.config import ConfigError, Settings, load_settings
 from shared.errors import UseCaseError
+from shared.events import policies
 from shared.mongo import Mongo
 from shared.web.auth import ROLES
 
@@ -122,6 +130,10 @@ def parser() -> argparse.ArgumentParser:
         allow = commands.add_parser(name, help=help_text)
         allow.add_argument("--partner", required=True)
         allow.add_argument("--tenant", required=True)
+    commands.add_parser(
+        "apply-broker-policies",
+        help="queue length limits on the broker (overflow reject-publish: publishers wait)",
+    )
     return root
 
 
@@ -174,6 +186,8 @@ def run(deps: Deps, args: argparse.Namespace) -> dict[str, Any]:
             return partners.rotate_partner_secret(deps, _broker(deps), args.partner)
         case "disable-partner":
             return partners.disable_partner(deps, _broker(deps), args.partner)
+        case "apply-broker-policies":
+            return _apply_policies(deps.settings)
         case _:
             return partners.set_partner_allowed(
                 deps, args.partner, args.tenant, args.command == "allow-partner"
@@ -195,7 +209,7 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
     except UseCaseError as error:
         print(f"intake cli: {args.command}: {_explained(error)}", file=sys.stderr)
         return 1
-    except BrokerAdminError as error:
+    except (BrokerAdminError, policies.PolicyError) as error:
         print(f"intake cli: {args.command}: {error}", file=sys.stderr)
         return 1
     finally:
@@ -209,6 +223,16 @@ def _broker(deps: Deps) -> PartnerBrokerUsers:
     broker = PartnerBrokerUsers.from_settings(deps.settings)
     broker.check()
     return broker
+
+
+def _apply_policies(settings: Settings) -> dict[str, Any]:
+    url = settings.own.rabbitmq_management_url
+    if not url:
+        raise BrokerAdminError(
+            "RABBITMQ_MANAGEMENT_URL is not set (http://<admin>:<password>@<host>:15672)"
+        )
+    vhost = vhost_of(settings.amqp_url)
+    return {"vhost": vhost, "policies": policies.apply(url, vhost)}
 
 
 def _explained(error: UseCaseError) -> str:

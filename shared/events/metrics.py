@@ -8,9 +8,14 @@ UNROUTABLE = Counter(
     "Events the broker could not route (NO_ROUTE); kept pending",
     ["exchange"],
 )
+REFUSED = Counter(
+    "events_refused_total",
+    "Events the broker nacked (a full queue, overflow reject-publish); kept pending",
+    ["exchange"],
+)
 PUBLISH_FAILED = Counter(
     "events_publish_failed_total",
-    "Publishes not confirmed (nack, timeout, connection)",
+    "Publishes not confirmed (confirm timeout, connection failure)",
     ["exchange"],
 )
 CONSUMED = Counter("events_consumed_total", "Messages taken from a queue", ["queue"])

@@ -2,12 +2,27 @@
 
 `publish` returns once the broker confirmed the message, or raises:
 - `Unroutable` when no queue was bound for it (NO_ROUTE, seen through `mandatory`);
-- `PublishFailed` when the broker nacked, did not confirm within the timeout, or the connection
-  failed. The publisher then drops its connection and opens a new one on the next call.
+- `Refused` when the broker nacked it: a queue it routes to is full (`reject-publish`, see
+  `shared.events.policies`). The connection stays open; try again later;
+- `PublishFailed` when the broker did not confirm within the timeout, or the connection failed.
+  The publisher then drops its connection without the close handshake (a broken or stalled
+  broker may never answer it) and opens a new one on the next call.
+
+A stalled broker (a memory or disk alarm) blocks a connection when it publishes and says so
+(`connection.blocked`). The publisher then keeps that connection: while it stays blocked, every
+`publish` raises `PublishFailed` at once WITHOUT sending anything (no pile of copies and no new
+connection per attempt on a broker short of memory); once the broker unblocks it, publishing
+resumes on a fresh channel (the stalled message's late confirm must not be taken for another's).
+The one message sent when the alarm began is delivered by the broker after the alarm although
+its publisher gave up on it: the outbox publishes it again, and consumers skip the duplicate.
+
+`close()` asks the broker to close the connection but waits at most `CLOSE_TIMEOUT_S` for its
+answer, then drops the connection: closing never hangs, even while the broker blocks publishers.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -18,9 +33,10 @@ from kombu import Connection, Producer
 from shared import broker
 from shared.config import Settings
 from shared.events.envelope import CONTENT_TYPE
-from shared.events.metrics import PUBLISHED, UNROUTABLE
+from shared.events.metrics import PUBLISHED, REFUSED, UNROUTABLE
 
 log = logging.getLogger("events.publisher")
+CLOSE_TIMEOUT_S = 2.0
 
 
 class PublishFailed(RuntimeError):
@@ -31,6 +47,10 @@ class Unroutable(PublishFailed):
     pass
 
 
+class Refused(PublishFailed):
+    """The broker nacked the message (a full queue with overflow `reject-publish`)."""
+
+
 class ConfirmedPublisher:
     def __init__(self, settings: Settings, *, amqp_url: str | None = None) -> None:
         self._settings = settings
@@ -38,6 +58,8 @@ class ConfirmedPublisher:
         self._connection: Connection | None = None
         self._producer: Producer | None = None
         self._returned: set[str] = set()
+        self._blocked = False  # the broker said it blocks this connection (a resource alarm)
+        self._unconfirmed = False  # the channel's last publish was never confirmed
 
     def _ensure(self) -> Producer:
         if self._producer is None:
@@ -49,10 +71,38 @@ class ConfirmedPublisher:
                     connect_timeout=5,
                     transport_options={"confirm_publish": True},
                 )
+            connection.transport_options = {
+                **(connection.transport_options or {}),
+                "on_blocked": self._on_blocked,
+                "on_unblocked": self._on_unblocked,
+            }
             connection.connect()
             self._connection = connection
+            self._blocked = self._unconfirmed = False
             self._producer = Producer(connection.channel(), on_return=self._on_return)
+        if self._blocked:
+            self._read_notifications()
+            if self._blocked:
+                raise PublishFailed("the broker blocks publishers (a resource alarm); nothing sent")
+        if self._unconfirmed and self._connection is not None:  # a fresh channel after a stall
+            self._producer = Producer(self._connection.channel(), on_return=self._on_return)
+            self._unconfirmed = False
         return self._producer
+
+    def _on_blocked(self, reason: str) -> None:
+        log.warning("the broker blocks publishing", extra={"reason": reason})
+        self._blocked = True
+
+    def _on_unblocked(self) -> None:
+        log.info("the broker unblocked publishing")
+        self._blocked = False
+
+    def _read_notifications(self) -> None:
+        """Take in what the broker sent meanwhile (`connection.unblocked`), waiting briefly."""
+        assert self._connection is not None
+        with contextlib.suppress(TimeoutError):
+            for _ in range(10):
+                self._connection.drain_events(timeout=0.05)
 
     def _on_return(
         self, exception: Exception, exchange: str, routing_key: str, message: Any
@@ -92,15 +142,25 @@ class ConfirmedPublisher:
                 **(properties or {}),
             )
         except MessageNacked:
-            self.close()
-            raise PublishFailed(f"broker nacked message {message_id}") from None
-        except (OSError, TimeoutError) as error:
-            self.close()
-            raise PublishFailed(
-                f"publish of {message_id} failed: {type(error).__name__}: {error}"
+            self._returned.discard(message_id)
+            REFUSED.labels(exchange=exchange).inc()
+            raise Refused(
+                f"the broker refused message {message_id} on {exchange!r} with routing key "
+                f"{routing_key!r} (nack: a queue is full)"
             ) from None
-        except Exception as error:  # connection and channel errors from kombu/py-amqp
-            self.close()
+        except PublishFailed:
+            raise
+        except TimeoutError as error:  # socket.timeout too
+            if not self._blocked:
+                self._drop()
+                raise PublishFailed(f"publish of {message_id} not confirmed in time") from None
+            self._unconfirmed = True  # keep the blocked connection; send nothing until unblocked
+            raise PublishFailed(
+                f"publish of {message_id} not confirmed in time: the broker blocks publishers "
+                f"(a resource alarm; {type(error).__name__})"
+            ) from None
+        except Exception as error:  # timeouts, connection and channel errors from kombu/py-amqp
+            self._drop()
             raise PublishFailed(
                 f"publish of {message_id} failed: {type(error).__name__}: {error}"
             ) from None
@@ -113,11 +173,26 @@ class ConfirmedPublisher:
         PUBLISHED.labels(exchange=exchange).inc()
 
     def close(self) -> None:
-        producer, connection = self._producer, self._connection
+        """Close the connection; the broker's answer is awaited `CLOSE_TIMEOUT_S` at most."""
+        connection = self._connection
+        if connection is None:
+            return
+        try:
+            if connection.connected:
+                connection.connection.sock.settimeout(CLOSE_TIMEOUT_S)
+                connection.release()  # on a timeout py-amqp drops the socket itself
+                self._producer = self._connection = None
+                return
+        except Exception:  # already broken
+            log.debug("closing the connection failed; dropping it", exc_info=True)
+        self._drop()
+
+    def _drop(self) -> None:
+        """Forget the connection without the close handshake (a broker that blocks publishers,
+        or a broken connection, would never answer it): the socket is closed, the broker
+        cleans up on its side."""
+        connection = self._connection
         self._producer = self._connection = None
         if connection is not None:
-            try:
-                connection.release()
-            except Exception:  # already broken
-                log.debug("closing a broken connection failed", exc_info=True)
-        del producer
+            with contextlib.suppress(Exception):
+                connection.collect()

@@ -9,6 +9,11 @@ deduplicate on (source, id). Unroutable events and broker failures leave the eve
 push `outbox_due` back with a growing pause; a store or broker outage (`shared.outages`) makes
 the relay wait with a growing pause (up to 3 s) and try again, never stop.
 
+An event the broker refuses (a nack: a queue it routes to is full, `shared.events.policies`)
+stays pending and its document is due again in `REFUSED_PAUSE`; the relay goes on with the next
+document, so one full queue holds only the events bound for it. Within a poll, once a route
+(exchange, routing key) was refused, later documents for it wait without asking the broker again.
+
 After a poll the relay waits for the next one (or a wake) unless a collection returned a full
 batch: then more may be due at once, and it polls again straight away.
 """
@@ -28,12 +33,13 @@ from pymongo.collection import Collection
 
 from shared import outages
 from shared.events.metrics import OUTBOX_BACKLOG, PUBLISH_FAILED
-from shared.events.publisher import ConfirmedPublisher, PublishFailed, Unroutable
+from shared.events.publisher import ConfirmedPublisher, PublishFailed, Refused, Unroutable
 
 log = logging.getLogger("events.relay")
 BATCH = 50
 BACKLOG_EVERY_S = 10.0
 UNROUTABLE_PAUSE = timedelta(seconds=5)
+REFUSED_PAUSE = timedelta(seconds=1)
 
 
 @dataclass
@@ -69,6 +75,7 @@ class OutboxRelay:
         self._failures = 0
         self._last_backlog = 0.0
         self._more_due = False
+        self._refused: set[tuple[str, str]] = set()
 
     def wake(self) -> None:
         self._wake.set()
@@ -106,6 +113,7 @@ class OutboxRelay:
     def relay_once(self) -> bool:
         """Publish what is due in every collection; True if anything was published."""
         published_any = self._more_due = False
+        self._refused.clear()
         for collection in self.collections:
             now = datetime.now(UTC)
             due = collection.find({"outbox_due": {"$lte": now}}, {"outbox": 1, "outbox_seq": 1})
@@ -127,6 +135,10 @@ class OutboxRelay:
     def _publish_document(self, relayed: _Relayed) -> None:
         publisher = self._publisher = self._publisher or self.publisher_factory()
         for item in relayed.document.get("outbox", []):
+            route = (item["exchange"], item["routing_key"])
+            if route in self._refused:  # its queue is full: wait, without asking again
+                relayed.retry_at = datetime.now(UTC) + REFUSED_PAUSE
+                return
             try:
                 publisher.publish(
                     item["exchange"],
@@ -141,6 +153,14 @@ class OutboxRelay:
                     extra={"event_id": item["id"], "error": str(error)},
                 )
                 relayed.retry_at = datetime.now(UTC) + UNROUTABLE_PAUSE
+                return
+            except Refused as error:
+                log.warning(
+                    "the broker refused an event (a queue is full); it stays pending",
+                    extra={"event_id": item["id"], "error": str(error)},
+                )
+                self._refused.add(route)
+                relayed.retry_at = datetime.now(UTC) + REFUSED_PAUSE
                 return
             except PublishFailed:
                 PUBLISH_FAILED.labels(exchange=item["exchange"]).inc()
