@@ -25,6 +25,11 @@ HTTP_LATENCY = Histogram(
 MONGO_COMMANDS = Counter(
     "mongo_commands_total", "MongoDB commands sent, by command name", ["command"]
 )
+CONNECTIONS_OPENED = Counter(
+    "process_connections_opened",
+    "MongoDB clients and RabbitMQ connections opened, by kind and by the process that opened them",
+    ["kind", "pid"],
+)
 
 
 def render() -> tuple[bytes, str]:

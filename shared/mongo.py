@@ -20,7 +20,7 @@ from pymongo.write_concern import WriteConcern
 
 from shared import command_log
 from shared.config import Settings
-from shared.metrics import MONGO_COMMANDS
+from shared.metrics import CONNECTIONS_OPENED, MONGO_COMMANDS
 
 
 class _CommandCounter(monitoring.CommandListener):
@@ -74,6 +74,7 @@ class Mongo:
                     appname=self._settings.service,
                 )
                 self._pid = os.getpid()
+                CONNECTIONS_OPENED.labels(kind="mongo", pid=str(self._pid)).inc()
             return self._client
 
     @property

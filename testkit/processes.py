@@ -82,7 +82,7 @@ class Api(Process):
         ]
         super().__init__(f"{service}-api", argv, env, log_dir)
 
-    def wait_live(self, timeout: float = 30) -> None:
+    def wait_live(self, timeout: float = 90) -> None:
         def live() -> bool:
             assert self.popen.poll() is None, f"{self.name} exited:\n{self.log()}"
             return requests.get(f"{self.url}/healthz", timeout=2).status_code == 200
@@ -94,8 +94,11 @@ class Worker(Process):
     def __init__(
         self, service: str, env: dict[str, str], log_dir: Path, name: str | None = None
     ) -> None:
-        self.heartbeat = log_dir / f"{name or service}-worker.heartbeat"
+        self.heartbeat = log_dir / f"{name or service + '-worker'}.heartbeat"
+        self.heartbeat.unlink(missing_ok=True)  # touched anew once this process runs
         env = {**env, "WORKER_HEARTBEAT_FILE": str(self.heartbeat)}
+        port = env.get("WORKER_METRICS_PORT")
+        self.metrics_url = f"http://127.0.0.1:{port}/metrics" if port else None
         super().__init__(
             name or f"{service}-worker",
             [sys.executable, "-m", f"services.{service}.worker"],

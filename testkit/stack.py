@@ -6,6 +6,9 @@ the caller, with a staff-token key pair of its own (under its log directory) unl
 and the staff console (a seventh process, a client of the three APIs: `console_url`), which
 intake trusts as a proxy and points its account links at.
 `ops(...)` runs the intake ops CLI against the same stores, as ops would.
+Each worker serves its metrics on a port of its own (`Worker.metrics_url`); `restart_worker`
+stops one (SIGTERM) and starts another in its place, with more environment if asked (e.g. a
+`testkit.pause.PausePoint`); `all_logs()` is the whole output of every process started so far.
 `readiness_problems(urls)` says what keeps a stack (this one or `make run`'s) from being used.
 """
 
@@ -55,6 +58,7 @@ class LocalStack:
         self.api_workers = api_workers
         self.apis: dict[str, Api] = {}
         self.workers: dict[str, Worker] = {}
+        self.retired: list[Worker] = []  # stopped or killed workers, kept for their logs
         self.console: Api | None = None
 
     def env(self, service: str) -> dict[str, str]:
@@ -85,9 +89,23 @@ class LocalStack:
             wait_until(worker.heartbeat.exists, timeout=60, message=f"{worker.name} to start")
         return self
 
-    def start_worker(self, service: str) -> Worker:
-        self.workers[service] = Worker(service, self.env(service), self.log_dir)
+    def start_worker(self, service: str, **extra_env: str) -> Worker:
+        """A worker of `service` (the one before it, if any, must have ended: it is retired)."""
+        if service in self.workers:
+            self.retired.append(self.workers.pop(service))
+        started = sum(w.name.startswith(f"{service}-worker") for w in self.retired)
+        env = {"WORKER_METRICS_PORT": str(free_port()), **self.env(service), **extra_env}
+        name = f"{service}-worker" + (f"-{started + 1}" if started else "")
+        self.workers[service] = Worker(service, env, self.log_dir, name=name)
         return self.workers[service]
+
+    def restart_worker(self, service: str, timeout: float = 60, **extra_env: str) -> Worker:
+        """Stop the service's worker (SIGTERM, if it still runs) and start another, once it
+        declared its queues and runs (its heartbeat)."""
+        self.workers[service].stop()
+        worker = self.start_worker(service, **extra_env)
+        wait_until(worker.heartbeat.exists, timeout=timeout, message=f"{worker.name} to start")
+        return worker
 
     def console_env(self) -> dict[str, str]:
         urls = {f"{s.upper()}_API_URL": self.apis[s].url for s in SERVICES}
@@ -117,6 +135,11 @@ class LocalStack:
             for p in [*self.apis.values(), *self.workers.values(), *self._console()]
         ]
         return "\n".join(parts)
+
+    def all_logs(self) -> str:
+        """The whole output of every process started so far (retired workers included)."""
+        processes = [*self.apis.values(), *self.retired, *self.workers.values(), *self._console()]
+        return "\n".join(f"--- {p.name} ---\n{p.log()}" for p in processes)
 
     def _console(self) -> list[Api]:
         return [self.console] if self.console else []

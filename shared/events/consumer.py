@@ -30,7 +30,7 @@ from typing import Any
 from kombu import Connection, Consumer, Queue
 from kombu.message import Message
 
-from shared import broker, context, outages
+from shared import broker, context, outages, pause_points
 from shared.config import Settings
 from shared.events import topology
 from shared.events.envelope import Event, InvalidEvent, parse_event
@@ -41,6 +41,7 @@ from shared.events.metrics import (
     DUPLICATES,
     HANDLED,
     HANDLER_SECONDS,
+    REDELIVERED,
     RETRIED,
 )
 from shared.events.origin import origin_of
@@ -173,6 +174,8 @@ class EventConsumer:
         if self._stop.is_set():
             return  # not acked: returned to the queue when the channel closes
         CONSUMED.labels(queue=sub.spec.name).inc()
+        if _redelivered(message):
+            REDELIVERED.labels(queue=sub.spec.name).inc()
         try:
             event = sub.decode(message)
         except InvalidEvent as error:
@@ -190,6 +193,7 @@ class EventConsumer:
     def _handle(self, sub: Subscription, message: Message, event: Event, handler: Handler) -> None:
         labels = {"queue": sub.spec.name, "type": event.type}
         started = time.perf_counter()
+        pause_points.reach("consumer.handling", event.type, event_id=event.id)
         try:
             applied = handler(event)
         except Duplicate:
@@ -212,6 +216,18 @@ class EventConsumer:
             return
         HANDLER_SECONDS.labels(**labels).observe(time.perf_counter() - started)
         (DUPLICATES if applied is False else HANDLED).labels(**labels).inc()
+        if applied is False:
+            log.info(
+                "duplicate skipped",
+                extra={
+                    "event_id": event.id,
+                    "type": event.type,
+                    "redelivered": _redelivered(message),
+                },
+            )
+        pause_points.reach(
+            "consumer.before_ack", event.type, event_id=event.id, redelivered=_redelivered(message)
+        )
         message.ack()
         if applied is not False and sub.wakes_relay:
             self.on_handled()
@@ -269,6 +285,11 @@ class EventConsumer:
             headers=headers,
             content_type=message.content_type or "application/octet-stream",
         )
+
+
+def _redelivered(message: Message) -> bool:
+    """The broker's flag: this message was delivered before and not acked (a consumer died)."""
+    return bool((message.delivery_info or {}).get("redelivered"))
 
 
 def _release(connection: Connection) -> None:

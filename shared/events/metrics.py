@@ -19,6 +19,11 @@ PUBLISH_FAILED = Counter(
     ["exchange"],
 )
 CONSUMED = Counter("events_consumed_total", "Messages taken from a queue", ["queue"])
+REDELIVERED = Counter(
+    "events_redelivered_total",
+    "Messages the broker delivered again (flag `redelivered`: an earlier delivery was not acked)",
+    ["queue"],
+)
 HANDLED = Counter(
     "events_handled_total", "Events whose handler finished and were acked", ["queue", "type"]
 )

@@ -31,7 +31,7 @@ from typing import Any
 from pymongo import UpdateOne
 from pymongo.collection import Collection
 
-from shared import outages
+from shared import outages, pause_points
 from shared.events.metrics import OUTBOX_BACKLOG, PUBLISH_FAILED
 from shared.events.publisher import ConfirmedPublisher, PublishFailed, Refused, Unroutable
 
@@ -170,6 +170,9 @@ class OutboxRelay:
     def _mark_sent(self, collection: Collection, relayed: list[_Relayed]) -> None:
         """One `update` command for the poll: each fully sent document cleared (if nothing new
         arrived meanwhile); the others, and any whose guard missed, pulled one by one."""
+        sent = [event_id for r in relayed for event_id in r.sent]
+        if sent:
+            pause_points.reach("relay.before_mark", collection.name, event_ids=sent)
         done = [r for r in relayed if r.everything_sent]
         rest = [r for r in relayed if not r.everything_sent and (r.sent or r.retry_at)]
         cleared = [

@@ -1,27 +1,29 @@
 """The whole loop as its users meet it, through public interfaces only: a partner over AMQP, clinic
-staff and ops over HTTP and the ops CLI, patients and referrers through the SMTP inbox. All six
-service processes run for real; one worker is killed mid-flow, and nothing is lost or doubled."""
+staff and ops over HTTP and the ops CLI, patients, referrers and staff through the SMTP inbox.
+All the service processes run for real; planning's worker is killed INSIDE its handler of the
+intake (after the plan is saved, before the ack: a pause point), and nothing is lost or doubled:
+every mailbox gets exactly the messages it should, each once by content (a doubled email with
+a new Message-ID fails)."""
 
 from __future__ import annotations
 
 import re
-import uuid
 from collections import Counter
 from datetime import date, datetime, timedelta
 
 import pytest
 
+from testkit.clinics import STAFF_EMAIL, open_clinic
 from testkit.partner import PartnerSystem
+from testkit.pause import PausePoint
+from testkit.rabbit import ready_messages
 from testkit.referrals import fhir_referral, resource
-from testkit.stack import LocalStack
-from testkit.staff import StaffClient
 from testkit.staff_forms import clear_intake_form, session_notes
 from testkit.waiting import wait_until
 
 FHIR = "application/fhir+json"
 PATIENT_EMAIL = "maria.alvarez@example.com"
 REFERRER_EMAIL = "d.chen@clinic.example.org"
-STAFF_EMAIL = "front-desk@northside.example"
 
 
 @pytest.fixture
@@ -29,59 +31,27 @@ def loop(system):
     return system
 
 
-def clinic(stack: LocalStack, partner_id: str) -> tuple[str, dict, StaffClient]:
-    """Ops set up a clinic with two locations, an admin key and a partner allowed to refer."""
-    tenant = stack.ops(
-        "create-tenant",
-        "--name",
-        "Northside Massage",
-        "--id",
-        f"northside-{uuid.uuid4().hex[:6]}",
-        "--location",
-        "Main:America/New_York",
-        "--location",
-        "Uptown:America/Chicago",
-    )
-    tenant_id = tenant["tenant_id"]
-    admin_key = stack.ops(
-        "create-key", "--tenant", tenant_id, "--role", "admin", "--name", "Ada Admin"
-    )["key"]
-    stack.ops(
-        "create-partner",
-        "--id",
-        partner_id,
-        "--name",
-        "Referral Network",
-        "--tenant",
-        tenant_id,
-        "--no-broker-user",  # PartnerSystem made its broker user
-    )
-    return tenant_id, tenant, StaffClient(stack.urls, admin_key)
+# What each mailbox gets in the loop, each message exactly once: the patient the welcome (with
+# the intake link); the referrer the acceptance, the plan summary and the discharge report; the
+# clinic's staff the notice of the new referral.
+EXPECTED_MAILS = {PATIENT_EMAIL: 1, REFERRER_EMAIL: 3, STAFF_EMAIL: 1}
 
 
 def emails_to(inbox, address: str) -> list:
     return [mail for mail in inbox.mails if address in mail.to]
 
 
+def mailbox_inventory(inbox) -> list[tuple[tuple[str, ...], str, str]]:
+    """Every message received: recipients, subject, Message-ID (for a failure's message)."""
+    return [(mail.to, mail.subject, mail.message_id) for mail in inbox.mails]
+
+
 def test_a_referral_travels_the_whole_loop_once_even_when_a_worker_dies(loop, rabbit_admin, vhost):
     stack, inbox = loop
     partner = PartnerSystem(rabbit_admin, vhost)
     try:
-        tenant_id, tenant, staff = clinic(stack, partner.partner_id)
-        # The admin key reaches planning and notifications as events (their replicas).
-        wait_until(
-            lambda: staff.status_of("notifications", "/config") == 200,
-            timeout=30,
-            message="the admin key to reach notifications",
-        )
-        staff.put(
-            "notifications", "/config", {"quiet_hours": None, "staff_emails": {"*": STAFF_EMAIL}}
-        )
-        wait_until(
-            lambda: staff.status_of("planning", "/plans") == 200,
-            timeout=30,
-            message="the admin key to reach planning",
-        )
+        opened = open_clinic(stack, partner.partner_id)  # the admin key reached every service
+        tenant_id, tenant, staff = opened.tenant_id, opened.tenant, opened.staff
 
         # A partner publishes a FHIR R4 referral as its own RabbitMQ user.
         bundle = fhir_referral()
@@ -110,10 +80,19 @@ def test_a_referral_travels_the_whole_loop_once_even_when_a_worker_dies(loop, ra
             message="the referrer's acceptance",
         )
 
-        # Kill planning's worker; staff record the intake while it is dead.
-        stack.workers["planning"].kill()
+        # Planning's worker dies inside its handler of the intake: the plan is saved, the
+        # message not acked. The broker redelivers it to the next worker, which skips it.
+        pause = PausePoint("consumer.before_ack:intake.completed", stack.log_dir)
+        stack.restart_worker("planning", **pause.env())
         intake = staff.post("intake", "/intakes", clear_intake_form(referral_id), expect=201)
         assert intake["screening"]["outcome"] in ("clear", "modify", "local")
+        pause.wait()
+        stack.workers["planning"].kill()
+        wait_until(
+            lambda: ready_messages(stack.amqp_url, "planning.intake-events") >= 1,
+            timeout=30,
+            message="the unacked intake.completed back in planning's queue",
+        )
         stack.start_worker("planning")
         plan = wait_until(
             lambda: (
@@ -163,14 +142,25 @@ def test_a_referral_travels_the_whole_loop_once_even_when_a_worker_dies(loop, ra
         discharge = [m for m in emails_to(inbox, REFERRER_EMAIL) if "NPRS" in m.text]
         assert discharge, "the discharge report carries the outcome trend"
 
-        # Nothing doubled: one plan, every message once, the queues drained.
+        # Nothing doubled: one plan, and every mailbox gets exactly what it should, once.
         assert staff.get("planning", f"/plans?referral_id={referral_id}")["total"] == 1
-        message_ids = Counter(mail.message_id for mail in inbox.mails)
-        assert all(n == 1 for n in message_ids.values()), message_ids
-        assert len(emails_to(inbox, PATIENT_EMAIL)) == len(
-            {m.subject for m in emails_to(inbox, PATIENT_EMAIL)}
+        wait_until(
+            lambda: (
+                not [
+                    d
+                    for d in staff.get("notifications", "/deliveries?page_size=100")["items"]
+                    if d["status"] in ("queued", "deferred")
+                ]
+            ),
+            timeout=30,
+            message="every delivery sent",
         )
-        log = staff.get("notifications", "/deliveries")["items"]
+        counts = {address: len(emails_to(inbox, address)) for address in EXPECTED_MAILS}
+        assert counts == EXPECTED_MAILS, mailbox_inventory(inbox)
+        by_content = Counter((mail.to, mail.subject, mail.text, mail.html) for mail in inbox.mails)
+        assert all(n == 1 for n in by_content.values()), mailbox_inventory(inbox)
+        assert len({mail.message_id for mail in inbox.mails}) == len(inbox.mails)
+        log = staff.get("notifications", "/deliveries?page_size=100")["items"]
         assert not [d for d in log if d["status"] == "failed"], log
     except AssertionError:
         print(stack.logs())
