@@ -86,12 +86,12 @@ class IntakeApi:
         return self.http.post(f"/referrals/{referral_id}/decline", body)
 
     def patients(self, patient_ids: list[str]) -> list[Json]:
-        """These patients (those the person may see), e.g. the candidates of a held referral."""
-        if not patient_ids:
+        """These patients (those the person may see; up to 100), e.g. the candidates of a held
+        referral, the patients of a calendar's sessions."""
+        wanted = sorted(list(dict.fromkeys(patient_ids))[:100])  # the first named come first
+        if not wanted:
             return []
-        return self.http.get("/patients", patient_id=sorted(set(patient_ids)), page_size=20)[
-            "items"
-        ]
+        return self.http.get("/patients", patient_id=wanted, page_size=len(wanted))["items"]
 
     def partners(self) -> list[Json]:
         """The partners that may refer to the clinic (the first 100: a clinic has a few)."""

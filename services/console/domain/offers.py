@@ -29,7 +29,7 @@ class NavItem:
 NAVIGATION: tuple[NavItem, ...] = (
     NavItem("referrals", "Referrals", STAFF, "inbox.inbox", "the referral inbox and each referral"),
     NavItem("patients", "Patients", STAFF, "coming.page", "patient search, the chart and intake"),
-    NavItem("calendar", "Calendar", STAFF, "coming.page", "day and week views, and each session"),
+    NavItem("calendar", "Calendar", STAFF, "calendar.show", "day and week views, and each session"),
     NavItem("plans", "Plans", STAFF, "coming.page", "treatment plans, outcomes and discharge"),
     NavItem("messages", "Messages", STAFF, "coming.page", "the delivery log of every message"),
     NavItem(
@@ -41,6 +41,11 @@ ACTIONS: dict[str, frozenset[str]] = {
     "referral.cancel": DESK,
     "referral.review": DESK,
     "referral.decline": DESK,
+    "session.book": STAFF,
+    "session.reschedule": STAFF,
+    "session.cancel": STAFF,
+    "session.no_show": STAFF,
+    "session.record": CLINICIANS,
 }
 """Each action a page may offer -> the roles whose APIs allow it."""
 

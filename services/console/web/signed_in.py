@@ -45,6 +45,8 @@ class Person:
     clinic_name: str
     idle_minutes: int
     places: tuple[Place, ...]
+    therapists: tuple[dict[str, Any], ...] = ()
+    """The active therapists at the person's locations: `user_id`, `name`, `locations`."""
 
     @classmethod
     def of(cls, me: dict[str, Any]) -> Person:
@@ -59,6 +61,7 @@ class Person:
             clinic_name=clinic.get("name", ""),
             idle_minutes=int(clinic.get("session_idle_minutes") or 15),
             places=tuple(Place.of(p) for p in clinic.get("locations") or []),
+            therapists=tuple(clinic.get("therapists") or ()),
         )
 
 

@@ -324,8 +324,11 @@ class PatientSchema(Schema):
 class PatientQuerySchema(PageQuerySchema):
     patient_id = fields.List(
         fields.String(validate=ID),
-        validate=validate.Length(min=1, max=20),
-        metadata={"description": "Only these patients (repeat it: the candidates of a review)"},
+        validate=validate.Length(min=1, max=100),
+        metadata={
+            "description": "Only these patients (repeat it, up to 100: a review's candidates, "
+            "the patients of a calendar's sessions)"
+        },
     )
 
 
@@ -642,6 +645,14 @@ class MyLocationSchema(Schema):
     )
 
 
+class ColleagueSchema(Schema):
+    user_id = fields.String()
+    name = fields.String()
+    locations = fields.List(
+        fields.String(), allow_none=True, metadata={"description": "null: every location"}
+    )
+
+
 class MyClinicSchema(Schema):
     tenant_id = fields.String()
     name = fields.String()
@@ -650,6 +661,10 @@ class MyClinicSchema(Schema):
     )
     locations = fields.List(
         fields.Nested(MyLocationSchema), metadata={"description": "Those the person may see"}
+    )
+    therapists = fields.List(
+        fields.Nested(ColleagueSchema),
+        metadata={"description": "Active therapists at those locations (whom sessions book)"},
     )
 
 

@@ -45,6 +45,14 @@ class Users:
             dict(filters), request, sort=[("name", 1), ("_id", 1)], projection=HIDDEN
         )
 
+    def active_with_role(self, role: str, limit: int = 200) -> list[dict[str, Any]]:
+        """Active users of one role by name: their id, name and locations (e.g. the therapists
+        a calendar books)."""
+        found = self.scoped.find(
+            {"role": role, "status": "active"}, {"name": 1, "locations": 1}
+        ).sort([("name", 1), ("_id", 1)])
+        return list(found.limit(limit))
+
     def change(
         self,
         current: Mapping[str, Any],

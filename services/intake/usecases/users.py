@@ -143,6 +143,7 @@ def whoami(deps: Deps, principal: Principal) -> dict[str, Any]:
         "name": tenant.get("name", tenant["_id"]),
         "session_idle_minutes": SignInPolicy.of(tenant).session_idle_minutes,
         "locations": visible,
+        "therapists": _therapists_at(deps, principal),
     }
     return {
         **user,
@@ -150,6 +151,18 @@ def whoami(deps: Deps, principal: Principal) -> dict[str, Any]:
         "scope": principal.scope,
         "clinic": clinic,
     }
+
+
+def _therapists_at(deps: Deps, principal: Principal) -> list[dict[str, Any]]:
+    """The active therapists who work at a location the person may see (whom a calendar
+    shows and books): id, name, and their locations (None: every location)."""
+    return [
+        {"user_id": user["_id"], "name": user.get("name", ""), "locations": user.get("locations")}
+        for user in Users(deps.db, principal.tenant_id).active_with_role("therapist")
+        if user.get("locations") is None
+        or principal.locations is None
+        or set(user["locations"]) & set(principal.locations)
+    ]
 
 
 def change_access(

@@ -124,7 +124,12 @@ def test_me_names_the_clinic_with_the_time_zones_of_the_locations_the_person_may
     accounts = StaffAccounts(app)
     person = accounts.person("clinic-a", "sam@clinic-a.example", "therapist", ["uptown"])
     token = accounts.tokens(person)["access_token"]
+    elsewhere = accounts.person("clinic-a", "kim@clinic-a.example", "therapist", ["main"])
     me = accounts.client.get("/auth/me", headers=bearer(token)).json
+    therapists = me["clinic"].pop("therapists")
+    mine = {"user_id": person.user_id, "name": "Therapist Tester", "locations": ["uptown"]}
+    assert mine in therapists  # whom the person's calendar books: only at their locations
+    assert elsewhere.user_id not in [t["user_id"] for t in therapists]
     assert me["clinic"] == {
         "tenant_id": "clinic-a",
         "name": "Clinic-A",
