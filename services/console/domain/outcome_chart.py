@@ -147,6 +147,8 @@ def outcome_chart(
         return bottom - (on_scale(score) - low) / (high - low) * (bottom - top)
 
     ordered = sorted(measurements, key=lambda m: m[1])
+    if ordered and ordered[0][1] < baseline_at:  # the baseline comes first, whatever the clocks
+        baseline_at = ordered[0][1]
     moments = [baseline_at, *(m[1] for m in ordered)]
     xs = _x_positions(moments, left, right)
     threshold = improvement_threshold(measure, on_scale(baseline))

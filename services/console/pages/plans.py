@@ -93,13 +93,18 @@ def _show(
 
 
 def _typed_lines(plan: dict[str, Any]) -> list[tuple[str, str]]:
-    """What the person typed, field by field, to copy back after a stale edit."""
-    form = typed()
+    """What the person typed that the current version does not say, to copy back after a
+    stale edit."""
+    form, current = typed(), form_values(plan)
     labels = {**FIELD_LABELS}
     for row in goal_rows(plan):
         labels[row.target_field] = f"Goal for {row.measure}"
         labels[row.due_field] = f"Goal for {row.measure}, by"
-    return [(labels[k], form[k]) for k in labels if form.get(k, "").strip()]
+
+    def differs(name: str) -> bool:
+        return form.get(name, "").strip() != current.get(name, "").strip()
+
+    return [(labels[k], form[k]) for k in labels if form.get(k, "").strip() and differs(k)]
 
 
 def _load(plan_id: str) -> tuple[dict[str, Any], dict[str, Any] | None]:

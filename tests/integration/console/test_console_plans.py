@@ -116,6 +116,7 @@ def test_an_edit_is_saved_and_a_stale_one_names_who_changed_it_and_when(world, d
     admin_name = world.clinic.admin.name
     assert f"changed by {html.escape(admin_name)} at " in body and " CST" in body
     assert "Here is the current version" in body and "admin&#39;s change</textarea>" in body
+    assert html.escape(HOSTILE_NAME, quote=False) in body and HOSTILE_NAME not in body
     assert "What you typed (not saved)" in body and "the therapist&#39;s own words" in body
     current = world.api("admin").get("planning", f"/plans/{plan['plan_id']}")
     assert current["content"]["notes"] == "admin's change"
@@ -147,7 +148,7 @@ def test_a_therapist_approves_records_a_session_and_the_chart_shows_the_point(
     assert "approved: it is active" in page(therapist.get(approved.headers["Location"]))
 
     api = world.api("therapist")
-    local = datetime.now(ZoneInfo("America/Chicago")) - timedelta(hours=3)
+    local = datetime.now(ZoneInfo("America/Chicago")) - timedelta(minutes=2)  # just begun
     session = api.post(
         "planning",
         f"/plans/{plan_id}/sessions",
@@ -166,6 +167,8 @@ def test_a_therapist_approves_records_a_session_and_the_chart_shows_the_point(
     assert "latest 4 on" in body and "clinically improved at 5 or below" in body
     assert "Clinically improved" in body and "<caption>NPRS scores, as a table</caption>" in body
     assert body.count("<circle") >= 1 and "(baseline)" in body
+    assert html.escape(HOSTILE_NAME, quote=False) in body and HOSTILE_NAME not in body
+    assert HOSTILE_FAMILY in body and " 49<" not in body
 
     image = therapist.get(f"/plans/{plan_id}/outcomes/NPRS.svg")
     assert image.status_code == 200 and image.mimetype == "image/svg+xml"

@@ -102,3 +102,9 @@ def test_dates_are_the_locations_days_and_at_most_six_labels():
     assert len(set(labels)) == len(labels)
     assert all(LEFT <= t.at <= PLOT_RIGHT for t in chart.x_ticks)
     assert [t.label for t in chart.y_ticks] == ["0", "2.5", "5", "7.5", "10"]
+
+
+def test_the_baseline_is_drawn_first_even_when_a_measurement_is_dated_earlier():
+    chart = outcome_chart("NPRS", 7, day(1), [(4, day(0))], None, ZONE)
+    baseline, latest = chart.points
+    assert baseline.x == LEFT and latest.x == PLOT_RIGHT and baseline.at <= latest.at
