@@ -11,6 +11,7 @@ to its problems, the same shape marshmallow gives; the HTTP answer puts them und
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 
 class UseCaseError(Exception):
@@ -56,6 +57,16 @@ class Conflict(UseCaseError):
     """The request clashes with the object's current state (cancelled, already signed, booked)."""
 
     status = 409
+
+
+class StaleVersion(Conflict):
+    """A write named a version the object has moved on from; `current` says which version it is
+    at, and who made it when (`{version, changed_by, changed_by_name, changed_at}`), so the
+    caller can show "changed by X at T" beside the current version."""
+
+    def __init__(self, message: str, current: Mapping[str, Any]) -> None:
+        super().__init__(message)
+        self.current = dict(current)
 
 
 class ConcurrentChange(Conflict):

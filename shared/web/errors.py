@@ -39,6 +39,9 @@ class ClinicApi(Api):
     def handle_http_exception(self, error: HTTPException):
         payload, code, headers = super().handle_http_exception(error)
         payload.setdefault("message", error.description or error.name)
+        data = getattr(error, "data", None)
+        if isinstance(data, dict) and "current" in data:  # a stale version: who changed it, when
+            payload["current"] = data["current"]
         if code >= 500 and code != 503:
             original = getattr(error, "original_exception", None)
             log.error("unhandled error", exc_info=original or error)

@@ -31,7 +31,7 @@ from flask_smorest import abort
 from pymongo.database import Database
 
 from shared.config import Settings
-from shared.errors import RateLimited, UseCaseError
+from shared.errors import RateLimited, StaleVersion, UseCaseError
 from shared.web.auditing import audit_request
 from shared.web.auth import Principal, current_principal
 
@@ -50,6 +50,8 @@ def answers_errors(view: Callable[..., Any]) -> Callable[..., Any]:
             extra: dict[str, Any] = {"errors": {"json": error.errors}} if error.errors else {}
             if isinstance(error, RateLimited):
                 extra["headers"] = {"Retry-After": str(error.retry_after_s)}
+            if isinstance(error, StaleVersion):
+                extra["current"] = error.current
             abort(error.status, message=error.message, **extra)
 
     return wrapper

@@ -36,12 +36,16 @@ class ApiError(Exception):
         status: int | None = None,
         fields: Mapping[str, list[str]] | None = None,
         retry_after_s: int | None = None,
+        current: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.kind, self.message, self.status = kind, message, status
         self.fields: dict[str, list[str]] = dict(fields or {})
         """Field path (`diagnoses.0.code`) -> its problems, from `errors.json`."""
         self.retry_after_s = retry_after_s
+        self.current: dict[str, Any] | None = dict(current) if current else None
+        """A stale version's 409: who made the current one and when (`version`, `changed_by`,
+        `changed_by_name`, `changed_at`)."""
 
     @classmethod
     def from_answer(cls, status: int, body: Any, retry_after: str | None = None) -> ApiError:
@@ -51,7 +55,8 @@ class ApiError(Exception):
         errors = body.get("errors") if isinstance(body.get("errors"), Mapping) else {}
         found = {**flat(errors.get("json") or {}), **flat(errors.get("query") or {})}
         wait = int(retry_after) if retry_after and retry_after.isdigit() else None
-        return cls(kind, message, status=status, fields=found, retry_after_s=wait)
+        current = body.get("current") if isinstance(body.get("current"), Mapping) else None
+        return cls(kind, message, status=status, fields=found, retry_after_s=wait, current=current)
 
 
 def flat(errors: Any, prefix: str = "") -> dict[str, list[str]]:

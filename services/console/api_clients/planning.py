@@ -1,10 +1,13 @@
-"""Planning's API as the console uses it: the plan made for a referral (visits used)."""
+"""Planning's API as the console uses it: the plan made for a referral (visits used); plans,
+their edits, approval, progress and closing (pages 7, 10 and 11)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from services.console.api_clients.http import ServiceApi
+
+Json = dict[str, Any]
 
 
 class PlanningApi:
@@ -36,15 +39,6 @@ class PlanningApi:
             page_size=page_size,
         )
 
-    def plans(
-        self, *, location_id: str | None = None, status: str | None = None, page_size: int = 100
-    ) -> dict[str, Any]:
-        """A page of plans (newest first), e.g. the active ones a location books sessions for."""
-        return self.http.get("/plans", location_id=location_id, status=status, page_size=page_size)
-
-    def plan(self, plan_id: str) -> dict[str, Any]:
-        return self.http.get(f"/plans/{plan_id}")
-
     def plan_sessions(self, plan_id: str) -> list[dict[str, Any]]:
         """The plan's sessions without notes (a referral authorizes tens, not hundreds)."""
         return self.http.get(f"/plans/{plan_id}/sessions", page_size=100)["items"]
@@ -71,3 +65,37 @@ class PlanningApi:
         self, plan_id: str, session_id: str, body: dict[str, Any]
     ) -> dict[str, Any]:
         return self.http.post(f"/plans/{plan_id}/sessions/{session_id}/complete", body)
+
+    def plans(
+        self,
+        *,
+        location_id: str | None = None,
+        status: str | None = None,
+        page: int = 1,
+        page_size: int = 20,
+    ) -> Json:
+        """A page of the clinic's plans (those at the person's locations), newest first."""
+        return self.http.get(
+            "/plans", location_id=location_id, status=status, page=page, page_size=page_size
+        )
+
+    def plan(self, plan_id: str) -> Json:
+        return self.http.get(f"/plans/{plan_id}")
+
+    def edit_plan(self, plan_id: str, changes: Json) -> Json:
+        """Edit the plan (`changes` with the `version` it was made on; 409 if it moved on)."""
+        return self.http.call("PATCH", f"/plans/{plan_id}", body=changes)
+
+    def approve_plan(self, plan_id: str, version: int) -> Json:
+        return self.http.post(f"/plans/{plan_id}/approve", {"version": version})
+
+    def progress(self, plan_id: str) -> Json:
+        """Per measure: baseline, latest, change, MCID reached, goal, and every point in time."""
+        return self.http.get(f"/plans/{plan_id}/progress")
+
+    def close_plan(self, plan_id: str, outcome: str, version: int, reason: str) -> Json:
+        """Complete or discontinue the plan (`outcome`: "complete" or "discontinue")."""
+        body: Json = {"version": version}
+        if reason or outcome == "discontinue":
+            body["reason"] = reason
+        return self.http.post(f"/plans/{plan_id}/{outcome}", body)

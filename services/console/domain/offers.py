@@ -30,7 +30,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("referrals", "Referrals", STAFF, "inbox.inbox", "the referral inbox and each referral"),
     NavItem("patients", "Patients", STAFF, "coming.page", "patient search, the chart and intake"),
     NavItem("calendar", "Calendar", STAFF, "calendar.show", "day and week views, and each session"),
-    NavItem("plans", "Plans", STAFF, "coming.page", "treatment plans, outcomes and discharge"),
+    NavItem("plans", "Plans", STAFF, "plans.plans", "treatment plans, outcomes and discharge"),
     NavItem("messages", "Messages", STAFF, "coming.page", "the delivery log of every message"),
     NavItem(
         "settings", "Clinic settings", ADMINS, "coming.page", "locations, rooms, staff, messages"
@@ -46,6 +46,10 @@ ACTIONS: dict[str, frozenset[str]] = {
     "session.cancel": STAFF,
     "session.no_show": STAFF,
     "session.record": CLINICIANS,
+    "plan.edit": CLINICIANS,
+    "plan.approve": CLINICIANS,
+    "plan.discharge": CLINICIANS,
+    "plan.outcomes": CLINICIANS,
 }
 """Each action a page may offer -> the roles whose APIs allow it."""
 

@@ -5,8 +5,11 @@ from services.console.pages import (
     account_links,
     calendar,
     coming,
+    discharge,
     health,
     inbox,
+    outcomes,
+    plans,
     referral,
     session,
     sign_in,
@@ -14,3 +17,4 @@ from services.console.pages import (
 
 BLUEPRINTS = [health.blp, sign_in.blp, account_links.blp, inbox.blp, referral.blp, coming.blp]
 BLUEPRINTS += [calendar.blp, session.blp]
+BLUEPRINTS += [plans.blp, outcomes.blp, discharge.blp]

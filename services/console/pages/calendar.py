@@ -96,7 +96,7 @@ def _show(
     sessions = found["items"]
     bookable = may(person().role, "session.book")
     plans = (
-        planning.plans(location_id=shown.place.location_id, status="active")["items"]
+        planning.plans(location_id=shown.place.location_id, status="active", page_size=100)["items"]
         if bookable
         else []
     )

@@ -163,6 +163,12 @@ class ClosureSchema(Schema):
     at = fields.DateTime()
 
 
+class LastChangeSchema(Schema):
+    by = fields.String(metadata={"description": "who: user:<user_id>, or system:<service>"})
+    name = fields.String(allow_none=True, metadata={"description": "their name, when known"})
+    at = fields.DateTime(allow_none=True)
+
+
 class PlanSchema(Schema):
     plan_id = fields.String()
     referral_id = fields.String()
@@ -182,6 +188,9 @@ class PlanSchema(Schema):
     visits = fields.Nested(VisitsSchema)
     sessions_completed = fields.Integer()
     closed = fields.Nested(ClosureSchema, allow_none=True)
+    last_change = fields.Nested(
+        LastChangeSchema, metadata={"description": "who made the current version, and when"}
+    )
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 
@@ -194,6 +203,12 @@ class PlanVersionSchema(Schema):
     snapshot = fields.Dict()
 
 
+class MeasurePointSchema(Schema):
+    score = fields.Float()
+    taken_at = fields.DateTime()
+    session_id = fields.String(allow_none=True)
+
+
 class MeasureProgressSchema(Schema):
     measure = fields.String()
     baseline = fields.Float()
@@ -203,6 +218,10 @@ class MeasureProgressSchema(Schema):
     clinically_improved = fields.Boolean()
     target = fields.Float(allow_none=True)
     goal_met = fields.Boolean()
+    points = fields.List(
+        fields.Nested(MeasurePointSchema),
+        metadata={"description": "every measurement since the baseline, oldest first"},
+    )
 
 
 class ReassessmentSchema(Schema):

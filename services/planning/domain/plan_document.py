@@ -70,6 +70,22 @@ def history_document(entry: HistoryEntry) -> dict[str, Any]:
     return asdict(entry) | {"snapshot": dict(entry.snapshot)}
 
 
+def version_stamp(by: str, name: str, at: datetime) -> dict[str, Any]:
+    """Who made the plan's current version, and when (kept as ``last_change``)."""
+    return {"by": by, "name": name, "at": at}
+
+
+def last_change_of(plan: Mapping[str, Any]) -> dict[str, Any]:
+    """Who made the current version and when: its stamp; for a plan stamped before stamps were
+    kept, the last history entry (no name), else its creation (by planning, from the intake)."""
+    if plan.get("last_change"):
+        return dict(plan["last_change"])
+    history = plan.get("history") or ()
+    if history:
+        return {"by": history[-1]["changed_by"], "name": None, "at": history[-1]["changed_at"]}
+    return {"by": "system:planning", "name": None, "at": plan.get("created_at")}
+
+
 # --- progress ----------------------------------------------------------------------------------
 
 
@@ -94,6 +110,15 @@ def measures_payload(progress: PlanProgress) -> list[dict[str, Any]]:
             "goal_met": m.goal_met,
         }
         for m in progress.measures
+    ]
+
+
+def measure_points(plan: Mapping[str, Any], measure: str) -> list[dict[str, Any]]:
+    """Every measurement of one measure, oldest first (the baseline is the plan's, apart)."""
+    taken = [m for m in plan.get("measurements", ()) if m["measure"] == measure]
+    return [
+        {"score": m["score"], "taken_at": m["taken_at"], "session_id": m.get("session_id")}
+        for m in sorted(taken, key=lambda m: m["taken_at"])
     ]
 
 

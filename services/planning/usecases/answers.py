@@ -10,6 +10,8 @@ from datetime import date
 from typing import Any
 
 from services.planning.domain.plan_document import (
+    last_change_of,
+    measure_points,
     measures_payload,
     progress_of,
     sessions_completed,
@@ -38,6 +40,7 @@ def plan_answer(plan: Mapping[str, Any]) -> dict[str, Any]:
         "visits": visits(plan) if plan.get("referral") else None,
         "sessions_completed": sessions_completed(plan),
         "closed": plan.get("closed"),
+        "last_change": last_change_of(plan),
         "created_at": plan.get("created_at"),
         "updated_at": plan.get("updated_at"),
     }
@@ -50,7 +53,9 @@ def progress_answer(
     expires_on = date.fromisoformat(plan["referral"]["expires_on"])
     return {
         "plan_id": plan["_id"],
-        "measures": measures_payload(progress),
+        "measures": [
+            {**m, "points": measure_points(plan, m["measure"])} for m in measures_payload(progress)
+        ],
         "improved": list(progress.improved_measures),
         "goals_met": list(progress.goals_met),
         "all_goals_met": progress.all_goals_met,

@@ -11,9 +11,9 @@ from datetime import date, datetime
 from typing import Any
 
 from services.planning.bootstrap import Deps
-from services.planning.domain.plan_document import find_session
+from services.planning.domain.plan_document import find_session, last_change_of
 from services.planning.repository.plans import Plans
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict, NotFound, StaleVersion
 from shared.web.auth import Principal
 
 
@@ -32,10 +32,20 @@ def existing_session(plan: Mapping[str, Any], session_id: str) -> dict[str, Any]
 
 
 def expect_version(plan: Mapping[str, Any], version: int) -> None:
-    """Nobody overwrites a change they have not seen: a write names the version it was made on."""
-    if plan.get("version", 0) != version:
-        raise Conflict(
-            f"the plan is at version {plan.get('version', 0)}, not {version}; reload it first"
+    """Nobody overwrites a change they have not seen: a write names the version it was made on;
+    a stale one hears who made the current version and when (`StaleVersion.current`)."""
+    current = plan.get("version", 0)
+    if current != version:
+        change = last_change_of(plan)
+        at = change.get("at")
+        raise StaleVersion(
+            f"the plan is at version {current}, not {version}; reload it first",
+            {
+                "version": current,
+                "changed_by": change.get("by"),
+                "changed_by_name": change.get("name"),
+                "changed_at": at.isoformat() if isinstance(at, datetime) else at,
+            },
         )
 
 

@@ -19,6 +19,7 @@ from services.planning.domain.plan_document import (
     cancel_future_sessions,
     history_document,
     plan_view,
+    version_stamp,
 )
 from services.planning.domain.plan_lifecycle import change_status
 from services.planning.repository.plans import Plans
@@ -85,6 +86,9 @@ def change_plan(
         change = decide(plan)
         if change is None:
             return plan
+        if "version" in change.fields:  # a new version: who made it, and when
+            stamp = version_stamp(principal.actor, principal.name, deps.clock())
+            change = change.with_fields({"last_change": stamp})
         if plans.save(plan, change.update(), change.events):
             return applied(plan, change) | {"rev": plan["rev"] + 1}
         return None

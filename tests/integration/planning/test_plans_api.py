@@ -92,6 +92,25 @@ def test_approval_activates_the_plan_and_tells_the_referrer(api, keys, draft, db
     assert api.approve(keys.therapist, draft["_id"], version=2).status == 409
 
 
+def test_a_stale_version_hears_who_made_the_current_one_and_when(api, keys, draft, db):
+    assert api.edit(keys.therapist, draft["_id"], version=1, notes="first").status == 200
+    changed = stored(db, draft["_id"])["last_change"]
+    assert changed["by"].startswith("therapist:") and changed["at"]
+
+    reply = api.edit(keys.admin, draft["_id"], version=1, notes="second")
+    assert reply.status == 409, reply.body
+    assert reply.body["current"] == {
+        "version": 2,
+        "changed_by": changed["by"],
+        "changed_by_name": changed["name"],
+        "changed_at": changed["at"].isoformat(),
+    }
+    assert api.approve(keys.admin, draft["_id"], version=1).body["current"]["version"] == 2
+    plan = api.transport.call("GET", f"/plans/{draft['_id']}", keys.admin).body
+    assert plan["last_change"]["by"] == changed["by"]
+    assert stored(db, draft["_id"])["content"]["notes"] == "first"
+
+
 def test_an_active_plan_allows_goal_edits_but_not_new_dates(api, keys, draft):
     api.approve(keys.admin, draft["_id"])
     due = (date.today() + timedelta(days=30)).isoformat()

@@ -217,6 +217,9 @@ def test_recording_nprs_7_to_4_emits_progress_with_nprs_clinically_improved(
         "remaining": 7,
     }
     assert summary["reassessment"]["due"] is False
+    [nprs_points] = [m["points"] for m in summary["measures"] if m["measure"] == "NPRS"]
+    assert [(p["score"], p["session_id"]) for p in nprs_points] == [(4.0, session["session_id"])]
+    assert nprs_points[0]["taken_at"].startswith(session["starts_at"][:16])
 
 
 def test_improvement_is_announced_once(api, keys, active_plan, db):
