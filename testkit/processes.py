@@ -82,7 +82,7 @@ class Api(Process):
         ]
         super().__init__(f"{service}-api", argv, env, log_dir)
 
-    def wait_live(self, timeout: float = 30) -> None:
+    def wait_live(self, timeout: float = 90) -> None:
         def live() -> bool:
             assert self.popen.poll() is None, f"{self.name} exited:\n{self.log()}"
             return requests.get(f"{self.url}/healthz", timeout=2).status_code == 200
@@ -91,14 +91,24 @@ class Api(Process):
 
 
 class Worker(Process):
+    """A service's worker; `respawned`: under `make run`'s supervisor (tools/devstack/respawn.py),
+    which starts it again when it dies (the soak kills it)."""
+
     def __init__(
-        self, service: str, env: dict[str, str], log_dir: Path, name: str | None = None
+        self,
+        service: str,
+        env: dict[str, str],
+        log_dir: Path,
+        name: str | None = None,
+        *,
+        respawned: bool = False,
     ) -> None:
         self.heartbeat = log_dir / f"{name or service}-worker.heartbeat"
         env = {**env, "WORKER_HEARTBEAT_FILE": str(self.heartbeat)}
+        supervisor = [sys.executable, "-m", "tools.devstack.respawn"] if respawned else []
         super().__init__(
             name or f"{service}-worker",
-            [sys.executable, "-m", f"services.{service}.worker"],
+            [*supervisor, sys.executable, "-m", f"services.{service}.worker"],
             env,
             log_dir,
         )
