@@ -80,7 +80,7 @@ class Chaos:
         pid = self.stack.kill_api_process(service, self.random.choice)
         if pid is not None:
             self.kills[f"{service}-api"] += 1
-            self._note(f"SIGKILL a {service} API process (pid {pid})")
+            self._note(f"SIGKILL one {service} API process (pid {pid})")
 
     def _broker(self) -> None:
         self._note("rabbitmqctl stop_app")

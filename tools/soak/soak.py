@@ -58,6 +58,7 @@ SERVICE_SETTINGS = {
 }
 API_WORKERS = 2  # one process of an API killed, the other still answers
 PARTNER_REFERRALS_DLQ = "intake.partner-referrals.dlq"
+PROGRESS_EVERY_S = 60.0
 
 
 def broker_problem() -> str | None:
@@ -169,8 +170,11 @@ class Soak:
         desk.start()
         stream.start()
         chaos.start()
+        ends = time.monotonic() + self.args.minutes * 60
         try:
-            time.sleep(self.args.minutes * 60)  # the soak's length itself: nothing to wait for
+            while (left := ends - time.monotonic()) > 0:  # the soak's length: nothing to wait for
+                time.sleep(min(PROGRESS_EVERY_S, left))
+                progress(chaos, desk, stream)
         finally:
             stream.stop_publishing()
             chaos.stop()  # ends a fault under way: the broker and the store are back
@@ -179,8 +183,17 @@ class Soak:
         self, desk: Desk, stream: PartnerStream, settling: Settling, inbox: SmtpInbox
     ) -> float | None:
         started = time.monotonic()
+        shown = [started]
 
         def settled() -> bool:
+            if time.monotonic() - shown[0] >= PROGRESS_EVERY_S:
+                shown[0] = time.monotonic()
+                print(
+                    f"soak: settling for {shown[0] - started:.0f} s: open cases "
+                    f"{desk.report()['by_step']}, {len(inbox.mails)} emails",
+                    file=sys.stderr,
+                    flush=True,
+                )
             return (
                 stream.answered()
                 and not desk.open_cases()
@@ -324,8 +337,44 @@ class Soak:
         )  # fmt: skip
 
 
+def progress(chaos: Chaos, desk: Desk, stream: PartnerStream) -> None:
+    """One line on stderr: how far the soak has come (a long run can be followed)."""
+    steps = desk.report()["by_step"]
+    faults = chaos.report()
+    print(
+        f"soak {time.monotonic() - chaos.started:6.0f} s: {len(stream.sent)} published "
+        f"({stream.publish_failures} publish retries), cases {steps}, kills {faults['kills']}, "
+        f"broker stops {faults['broker_stops']}, store restarts {faults['store_restarts']}",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
 def answers_200(staff: StaffClient, service: str, path: str) -> bool:
     return staff.status_of(service, path) == 200
+
+
+def summary(report: dict[str, Any]) -> dict[str, Any]:
+    """The figures of a run on one screen (the rest of the JSON says how they came about)."""
+    chaos, http = report.get("chaos") or {}, report.get("http") or {}
+    return {
+        "referrals": (report.get("referrals") or {}).get("published"),
+        "poison": (report.get("poison") or {}).get("published"),
+        "intakes": report.get("intakes"),
+        "plans": report.get("plans"),
+        "sessions": report.get("sessions"),
+        "discharges": report.get("discharges"),
+        "emails": (report.get("emails") or {}).get("found"),
+        "worker_kills": chaos.get("worker_kills"),
+        "api_process_kills": chaos.get("api_process_kills"),
+        "broker_stops": chaos.get("broker_stops"),
+        "store_restarts": chaos.get("store_restarts"),
+        "lost": report.get("lost"),
+        "doubled": report.get("doubled"),
+        "5xx_by_code": http.get("5xx_by_code"),
+        "settled_in_s": report.get("settled_in_s"),
+        "problems": report.get("problems"),
+    }
 
 
 def problems(report: dict[str, Any]) -> list[str]:
@@ -392,6 +441,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(run_dir, ignore_errors=True)
     report["seconds"] = round(time.monotonic() - started, 1)
     report["problems"] = problems(report)
+    report = {"summary": summary(report), **report}
     out = args.out or soak_dir / f"soak-{stamp}.json"
     out.write_text(json.dumps(report, indent=2, default=str))
     print(json.dumps(report, indent=2, default=str))
