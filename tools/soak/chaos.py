@@ -29,6 +29,7 @@ class Chaos:
         self.kills: Counter[str] = Counter()  # "intake-worker", "planning-api", ...
         self.broker_stops = 0
         self.store_restarts = 0
+        self.failures = 0  # faults that could not be made or undone (see the log)
         self.log: list[str] = []  # one line per fault, with its time since the start
         self._away: set[str] = set()
         self._lock = threading.Lock()
@@ -56,6 +57,7 @@ class Chaos:
             "kills": dict(sorted(self.kills.items())),
             "broker_stops": self.broker_stops,
             "store_restarts": self.store_restarts,
+            "faults_failed": self.failures,
         }
 
     def _work(self) -> None:
@@ -63,7 +65,11 @@ class Chaos:
         while not self.stopping.wait(self.interval_s):
             fault = CYCLE[step % len(CYCLE)]
             step += 1
-            getattr(self, f"_{fault}")()
+            try:
+                getattr(self, f"_{fault}")()
+            except Exception as error:  # a fault that could not be made is said, not fatal
+                self.failures += 1
+                self._note(f"{fault}: could not be made or undone: {error!r}")
 
     def _note(self, what: str) -> None:
         self.log.append(f"{time.monotonic() - self.started:7.1f} s  {what}")

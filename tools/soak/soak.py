@@ -43,21 +43,19 @@ from testkit.staff import StaffClient
 from testkit.waiting import wait_until
 from tools.bench.loop import Settling
 from tools.soak.answers import Answers
+from tools.soak.census import STAFF_EMAIL, census, emails_due, problems, summary
 from tools.soak.chaos import Chaos
-from tools.soak.desk import STEPS, Desk
+from tools.soak.desk import Desk
 from tools.soak.partner_stream import PartnerStream
 from tools.soak.stack import SoakStack, Store
-from tools.soak.tally import REFERRER_LETTERS_BY_STEP, Count, email_count, exactly_once
 
 ROOT = Path(__file__).resolve().parents[2]
-STAFF_EMAIL = "front-desk@soak.example"
 SERVICE_SETTINGS = {
     "OUTBOX_POLL_INTERVAL_S": "0.5",
     "SCHEDULER_POLL_INTERVAL_S": "1.0",
     "MONGO_TIMEOUT_MS": "2000",  # an API answers 503 soon when the store is away
 }
 API_WORKERS = 2  # one process of an API killed, the other still answers
-PARTNER_REFERRALS_DLQ = "intake.partner-referrals.dlq"
 PROGRESS_EVERY_S = 60.0
 
 
@@ -121,7 +119,12 @@ class Soak:
             cleanup.callback(settling.close)
             self._soak(chaos, desk, stream)
             settled_in = self._settle(desk, stream, settling, inbox)
-            self._count(tenant_id, settling, stream, desk, inbox, vhost)
+            dead = {  # counted exactly (a passive declare), not from the management API's stats
+                q["name"]: rabbit.ready_messages(rabbit.amqp_url(vhost), q["name"])
+                for q in self.admin.queues(vhost)
+                if q["name"].endswith(".dlq")
+            }
+            self.report.update(census(tenant_id, settling, stream, desk, inbox.messages(), dead))
             self.report.update(
                 chaos=chaos.report(),
                 chaos_log=chaos.log,
@@ -203,7 +206,7 @@ class Soak:
                 == 0
                 and not any(settling.outbox_pending(settling.db(s)) for s in SERVICES)
                 and settling.queues_empty()
-                and len(inbox.mails) >= self._emails_due(stream, desk)
+                and len(inbox.mails) >= emails_due(stream, desk)
             )
 
         try:
@@ -219,122 +222,6 @@ class Soak:
             desk.stop()
             stream.stop()
         return round(time.monotonic() - started, 1)
-
-    def _emails_due(self, stream: PartnerStream, desk: Desk) -> int:
-        return sum(self._expected_mail(stream, desk).values())
-
-    def _expected_mail(self, stream: PartnerStream, desk: Desk) -> dict[str, int]:
-        steps = {case.reference: case.step for case in desk.cases.values()}
-        expected: dict[str, int] = {}
-        accepted = [s for s in stream.referrals() if stream.heard[s.reference]["referral.accepted"]]
-        for sent in accepted:
-            expected[sent.patient_email] = 1
-            step = steps.get(sent.reference, "intake")
-            expected[sent.referrer_email] = REFERRER_LETTERS_BY_STEP[step]
-        expected[STAFF_EMAIL] = len(accepted)
-        return expected
-
-    def _count(
-        self,
-        tenant_id: str,
-        settling: Settling,
-        stream: PartnerStream,
-        desk: Desk,
-        inbox: SmtpInbox,
-        vhost: str,
-    ) -> None:
-        intake, planning = settling.db("intake"), settling.db("planning")
-        referrals = stream.referrals()
-        references = [s.reference for s in referrals]
-        stored = [
-            r["partner_referral_id"]
-            for r in intake.referrals.find({"tenant_id": tenant_id}, {"partner_referral_id": 1})
-        ]
-        referral_ids = {
-            r["partner_referral_id"]: r["_id"]
-            for r in intake.referrals.find({"tenant_id": tenant_id}, {"partner_referral_id": 1})
-        }
-        passed = {case.reference: STEPS.index(case.step) for case in desk.cases.values()}
-
-        def past(step: str) -> list[str]:
-            return [
-                referral_ids.get(ref, ref) for ref, at in passed.items() if at > STEPS.index(step)
-            ]
-
-        plans = list(planning.plans.find({"tenant_id": tenant_id}, {"referral_id": 1, "sessions": 1, "status": 1}))  # fmt: skip
-        counts: dict[str, Count] = {
-            "referrals stored": exactly_once(references, stored),
-            "referrals accepted": exactly_once(
-                references,
-                [ref for ref in references for _ in stream.heard[ref]["referral.accepted"]],
-            ),
-            "poison refused": exactly_once(
-                [p.reference for p in stream.poison()],
-                [p.reference for p in stream.poison() for _ in stream.heard[p.reference]["referral.rejected"]],
-            ),
-            "intakes": exactly_once(
-                past("intake"),
-                [i["referral_id"] for i in intake.intakes.find({"tenant_id": tenant_id}, {"referral_id": 1})],
-            ),
-            "plans": exactly_once(past("intake"), [p["referral_id"] for p in plans]),
-            "plans approved": exactly_once(
-                past("plan"), [p["referral_id"] for p in plans if p["status"] != "draft"]
-            ),
-            "sessions": exactly_once(
-                past("book"),
-                [p["referral_id"] for p in plans for s in p.get("sessions") or [] if s],
-            ),
-            "sessions completed": exactly_once(
-                past("treat"),
-                [p["referral_id"] for p in plans for s in p.get("sessions") or [] if s.get("status") == "completed"],
-            ),
-            "discharges": exactly_once(
-                past("discharge"), [p["referral_id"] for p in plans if p["status"] == "completed"]
-            ),
-        }  # fmt: skip
-        emails, email_detail = email_count(inbox.messages(), self._expected_mail(stream, desk))
-        counts["emails"] = emails
-        dead = {
-            q["name"]: int(q.get("messages", 0))
-            for q in self.admin.queues(vhost)
-            if q["name"].endswith(".dlq")
-        }
-        poison = len(stream.poison())
-        unexpected_dead = sum(dead.values()) - min(dead.get(PARTNER_REFERRALS_DLQ, 0), poison)
-        outboxes = [s for s in SERVICES if settling.outbox_pending(settling.db(s))]
-        deliveries = settling.db("notifications").deliveries
-        statuses = {
-            d["_id"]: n
-            for d in deliveries.aggregate([{"$group": {"_id": "$status", "n": {"$sum": 1}}}])
-            for n in [d["n"]]
-        }
-        self.report.update(
-            referrals={
-                "published": len(referrals),
-                "native": sum(s.kind == "native" for s in referrals),
-                "fhir": sum(s.kind == "fhir" for s in referrals),
-                "accepted": sum(bool(stream.heard[r]["referral.accepted"]) for r in references),
-                "publish_retries": stream.publish_failures,
-                "status_messages_taken": stream.status_deliveries,
-            },
-            poison={
-                "published": poison,
-                "rejected": sum(bool(stream.heard[p.reference]["referral.rejected"]) for p in stream.poison()),
-                "dead_lettered": dead.get(PARTNER_REFERRALS_DLQ, 0),
-            },
-            intakes=counts["intakes"].found,
-            plans=counts["plans"].found,
-            sessions=counts["sessions"].found,
-            discharges=counts["discharges"].found,
-            emails={**counts["emails"].to_json(), **email_detail},
-            deliveries_by_status=statuses,
-            dead_letters=dead,
-            dead_letters_unexpected=unexpected_dead,
-            outboxes_not_empty=outboxes,
-            counts={name: count.to_json() for name, count in counts.items()},
-            lost=sum(c.lost for c in counts.values()),
-            doubled=sum(c.doubled for c in counts.values()),
-        )  # fmt: skip
 
 
 def progress(chaos: Chaos, desk: Desk, stream: PartnerStream) -> None:
@@ -352,52 +239,6 @@ def progress(chaos: Chaos, desk: Desk, stream: PartnerStream) -> None:
 
 def answers_200(staff: StaffClient, service: str, path: str) -> bool:
     return staff.status_of(service, path) == 200
-
-
-def summary(report: dict[str, Any]) -> dict[str, Any]:
-    """The figures of a run on one screen (the rest of the JSON says how they came about)."""
-    chaos, http = report.get("chaos") or {}, report.get("http") or {}
-    return {
-        "referrals": (report.get("referrals") or {}).get("published"),
-        "poison": (report.get("poison") or {}).get("published"),
-        "intakes": report.get("intakes"),
-        "plans": report.get("plans"),
-        "sessions": report.get("sessions"),
-        "discharges": report.get("discharges"),
-        "emails": (report.get("emails") or {}).get("found"),
-        "worker_kills": chaos.get("worker_kills"),
-        "api_process_kills": chaos.get("api_process_kills"),
-        "broker_stops": chaos.get("broker_stops"),
-        "store_restarts": chaos.get("store_restarts"),
-        "lost": report.get("lost"),
-        "doubled": report.get("doubled"),
-        "5xx_by_code": http.get("5xx_by_code"),
-        "settled_in_s": report.get("settled_in_s"),
-        "problems": report.get("problems"),
-    }
-
-
-def problems(report: dict[str, Any]) -> list[str]:
-    found = []
-    if report.get("lost"):
-        found.append(f"{report['lost']} effects lost")
-    if report.get("doubled"):
-        found.append(f"{report['doubled']} effects doubled")
-    if report.get("settled_in_s") is None:
-        found.append("the system did not settle in time")
-    if report.get("dead_letters_unexpected"):
-        found.append(f"{report['dead_letters_unexpected']} dead letters beside the poison")
-    if (report.get("emails") or {}).get("to_unexpected_addresses"):
-        found.append(
-            f"emails to unexpected addresses: {report['emails']['to_unexpected_addresses']}"
-        )
-    if report.get("outboxes_not_empty"):
-        found.append(f"outboxes not empty: {report['outboxes_not_empty']}")
-    if (report.get("http") or {}).get("not_503"):
-        found.append(f"{report['http']['not_503']} 5xx answers other than 503")
-    if (report.get("desk") or {}).get("stopped"):
-        found.append(f"{len(report['desk']['stopped'])} cases refused by an API")
-    return found
 
 
 def arguments(argv: list[str] | None = None) -> argparse.Namespace:

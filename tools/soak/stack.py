@@ -13,6 +13,7 @@ from typing import Any
 from testkit.mongo import MongoStandin
 from testkit.processes import Worker
 from testkit.stack import LocalStack
+from testkit.waiting import wait_until
 from tools.bench.cpu import descendants
 
 
@@ -54,7 +55,11 @@ class Store:
         self.standin.kill()
 
     def restart(self) -> None:
-        self.standin = MongoStandin(path=self.path, port=self.port)
+        """Start it again; the port may take a moment to be free after the kill."""
+        self.standin = wait_until(self._start, timeout=60, interval=0.5, message="the stand-in")
+
+    def _start(self) -> MongoStandin:
+        return MongoStandin(path=self.path, port=self.port)
 
     def stop(self) -> None:
         self.standin.stop()
