@@ -227,6 +227,11 @@ class Settling:
         service_queues = [n for n in names if not n.endswith(".dlq") and ".retry." not in n]
         return all(ready_messages(self.amqp, name) == 0 for name in service_queues)
 
+    def retries_empty(self) -> bool:
+        """Whether no message waits in a retry queue (to come back to its work queue)."""
+        names = [q["name"] for q in self.admin.queues(self.vhost) if ".retry." in q["name"]]
+        return all(ready_messages(self.amqp, name) == 0 for name in names)
+
     def wait(self, referrals: int, timeout_s: float) -> float:
         """Wait until settled twice in a row (0.3 s apart); returns when it first was."""
         first: float | None = None

@@ -2,8 +2,8 @@
 random (seeded): SIGKILL a service's worker (its supervisor starts another), SIGKILL one of an
 API's gunicorn workers (the master starts another), stop the broker application for
 `BROKER_AWAY_S` (`rabbitmqctl stop_app`, then `start_app`), kill the MongoDB stand-in and start
-it again on the same file and port after `STORE_AWAY_S`. `away()` says what is down right now,
-for the HTTP answers to be told apart."""
+it again on the same file and port after `STORE_AWAY_S`. `away()` says what is down right now
+(or just back), for the HTTP answers to be told apart."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from tools.soak.stack import SoakStack, Store
 CYCLE = ("worker", "api", "broker", "worker", "api", "store")
 BROKER_AWAY_S = 20.0  # how long each fault lasts: the point of the soak, not a wait for an event
 STORE_AWAY_S = 10.0
+AFTERMATH_S = 10.0  # clients reconnect: a dependency counts as away until this long after
 
 
 class Chaos:
@@ -32,14 +33,27 @@ class Chaos:
         self.failures = 0  # faults that could not be made or undone (see the log)
         self.log: list[str] = []  # one line per fault, with its time since the start
         self._away: set[str] = set()
+        self._back_at: dict[str, float] = {}
         self._lock = threading.Lock()
         self.stopping = threading.Event()
         self.started = time.monotonic()
         self.thread = threading.Thread(target=self._work, name="soak-chaos", daemon=True)
 
     def away(self) -> frozenset[str]:
+        """What is down now, or came back less than `AFTERMATH_S` ago."""
+        now = time.monotonic()
         with self._lock:
-            return frozenset(self._away)
+            recent = {what for what, at in self._back_at.items() if now - at < AFTERMATH_S}
+            return frozenset(self._away | recent)
+
+    def _gone(self, what: str) -> None:
+        with self._lock:
+            self._away.add(what)
+
+    def _back(self, what: str) -> None:
+        with self._lock:
+            self._away.discard(what)
+            self._back_at[what] = time.monotonic()
 
     def start(self) -> None:
         self.started = time.monotonic()
@@ -90,8 +104,7 @@ class Chaos:
 
     def _broker(self) -> None:
         self._note("rabbitmqctl stop_app")
-        with self._lock:
-            self._away.add("broker")
+        self._gone("broker")
         try:
             rabbitmqctl("stop_app")
             self.broker_stops += 1
@@ -99,20 +112,17 @@ class Chaos:
         finally:
             rabbitmqctl("start_app")
             rabbitmqctl("await_startup")
-            with self._lock:
-                self._away.discard("broker")
+            self._back("broker")
             self._note("rabbitmqctl start_app: the broker is back")
 
     def _store(self) -> None:
         self._note("SIGKILL the MongoDB stand-in")
-        with self._lock:
-            self._away.add("store")
+        self._gone("store")
         try:
             self.store.kill()
             self.store_restarts += 1
             time.sleep(STORE_AWAY_S)
         finally:
             self.store.restart()
-            with self._lock:
-                self._away.discard("store")
+            self._back("store")
             self._note("the MongoDB stand-in is back (same file, same port)")

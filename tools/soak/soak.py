@@ -206,6 +206,7 @@ class Soak:
                 == 0
                 and not any(settling.outbox_pending(settling.db(s)) for s in SERVICES)
                 and settling.queues_empty()
+                and settling.retries_empty()
                 and len(inbox.mails) >= emails_due(stream, desk)
             )
 
