@@ -1,7 +1,8 @@
 # The two commands: `make run` (the whole stack) and `make test` (the whole suite).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help setup run test unit integration e2e lint test-docker bench bench-events demo clean
+.PHONY: help setup run test unit integration e2e lint test-docker bench bench-events soak demo clean
+MINUTES ?= 30
 
 help:
 	@echo "make run          install what is missing, start RabbitMQ, the MongoDB stand-in, a dev SMTP server, the six service processes and the staff console (http://127.0.0.1:8004)"
@@ -14,6 +15,7 @@ help:
 	@echo "make lint         ruff and mypy only"
 	@echo "make bench        the whole loop on fresh databases: cost per referral, CPU against a bare hop, latency, HTTP, every query on an index; JSON (docs/benchmark.md)"
 	@echo "make bench-events one event hop (outbox -> publish -> consume -> effect) against bare kombu, as JSON"
+	@echo "make soak         MINUTES (default 30) of partner and staff traffic while workers, API processes, the broker and the store are killed; then every effect counted once; JSON, exit 1 on a loss or a double (docs/ops.md)"
 	@echo "make clean        remove local data (var/) and the virtualenv"
 
 setup:
@@ -48,6 +50,9 @@ bench: setup
 
 bench-events: setup
 	@.venv/bin/python -m tools.bench.event_hop
+
+soak: setup
+	@.venv/bin/python -m tools.soak --minutes $(MINUTES)
 
 clean:
 	rm -rf var .venv

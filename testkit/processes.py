@@ -91,17 +91,27 @@ class Api(Process):
 
 
 class Worker(Process):
+    """A service's worker; `respawned`: under `make run`'s supervisor (tools/devstack/respawn.py),
+    which starts it again when it dies (the soak kills it)."""
+
     def __init__(
-        self, service: str, env: dict[str, str], log_dir: Path, name: str | None = None
+        self,
+        service: str,
+        env: dict[str, str],
+        log_dir: Path,
+        name: str | None = None,
+        *,
+        respawned: bool = False,
     ) -> None:
         self.heartbeat = log_dir / f"{name or service + '-worker'}.heartbeat"
         self.heartbeat.unlink(missing_ok=True)  # touched anew once this process runs
         env = {**env, "WORKER_HEARTBEAT_FILE": str(self.heartbeat)}
         port = env.get("WORKER_METRICS_PORT")
         self.metrics_url = f"http://127.0.0.1:{port}/metrics" if port else None
+        supervisor = [sys.executable, "-m", "tools.devstack.respawn"] if respawned else []
         super().__init__(
             name or f"{service}-worker",
-            [sys.executable, "-m", f"services.{service}.worker"],
+            [*supervisor, sys.executable, "-m", f"services.{service}.worker"],
             env,
             log_dir,
         )

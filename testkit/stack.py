@@ -39,6 +39,7 @@ class LocalStack:
         sms_base_url: str = "http://127.0.0.1:9",
         extra_env: Mapping[str, str] | None = None,
         api_workers: int = 1,
+        start_timeout_s: float = 90.0,
     ) -> None:
         self.mongo_url, self.db_prefix, self.amqp_url = mongo_url, db_prefix, amqp_url
         self.log_dir = log_dir
@@ -56,6 +57,7 @@ class LocalStack:
         if "AUTH_PUBLIC_PEMS" not in self.common:  # a staff-token key pair of this stack's own
             self.common.update(development_keys(log_dir / "auth-keys"))
         self.api_workers = api_workers
+        self.start_timeout_s = start_timeout_s  # per process: a loaded machine starts them slowly
         self.apis: dict[str, Api] = {}
         self.workers: dict[str, Worker] = {}
         self.retired: list[Worker] = []  # stopped or killed workers, kept for their logs
@@ -84,9 +86,13 @@ class LocalStack:
             )
         self.console = Api("console", self.console_env(), self.log_dir, port=ports["console"])
         for api in [*self.apis.values(), self.console]:
-            api.wait_live()
+            api.wait_live(self.start_timeout_s)
         for worker in self.workers.values():
-            wait_until(worker.heartbeat.exists, timeout=60, message=f"{worker.name} to start")
+            wait_until(
+                worker.heartbeat.exists,
+                timeout=self.start_timeout_s,
+                message=f"{worker.name} to start",
+            )
         return self
 
     def start_worker(self, service: str, **extra_env: str) -> Worker:

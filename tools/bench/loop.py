@@ -205,18 +205,20 @@ class Settling:
             )
             == 0
             and not any(
-                self._outbox_pending(self.db(s)) for s in ("intake", "planning", "notifications")
+                self.outbox_pending(self.db(s)) for s in ("intake", "planning", "notifications")
             )
-            and self._queues_empty()
+            and self.queues_empty()
         )
 
-    def _outbox_pending(self, db) -> bool:
+    def outbox_pending(self, db) -> bool:
+        """Whether a document of `db` still holds an event its relay has not published."""
         return any(
             db[name].count_documents({"outbox_due": {"$exists": True}}, limit=1)
             for name in db.list_collection_names()
         )
 
-    def _queues_empty(self) -> bool:
+    def queues_empty(self) -> bool:
+        """Whether every service queue (not a partner's, a retry or a dead-letter queue) is empty."""
         names = [
             q["name"]
             for q in self.admin.queues(self.vhost)
@@ -224,6 +226,11 @@ class Settling:
         ]
         service_queues = [n for n in names if not n.endswith(".dlq") and ".retry." not in n]
         return all(ready_messages(self.amqp, name) == 0 for name in service_queues)
+
+    def retries_empty(self) -> bool:
+        """Whether no message waits in a retry queue (to come back to its work queue)."""
+        names = [q["name"] for q in self.admin.queues(self.vhost) if ".retry." in q["name"]]
+        return all(ready_messages(self.amqp, name) == 0 for name in names)
 
     def wait(self, referrals: int, timeout_s: float) -> float:
         """Wait until settled twice in a row (0.3 s apart); returns when it first was."""

@@ -3,8 +3,10 @@
     python -m tools.devstack.respawn CMD [ARGS...]
 
 A worker exits non-zero when it cannot go on (lost broker connection it could not recover, a
-failed ack): it is restarted after a growing pause (1 s up to 30 s). SIGTERM/SIGINT are passed
-on, and once the worker exits after one, so does this (with the worker's code).
+failed ack): it is restarted after a growing pause (1 s up to 30 s; back to 1 s once a worker
+has run for `STEADY_S`, so a worker killed now and then is not kept down ever longer).
+SIGTERM/SIGINT are passed on, and once the worker exits after one, so does this (with the
+worker's code).
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 
+STEADY_S = 30.0
 stopping = threading.Event()
 
 
@@ -32,10 +36,13 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGINT, forward)
     pause = 1.0
     while True:
+        started = time.monotonic()
         child = subprocess.Popen(argv)
         code = child.wait()
         if stopping.is_set() or code == 0:
             return code
+        if time.monotonic() - started >= STEADY_S:
+            pause = 1.0
         print(
             f"respawn: {' '.join(argv)} exited with {code}; restarting in {pause:.0f} s", flush=True
         )

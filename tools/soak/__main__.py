@@ -1,0 +1,5 @@
+import sys
+
+from tools.soak.soak import main
+
+sys.exit(main())
