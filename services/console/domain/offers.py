@@ -28,7 +28,9 @@ class NavItem:
 
 NAVIGATION: tuple[NavItem, ...] = (
     NavItem("referrals", "Referrals", STAFF, "inbox.inbox", "the referral inbox and each referral"),
-    NavItem("patients", "Patients", STAFF, "coming.page", "patient search, the chart and intake"),
+    NavItem(
+        "patients", "Patients", STAFF, "patient_search.search", "patient search, chart, intake"
+    ),
     NavItem("calendar", "Calendar", STAFF, "coming.page", "day and week views, and each session"),
     NavItem("plans", "Plans", STAFF, "coming.page", "treatment plans, outcomes and discharge"),
     NavItem("messages", "Messages", STAFF, "coming.page", "the delivery log of every message"),
@@ -41,6 +43,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     "referral.cancel": DESK,
     "referral.review": DESK,
     "referral.decline": DESK,
+    "intake.record": STAFF,
+    "intake.clearance": CLINICIANS,
 }
 """Each action a page may offer -> the roles whose APIs allow it."""
 
