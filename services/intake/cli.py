@@ -12,6 +12,7 @@ calls the same use cases as the admin API, for the tasks that span tenants.
     python -m services.intake.cli rotate-partner-secret --partner partner-example
     python -m services.intake.cli disable-partner --partner partner-example
     python -m services.intake.cli apply-broker-policies
+    python -m services.intake.cli backfill-patient-search [--tenant northside-massage]
 
 Settings come from the environment (MONGO_URL, MONGO_DB, AMQP_URL, ...), as for the services. Each
 command prints one JSON object; `create-key` prints the raw key, once (only its hash is stored).
@@ -41,7 +42,7 @@ from services.intake.partner_queues.broker_users import (
     vhost_of,
 )
 from services.intake.repository.indexes import create_indexes
-from services.intake.usecases import keys, partners, tenants, users
+from services.intake.usecases import keys, partners, patients, tenants, users
 from shared.config import ConfigError, Settings, load_settings
 from shared.errors import UseCaseError
 from shared.events import policies
@@ -112,6 +113,11 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="record the partner only: its RabbitMQ user is made elsewhere",
     )
+    backfill = commands.add_parser(
+        "backfill-patient-search",
+        help="give patients stored before staff search (or with an older key) their search key",
+    )
+    backfill.add_argument("--tenant", help="only this tenant; default: every tenant")
     status_format = commands.add_parser(
         "set-partner-status-format", help="native JSON or FHIR Tasks on the partner's status queue"
     )
@@ -182,6 +188,8 @@ def run(deps: Deps, args: argparse.Namespace) -> dict[str, Any]:
                 tenants=args.tenants,
                 status_format=args.status_format,
             )
+        case "backfill-patient-search":
+            return {"updated": patients.backfill_search(deps, args.tenant)}
         case "rotate-partner-secret":
             return partners.rotate_partner_secret(deps, _broker(deps), args.partner)
         case "disable-partner":

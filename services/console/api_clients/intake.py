@@ -96,3 +96,50 @@ class IntakeApi:
     def partners(self) -> list[Json]:
         """The partners that may refer to the clinic (the first 100: a clinic has a few)."""
         return self.http.get("/admin/partners", page_size=100)["items"]
+
+    # --- patients: search, chart, intake (pages 4-6) -----------------------------------------
+
+    def search_patients(
+        self,
+        *,
+        name: str | None = None,
+        birth_date: str | None = None,
+        identifier: str | None = None,
+        phone: str | None = None,
+        page: int = 1,
+        page_size: int = 25,
+    ) -> Json:
+        """A page of the patients matching every filter given, by family then given name."""
+        return self.http.get(
+            "/patients",
+            name=name,
+            birth_date=birth_date,
+            identifier=identifier,
+            phone=phone,
+            page=page,
+            page_size=page_size,
+        )
+
+    def patient_summary(self, patient_id: str) -> Json:
+        """The patient, their latest referrals and intakes (screenings, clearances)."""
+        return self.http.get(f"/patients/{patient_id}/summary")
+
+    def patient(self, patient_id: str) -> Json:
+        return self.http.get(f"/patients/{patient_id}")
+
+    def intake_form(self, referral_id: str) -> Json:
+        """The patient's intake form of the referral, as data (sections, groups, fields)."""
+        return self.http.get("/intakes/form", referral_id=referral_id)
+
+    def record_intake(self, referral_id: str, answers: dict[str, list[str]]) -> Json:
+        """Complete the referral's intake from the form's answers (field name -> values)."""
+        return self.http.post("/intakes/form", {"referral_id": referral_id, "answers": answers})
+
+    def intake(self, intake_id: str) -> Json:
+        return self.http.get(f"/intakes/{intake_id}")
+
+    def record_clearance(
+        self, intake_id: str, rule_ids: list[str], note: str, cleared_by: str
+    ) -> Json:
+        body = {"rule_ids": rule_ids, "note": note, "cleared_by": cleared_by}
+        return self.http.post(f"/intakes/{intake_id}/clearances", body)

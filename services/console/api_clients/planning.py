@@ -99,3 +99,8 @@ class PlanningApi:
         if reason or outcome == "discontinue":
             body["reason"] = reason
         return self.http.post(f"/plans/{plan_id}/{outcome}", body)
+
+    def patient_plans(self, patient_id: str) -> list[dict[str, Any]]:
+        """The patient's latest 20 plans, newest first, with their sessions (and, as the role
+        may read them, notes, measurements and progress)."""
+        return self.http.get(f"/patients/{patient_id}/plans", page_size=20)["items"]

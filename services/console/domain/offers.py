@@ -28,7 +28,9 @@ class NavItem:
 
 NAVIGATION: tuple[NavItem, ...] = (
     NavItem("referrals", "Referrals", STAFF, "inbox.inbox", "the referral inbox and each referral"),
-    NavItem("patients", "Patients", STAFF, "coming.page", "patient search, the chart and intake"),
+    NavItem(
+        "patients", "Patients", STAFF, "patient_search.search", "patient search, chart, intake"
+    ),
     NavItem("calendar", "Calendar", STAFF, "calendar.show", "day and week views, and each session"),
     NavItem("plans", "Plans", STAFF, "plans.plans", "treatment plans, outcomes and discharge"),
     NavItem("messages", "Messages", STAFF, "coming.page", "the delivery log of every message"),
@@ -50,6 +52,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     "plan.approve": CLINICIANS,
     "plan.discharge": CLINICIANS,
     "plan.outcomes": CLINICIANS,
+    "intake.record": STAFF,
+    "intake.clearance": CLINICIANS,
 }
 """Each action a page may offer -> the roles whose APIs allow it."""
 

@@ -9,6 +9,8 @@ from services.console.pages import (
     health,
     inbox,
     outcomes,
+    patient_chart,
+    patient_search,
     plans,
     referral,
     session,
@@ -16,5 +18,6 @@ from services.console.pages import (
 )
 
 BLUEPRINTS = [health.blp, sign_in.blp, account_links.blp, inbox.blp, referral.blp, coming.blp]
+BLUEPRINTS += [patient_search.blp, patient_chart.blp]
 BLUEPRINTS += [calendar.blp, session.blp]
 BLUEPRINTS += [plans.blp, outcomes.blp, discharge.blp]

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from services.intake.api.schemas import ConsentChangeSchema, PatientQuerySchema, PatientSchema
-from services.intake.usecases import patients
+from services.intake.api.schemas import (
+    ConsentChangeSchema,
+    PatientQuerySchema,
+    PatientSchema,
+    PatientSummarySchema,
+)
+from services.intake.usecases import patient_chart, patients
 from shared.web.auth import STAFF_ROLES, requires
 from shared.web.paging import page_request, page_schema
 from shared.web.views import View, audited, deps, principal
@@ -19,10 +24,15 @@ class PatientCollection(View):
     @blp.arguments(PatientQuerySchema, location="query")
     @blp.response(200, page_schema(PatientSchema))
     def get(self, args):
-        """Patients at the locations the key may see, by id; `patient_id` (repeated) names them."""
+        """Patients at the locations the key may see: `patient_id` (repeated) names a few (by
+        id); else a search by `name` (each word a prefix of a name, case and accents ignored),
+        `birth_date`, `identifier` (an MRN) and `phone`, every one given matching (by family
+        then given name)."""
         page, filters = page_request(args)
         with audited("patient.list", "patient"):
-            return patients.list_patients(deps(), principal(), page, filters.get("patient_id"))
+            if filters.get("patient_id"):
+                return patients.list_patients(deps(), principal(), page, filters["patient_id"])
+            return patients.search_patients(deps(), principal(), page, filters)
 
 
 @blp.route("/<string:patient_id>")
@@ -33,6 +43,17 @@ class Patient(View):
         """One patient (404 when not at a location the key may see)."""
         with audited("patient.read", "patient", patient_id):
             return patients.get_patient(deps(), principal(), patient_id)
+
+
+@blp.route("/<string:patient_id>/summary")
+class PatientSummary(View):
+    @requires(*STAFF_ROLES)
+    @blp.response(200, PatientSummarySchema)
+    def get(self, patient_id):
+        """The patient with their latest 20 referrals and intakes, newest first (each intake
+        with its screening outcome, reasons and clearances): the chart in one call."""
+        with audited("patient.read", "patient", patient_id):
+            return patient_chart.patient_summary(deps(), principal(), patient_id)
 
 
 @blp.route("/<string:patient_id>/consent")

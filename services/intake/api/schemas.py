@@ -11,10 +11,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+from flask import current_app
+from marshmallow import (
+    EXCLUDE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates_schema,
+)
 
 from services.intake.domain.checklist_flags import CONDITIONS, DATED_EVENTS, LOCAL_FINDINGS
 from services.intake.domain.clinic import DEFAULT_REFERRAL_VALIDITY_DAYS, VALIDITY_DAYS_RANGE
+from services.intake.domain.patient_search import name_prefixes
+from services.intake.domain.referral import ContactError, normalise_phone
 from services.intake.domain.staff_users import STAFF_ROLES, USER_STATUSES
 from services.intake.partner_forms.native import AddressSchema, ConsentSchema
 from shared.clinical.outcome_measures import MEASURES
@@ -322,6 +333,8 @@ class PatientSchema(Schema):
 
 
 class PatientQuerySchema(PageQuerySchema):
+    """A few named patients, or a search: every filter given must match (by family name)."""
+
     patient_id = fields.List(
         fields.String(validate=ID),
         validate=validate.Length(min=1, max=100),
@@ -330,6 +343,39 @@ class PatientQuerySchema(PageQuerySchema):
             "the patients of a calendar's sessions)"
         },
     )
+    name = fields.String(
+        validate=validate.Length(min=1, max=200),
+        metadata={
+            "description": "Each word is the start of one of the patient's names (given, "
+            "family or former), case and accents ignored: `alv mar` finds María Álvarez"
+        },
+    )
+    birth_date = fields.Date(metadata={"description": "YYYY-MM-DD"})
+    identifier = fields.String(
+        validate=validate.Length(min=1, max=100),
+        metadata={
+            "description": "An MRN or other identifier value, exactly (case, spaces and "
+            "dashes ignored)"
+        },
+    )
+    phone = fields.String(
+        validate=validate.Length(min=3, max=40),
+        metadata={"description": "A phone number, in any common form (compared in E.164)"},
+    )
+
+    @post_load
+    def normalised(self, args: dict[str, Any], **_: Any) -> dict[str, Any]:
+        if "phone" in args:
+            region = current_app.config["SETTINGS"].default_phone_region
+            try:
+                args["phone"] = normalise_phone(args["phone"], region)
+            except ContactError as error:
+                raise ValidationError(str(error), "phone") from None
+        if "birth_date" in args:
+            args["birth_date"] = args["birth_date"].isoformat()
+        if "name" in args and not name_prefixes(args["name"]):
+            raise ValidationError("type at least one letter or digit of a name", "name")
+        return args
 
 
 class ConsentChangeSchema(ConsentSchema):
@@ -436,6 +482,46 @@ class IntakeCreateSchema(IntakeFormSchema):
     referral_id = fields.String(required=True, validate=ID)
 
 
+class IntakeFormQuerySchema(Strict):
+    referral_id = fields.String(required=True, validate=ID)
+
+
+class IntakeFormDefinitionSchema(Schema):
+    """The patient's intake form of a referral as data (the console renders it)."""
+
+    referral_id = fields.String()
+    patient_id = fields.String()
+    consent_version = fields.String()
+    consent_text = fields.String()
+    sections = fields.List(
+        JsonDict(),
+        metadata={
+            "description": "{id, title, groups: [{id, legend, hint, rows: [[field]]}]}; a field "
+            "is {name, label, kind (text, number, decimal, date, textarea, select, checkbox), "
+            "hint?, options?, value?, id?, blank?}"
+        },
+    )
+
+
+def _answer(value: Any) -> None:
+    values = value if isinstance(value, list) else [value]
+    if len(values) > 50 or not all(isinstance(v, str) and len(v) <= 5000 for v in values):
+        raise ValidationError("an answer is a string, or a list of at most 50 strings")
+
+
+class IntakeFormAnswersSchema(Strict):
+    """What was typed into the intake form (`GET /intakes/form`), by field name."""
+
+    referral_id = fields.String(required=True, validate=ID)
+    answers = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=100)),
+        values=fields.Raw(validate=_answer),
+        required=True,
+        validate=validate.Length(max=300),
+        metadata={"description": "field name -> its value (a list for ticked checkboxes)"},
+    )
+
+
 # --- intakes: answers and clearances -------------------------------------------------------------
 
 
@@ -475,6 +561,17 @@ class ClearanceCreateSchema(Strict):
         validate=validate.Length(min=1, max=200),
         metadata={"description": "The physician who cleared treatment"},
     )
+
+
+class PatientSummarySchema(Schema):
+    """A patient with their referrals and intakes (newest first, the latest 20 of each): what
+    the console's chart shows in one call."""
+
+    patient = fields.Nested(PatientSchema)
+    referrals = fields.List(fields.Nested(ReferralSchema))
+    referrals_total = fields.Integer()
+    intakes = fields.List(fields.Nested(IntakeSchema))
+    intakes_total = fields.Integer()
 
 
 # --- staff users and sign-in (api/users.py, api/auth.py) --------------------------------------

@@ -4,7 +4,9 @@ Every index on tenant data leads with `tenant_id`. The unique indexes are the ba
 deduplication: one referral per (tenant, partner, partner's referral id), one patient per
 match key within a tenant (see `domain/patient_matching.match_keys`), one intake per referral,
 one staff user per email within a tenant. The staff's referral inbox filters by status,
-location, partner or arrival, each on an index of its own (newest first). Staff sessions, sign-in failures and rate-limit
+location, partner or arrival, each on an index of its own (newest first). Staff find a patient
+by a name prefix, birth date, identifier or phone, each on an index of its own over the search
+key (`domain/patient_search`). Staff sessions, sign-in failures and rate-limit
 counters leave by TTL indexes (their reads are by `_id`).
 Keys stored in an earlier format are not recomputed here: such patients are simply not matched
 automatically any more (docs/ops.md, "Patient records").
@@ -55,6 +57,17 @@ INDEXES: dict[str, list[IndexModel]] = {
             [("tenant_id", ASCENDING), ("match_keys", ASCENDING)], name="match", unique=True
         ),
         IndexModel([("tenant_id", ASCENDING), ("location_ids", ASCENDING)], name="locations"),
+        IndexModel(
+            [("tenant_id", ASCENDING), ("search.words", ASCENDING), ("search.sort", ASCENDING)],
+            name="search_name",
+        ),
+        IndexModel(
+            [("tenant_id", ASCENDING), ("birth_date", ASCENDING), ("search.sort", ASCENDING)],
+            name="search_birth_date",
+        ),
+        IndexModel([("tenant_id", ASCENDING), ("search.ids", ASCENDING)], name="search_identifier"),
+        IndexModel([("tenant_id", ASCENDING), ("search.phone", ASCENDING)], name="search_phone"),
+        IndexModel([("tenant_id", ASCENDING), ("search.sort", ASCENDING)], name="search_sort"),
     ],
     REFERRALS: [
         IndexModel(

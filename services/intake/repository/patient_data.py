@@ -19,7 +19,14 @@ from shared.paging import Page, PageRequest
 from shared.tenancy import TenantScoped
 
 Locations = Collection[str] | None
-HIDDEN = {"outbox": 0, "outbox_due": 0, "outbox_seq": 0, "applied_events": 0, "match_keys": 0}
+HIDDEN = {
+    "outbox": 0,
+    "outbox_due": 0,
+    "outbox_seq": 0,
+    "applied_events": 0,
+    "match_keys": 0,
+    "search": 0,
+}
 
 
 class PatientData:
@@ -40,15 +47,20 @@ class PatientData:
         return self.scoped.find_one({"_id": object_id, **self._visible(locations)}, HIDDEN)
 
     def page(
-        self, locations: Locations, where: Mapping[str, Any], request: PageRequest
+        self,
+        locations: Locations,
+        where: Mapping[str, Any],
+        request: PageRequest,
+        sort: list[tuple[str, int]] | None = None,
     ) -> Page[dict[str, Any]]:
-        """The documents matching `where` at the visible locations, in `order`. A location asked
-        for in `where` narrows the visible ones (one the caller may not see matches nothing)."""
+        """The documents matching `where` at the visible locations, in `order` (or `sort`). A
+        location asked for in `where` narrows the visible ones (one the caller may not see
+        matches nothing)."""
         visible = {**where, **self._visible(locations)}
         wanted = where.get(self.location_field)
         if locations is not None and isinstance(wanted, str):
             visible[self.location_field] = {"$in": [wanted] if wanted in locations else []}
-        return self.scoped.find_page(visible, request, sort=self.order, projection=HIDDEN)
+        return self.scoped.find_page(visible, request, sort=sort or self.order, projection=HIDDEN)
 
     def insert(self, document: Mapping[str, Any]) -> bool:
         """Insert a new document; False when one of its unique keys is taken already."""

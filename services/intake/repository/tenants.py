@@ -14,6 +14,11 @@ from shared.events.outbox import Outgoing
 from shared.tenancy import TenantScoped
 
 
+def every_tenant_id(db: Database) -> list[str]:
+    """Every tenant's id, for the ops tasks that span tenants (the CLI)."""
+    return sorted(str(t["_id"]) for t in db[TENANTS].find({}, {"_id": 1}))
+
+
 class Tenants:
     def __init__(self, db: Database, tenant_id: str) -> None:
         self.scoped = TenantScoped(db[TENANTS], tenant_id)

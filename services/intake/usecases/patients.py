@@ -14,6 +14,7 @@ from services.intake.bootstrap import Deps
 from services.intake.domain.patient import consent_of
 from services.intake.repository.patient_data import Locations
 from services.intake.repository.patients import Patients
+from services.intake.repository.tenants import every_tenant_id
 from shared.errors import NotFound
 from shared.events import outbox
 from shared.paging import Page, PageRequest
@@ -28,12 +29,32 @@ def get_patient(deps: Deps, principal: Principal, patient_id: str) -> dict[str, 
     return found
 
 
+SEARCH_FILTERS = ("name", "birth_date", "identifier", "phone")
+
+
 def list_patients(
     deps: Deps, principal: Principal, request: PageRequest, ids: list[str] | None = None
 ) -> Page[dict[str, Any]]:
     """The patients at the locations the principal may see (only these `ids`, if given), by id."""
     where = {"_id": {"$in": sorted(set(ids))}} if ids else {}
     return Patients(deps.db, principal.tenant_id).page(principal.locations, where, request)
+
+
+def search_patients(
+    deps: Deps, principal: Principal, request: PageRequest, filters: dict[str, Any]
+) -> Page[dict[str, Any]]:
+    """The patients at the locations the principal may see matching every filter given (a name
+    prefix, birth date, identifier value, E.164 phone), by family then given name."""
+    wanted = {k: filters[k] for k in SEARCH_FILTERS if filters.get(k)}
+    repo = Patients(deps.db, principal.tenant_id)
+    return repo.search(principal.locations, request, **wanted)
+
+
+def backfill_search(deps: Deps, tenant_id: str | None = None) -> dict[str, int]:
+    """Give the patients stored before the search key (or with an older one) theirs: of one
+    tenant, or of every tenant (an ops task); how many changed, by tenant."""
+    tenant_ids = [tenant_id] if tenant_id else every_tenant_id(deps.db)
+    return {t: Patients(deps.db, t).backfill_search() for t in tenant_ids}
 
 
 def change_consent(

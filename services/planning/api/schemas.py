@@ -410,3 +410,20 @@ class ClinicSettingsSchema(Strict):
 
 class ClinicSettingsReplaceSchema(ClinicSettingsSchema):
     """The whole of the clinic's settings, replacing what it had."""
+
+
+# --- a patient's plans (the console's chart) -----------------------------------------------------
+
+
+class PatientPlanQuerySchema(PageQuerySchema):
+    """A page of one patient's plans."""
+
+
+class PatientPlanSchema(PlanSchema):
+    """A plan with its sessions (with notes and measurements for clinicians) and its progress."""
+
+    sessions = fields.List(fields.Nested(SessionDetailSchema))
+    measures = fields.List(
+        fields.Nested(MeasureProgressSchema),
+        metadata={"description": "progress per measure (admins and therapists; else empty)"},
+    )

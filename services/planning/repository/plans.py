@@ -29,6 +29,7 @@ COLLECTION = "plans"
 
 LIST_PROJECTION = {"outbox": 0, "applied_events": 0, "history": 0, "intake": 0, "sessions": 0}
 NEWEST_FIRST = [("created_at", DESCENDING), ("_id", DESCENDING)]
+CHART_PROJECTION = {"outbox": 0, "applied_events": 0, "history": 0, "intake": 0}
 CHECK_PROJECTION = {"history": 0, "intake": 0, "outbox": 0, "applied_events": 0, "measurements": 0}
 
 
@@ -67,6 +68,16 @@ class Plans:
                 "$in": sorted(allowed if wanted is None else allowed & {wanted})
             }
         return self.scoped.find_page(query, request, sort=NEWEST_FIRST, projection=LIST_PROJECTION)
+
+    def of_patient(
+        self, patient_id: str, locations: Iterable[str] | None, request: PageRequest
+    ) -> Page[dict[str, Any]]:
+        """The patient's visible plans with their sessions and measurements, newest first (on
+        the index `tenant_patient_created`)."""
+        query: dict[str, Any] = {"patient_id": patient_id, "status": {"$in": VISIBLE_STATUSES}}
+        if locations is not None:
+            query["location_id"] = {"$in": sorted(set(locations))}
+        return self.scoped.find_page(query, request, sort=NEWEST_FIRST, projection=CHART_PROJECTION)
 
     def with_sessions_near(
         self, therapist_id: str, room_key: str | None, start: datetime, end: datetime, longest: int

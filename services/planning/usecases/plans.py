@@ -24,19 +24,24 @@ from services.planning.domain.plan_document import (
     content_of,
     history_document,
     last_assessed_at,
+    measures_payload,
     plan_view,
+    progress_of,
     referral_of,
     sessions_since,
 )
 from services.planning.domain.plan_lifecycle import EditNotAllowed, InvalidTransition
 from services.planning.domain.progress import reassessment_due
 from services.planning.repository.plans import Plans
-from services.planning.usecases.answers import plan_answer, progress_answer
+from services.planning.usecases.answers import plan_answer, progress_answer, session_answer
 from services.planning.usecases.plan_access import expect_version, local_today, visible_plan
 from services.planning.usecases.plan_changes import Change, change_plan, closing
 from shared.errors import Conflict, Invalid
 from shared.paging import Page, PageRequest
 from shared.web.auth import Principal
+
+CLINICIANS = ("admin", "therapist")
+"""The roles that read a session's notes and a plan's progress (as `api/` requires them)."""
 
 # --- reads -------------------------------------------------------------------------------------
 
@@ -47,6 +52,23 @@ def list_plans(
     """Plans at the locations the principal may see, newest first."""
     found = Plans(deps.db, principal.tenant_id).page(filters, principal.locations, request)
     return found.map(plan_answer)
+
+
+def patient_plans(
+    deps: Deps, principal: Principal, patient_id: str, request: PageRequest
+) -> Page[dict[str, Any]]:
+    """The patient's plans at the locations the principal may see, newest first, each with its
+    sessions; for clinicians (whose role may read notes and progress) with each session's notes
+    and measurements, and the plan's progress per measure."""
+    clinician = principal.role in CLINICIANS
+    found = Plans(deps.db, principal.tenant_id).of_patient(patient_id, principal.locations, request)
+
+    def answer(plan: dict[str, Any]) -> dict[str, Any]:
+        sessions = [session_answer(plan, s, detail=clinician) for s in plan.get("sessions", ())]
+        measures = measures_payload(progress_of(plan)) if clinician else []
+        return {**plan_answer(plan), "sessions": sessions, "measures": measures}
+
+    return found.map(answer)
 
 
 def get_plan(deps: Deps, principal: Principal, plan_id: str) -> dict[str, Any]:
