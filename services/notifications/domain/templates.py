@@ -80,6 +80,19 @@ def language_chain(language: str | None) -> list[str]:
     return list(dict.fromkeys(chain))
 
 
+def built_in_source(
+    language: str, file: str, directory: Path = TEMPLATE_DIR
+) -> tuple[str, str] | None:
+    """(language, source) of the built-in file used for this language (along the language
+    chain, without overrides): what an admin's override starts from; None if there is none."""
+    if not _FILE.match(file):
+        return None
+    for lang in language_chain(language):
+        if (path := directory / lang / file).is_file():
+            return lang, path.read_text("utf-8")
+    return None
+
+
 class TenantTemplateLoader(BaseLoader):
     """Loads ``"<tenant>:<language>:<file>"`` along the lookup order in the module docstring.
 
