@@ -242,6 +242,11 @@ class TemplateBuiltInSchema(Schema):
     source = fields.String()
 
 
+class TemplateNameSchema(Schema):
+    name = fields.String(metadata={"description": 'e.g. "patient_welcome.email"'})
+    languages = fields.List(fields.String(), metadata={"description": "Its built-in languages"})
+
+
 class TemplateOverrideQuerySchema(PageQuerySchema):
     """Only `page` and `page_size`."""
 

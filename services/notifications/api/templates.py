@@ -11,6 +11,7 @@ from shared.web.views import View, deps, principal
 from ..usecases import templates
 from .schemas import (
     TemplateBuiltInSchema,
+    TemplateNameSchema,
     TemplateOverrideQuerySchema,
     TemplateOverrideReplaceSchema,
     TemplateOverrideSchema,
@@ -37,6 +38,17 @@ class TemplateOverrideCollection(View):
         built-in text)."""
         request, _ = page_request(args)
         return templates.list_overrides(deps(), principal(), request)
+
+
+@blp.route("/templates/built-in")
+class TemplateNames(View):
+    @requires("admin")
+    @blp.arguments(TemplateOverrideQuerySchema, location="query")
+    @blp.response(200, page_schema(TemplateNameSchema))
+    def get(self, args: dict[str, int]):
+        """The built-in templates a clinic may override, by name, with their languages."""
+        request, _ = page_request(args)
+        return templates.list_built_in(deps(), principal(), request)
 
 
 @blp.route("/templates/<string:language>/<string:name>")

@@ -93,6 +93,16 @@ def built_in_source(
     return None
 
 
+def built_in_names(directory: Path = TEMPLATE_DIR) -> list[dict[str, Any]]:
+    """Every built-in template (`patient_welcome.email`) with the languages it is written in,
+    by name: what an admin may override."""
+    found: dict[str, list[str]] = {}
+    for path in sorted(directory.glob("*/*.j2")):
+        if _FILE.match(path.name):
+            found.setdefault(path.name.removesuffix(".j2"), []).append(path.parent.name)
+    return [{"name": name, "languages": sorted(langs)} for name, langs in sorted(found.items())]
+
+
 class TenantTemplateLoader(BaseLoader):
     """Loads ``"<tenant>:<language>:<file>"`` along the lookup order in the module docstring.
 

@@ -12,7 +12,7 @@ from shared.paging import Page, PageRequest
 from shared.web.auth import Principal
 
 from ..domain.template_check import OverrideRefused, check_override, parse_name
-from ..domain.templates import LANGUAGE_TAG, built_in_source
+from ..domain.templates import LANGUAGE_TAG, built_in_names, built_in_source
 
 if TYPE_CHECKING:
     from ..bootstrap import Deps
@@ -66,6 +66,20 @@ def get_built_in(deps: Deps, principal: Principal, language: str, name: str) -> 
         raise NotFound("no built-in text for this template")
     used, source = found
     return {"language": used, "name": name, "source": source}
+
+
+def list_built_in(deps: Deps, principal: Principal, request: PageRequest) -> Page[dict[str, Any]]:
+    """The built-in templates an admin may override, by name, with their languages."""
+    names = [n for n in built_in_names() if _overridable(n["name"])]
+    return Page.of_list(names, request)
+
+
+def _overridable(name: str) -> bool:
+    try:
+        parse_name(name)
+    except OverrideRefused:
+        return False
+    return True
 
 
 def delete_override(deps: Deps, principal: Principal, language: str, name: str) -> None:

@@ -378,5 +378,16 @@ def test_an_admin_starts_from_the_built_in_text_and_previews_a_draft_with_sample
     for path, method in ((url, "post"), (url.replace("preview", "built-in"), "get")):
         refused = getattr(client, method)(path, json={"source": draft}, headers=keys["front_desk"])
         assert refused.status_code == 403
+    names = client.get("/templates/built-in?page_size=3", headers=keys["admin"]).get_json()
+    assert names["total"] > 20 and len(names["items"]) == 3
+    pages = -(-names["total"] // 3)
+    everything = [
+        t
+        for n in range(1, pages + 1)
+        for t in items(client.get(f"/templates/built-in?page={n}", headers=keys["admin"]))
+    ]  # this app's pages have 3 items at most
+    languages = {t["name"]: t["languages"] for t in everything}
+    assert languages["patient_welcome.email"] == ["en", "es"] and len(languages) == names["total"]
+    assert client.get("/templates/built-in", headers=keys["front_desk"]).status_code == 403
     unknown = client.get("/templates/en/patient_secret.sms/built-in", headers=keys["admin"])
     assert unknown.status_code == 404
