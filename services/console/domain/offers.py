@@ -31,9 +31,13 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("patients", "Patients", STAFF, "coming.page", "patient search, the chart and intake"),
     NavItem("calendar", "Calendar", STAFF, "coming.page", "day and week views, and each session"),
     NavItem("plans", "Plans", STAFF, "coming.page", "treatment plans, outcomes and discharge"),
-    NavItem("messages", "Messages", STAFF, "coming.page", "the delivery log of every message"),
+    NavItem("messages", "Messages", STAFF, "messages.log", "the delivery log of every message"),
     NavItem(
-        "settings", "Clinic settings", ADMINS, "coming.page", "locations, rooms, staff, messages"
+        "settings",
+        "Clinic settings",
+        ADMINS,
+        "staff_settings.settings",
+        "locations, staff, messages",
     ),
 )
 
@@ -41,6 +45,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "referral.cancel": DESK,
     "referral.review": DESK,
     "referral.decline": DESK,
+    "clinic.settings": ADMINS,
 }
 """Each action a page may offer -> the roles whose APIs allow it."""
 

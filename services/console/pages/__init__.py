@@ -1,6 +1,18 @@
 """The console's pages: one blueprint per page (or per group of pages), each thin: what was
 asked or typed in, calls to the APIs, a template out. See docs/conventions.md, "The console"."""
 
-from services.console.pages import account_links, coming, health, inbox, referral, sign_in
+from services.console.pages import (
+    account_links,
+    coming,
+    health,
+    inbox,
+    messages,
+    referral,
+    settings_clinic,
+    settings_messages,
+    settings_staff,
+    sign_in,
+)
 
 BLUEPRINTS = [health.blp, sign_in.blp, account_links.blp, inbox.blp, referral.blp, coming.blp]
+BLUEPRINTS += [messages.blp, settings_staff.blp, settings_clinic.blp, settings_messages.blp]
