@@ -25,7 +25,7 @@ class OpsCli:
             cwd=ROOT,
             capture_output=True,
             text=True,
-            timeout=60,
+            timeout=180,
         )
         if result.returncode != 0:
             return result.returncode, (result.stderr or result.stdout).strip()

@@ -20,7 +20,7 @@ SECTIONS = {
     "staff": ("Staff", "staff_settings.staff"),
     "locations": ("Locations", "clinic_settings.locations"),
     "sign_in": ("Sign-in", "clinic_settings.sign_in"),
-    "notifications": ("Messages", "message_settings.notifications"),
+    "notifications": ("Notifications", "message_settings.notifications"),
     "templates": ("Templates", "message_settings.templates"),
 }
 """The sections of the settings, each a page of its own (key -> tab label, endpoint)."""
