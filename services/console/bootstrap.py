@@ -18,7 +18,7 @@ from typing import Any
 
 import requests
 
-from services.console.api_clients import Apis, IntakeApi, PlanningApi, ServiceApi
+from services.console.api_clients import Apis, IntakeApi, NotificationsApi, PlanningApi, ServiceApi
 from shared.cache import TtlCache
 from shared.clock import Clock, utc_now
 from shared.config import Settings
@@ -78,7 +78,7 @@ class Deps:
         return Apis(
             intake=IntakeApi(api("intake", own.intake_api_url)),
             planning=PlanningApi(api("planning", own.planning_api_url)),
-            notifications=api("notifications", own.notifications_api_url),
+            notifications=NotificationsApi(api("notifications", own.notifications_api_url)),
         )
 
 

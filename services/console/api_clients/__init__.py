@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from services.console.api_clients.errors import ApiError
 from services.console.api_clients.http import ServiceApi
 from services.console.api_clients.intake import IntakeApi
+from services.console.api_clients.notifications import NotificationsApi
 from services.console.api_clients.planning import PlanningApi
 
-__all__ = ["ApiError", "Apis", "IntakeApi", "PlanningApi", "ServiceApi"]
+__all__ = ["ApiError", "Apis", "IntakeApi", "NotificationsApi", "PlanningApi", "ServiceApi"]
 
 
 @dataclass(frozen=True)
@@ -20,4 +21,4 @@ class Apis:
 
     intake: IntakeApi
     planning: PlanningApi
-    notifications: ServiceApi
+    notifications: NotificationsApi

@@ -143,3 +143,42 @@ class IntakeApi:
     ) -> Json:
         body = {"rule_ids": rule_ids, "note": note, "cleared_by": cleared_by}
         return self.http.post(f"/intakes/{intake_id}/clearances", body)
+
+    # --- admins: the clinic's locations, staff and sign-in policy ------------------------------
+
+    def tenant(self) -> Json:
+        """The clinic, its locations (each with its `version`) and its settings."""
+        return self.http.get("/admin/tenant")
+
+    def add_location(self, body: Json) -> Json:
+        return self.http.post("/admin/locations", body)
+
+    def update_location(self, location_id: str, body: Json) -> Json:
+        return self.http.call("PUT", f"/admin/locations/{location_id}", body=body)
+
+    def users(self, page: int = 1, page_size: int = 50) -> Json:
+        """A page of the clinic's staff users, by name."""
+        return self.http.get("/admin/users", page=page, page_size=page_size)
+
+    def user(self, user_id: str) -> Json:
+        return self.http.get(f"/admin/users/{user_id}")
+
+    def invite_user(self, body: Json) -> Json:
+        """`name, email, role, locations` (None: every location); they get the email link."""
+        return self.http.post("/admin/users", body)
+
+    def change_access(self, user_id: str, body: Json) -> Json:
+        """`role, locations, version` (409 if the user changed since that version)."""
+        return self.http.call("PUT", f"/admin/users/{user_id}", body=body)
+
+    def disable_user(self, user_id: str) -> Json:
+        return self.http.post(f"/admin/users/{user_id}/disable")
+
+    def resend_invitation(self, user_id: str) -> Json:
+        return self.http.post(f"/admin/users/{user_id}/invitation")
+
+    def sign_in_policy(self) -> Json:
+        return self.http.get("/admin/sign-in-policy")
+
+    def set_sign_in_policy(self, body: Json) -> Json:
+        return self.http.call("PUT", "/admin/sign-in-policy", body=body)

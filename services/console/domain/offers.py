@@ -33,9 +33,13 @@ NAVIGATION: tuple[NavItem, ...] = (
     ),
     NavItem("calendar", "Calendar", STAFF, "calendar.show", "day and week views, and each session"),
     NavItem("plans", "Plans", STAFF, "plans.plans", "treatment plans, outcomes and discharge"),
-    NavItem("messages", "Messages", STAFF, "coming.page", "the delivery log of every message"),
+    NavItem("messages", "Messages", STAFF, "messages.log", "the delivery log of every message"),
     NavItem(
-        "settings", "Clinic settings", ADMINS, "coming.page", "locations, rooms, staff, messages"
+        "settings",
+        "Clinic settings",
+        ADMINS,
+        "staff_settings.settings",
+        "locations, staff, messages",
     ),
 )
 
@@ -54,6 +58,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "plan.outcomes": CLINICIANS,
     "intake.record": STAFF,
     "intake.clearance": CLINICIANS,
+    "clinic.settings": ADMINS,
 }
 """Each action a page may offer -> the roles whose APIs allow it."""
 

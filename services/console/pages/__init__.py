@@ -8,12 +8,16 @@ from services.console.pages import (
     discharge,
     health,
     inbox,
+    messages,
     outcomes,
     patient_chart,
     patient_search,
     plans,
     referral,
     session,
+    settings_clinic,
+    settings_messages,
+    settings_staff,
     sign_in,
 )
 
@@ -21,3 +25,4 @@ BLUEPRINTS = [health.blp, sign_in.blp, account_links.blp, inbox.blp, referral.bl
 BLUEPRINTS += [patient_search.blp, patient_chart.blp]
 BLUEPRINTS += [calendar.blp, session.blp]
 BLUEPRINTS += [plans.blp, outcomes.blp, discharge.blp]
+BLUEPRINTS += [messages.blp, settings_staff.blp, settings_clinic.blp, settings_messages.blp]

@@ -8,12 +8,20 @@ bodies, `<Resource>QuerySchema` query parameters.
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import (
+    EXCLUDE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates_schema,
+)
 
 from shared.schemas import Strict
 from shared.web.paging import PageQuerySchema
 
-from ..domain.deliveries import STATUSES
+from ..domain.deliveries import KINDS, STATUSES
 from ..domain.rules import CHANNELS
 from ..domain.templates import LANGUAGE_TAG
 
@@ -77,6 +85,31 @@ class DeliveryQuerySchema(PageQuerySchema):
     event_id = fields.String(validate=validate.Length(min=1, max=256))
     event_type = fields.String(validate=validate.Length(min=1, max=100))
     channel = fields.String(validate=validate.OneOf(CHANNELS))
+    kind = fields.String(validate=validate.OneOf(KINDS))
+    patient_id = fields.String(
+        validate=_ID,
+        metadata={"description": "The messages sent to one patient (recipient patient:<id>)"},
+    )
+    created_since = fields.AwareDateTime(
+        metadata={"description": "Planned at or after this time (ISO 8601 with an offset)"}
+    )
+    created_before = fields.AwareDateTime(
+        metadata={"description": "Planned before this time (ISO 8601 with an offset)"}
+    )
+
+    @validates_schema
+    def _one_recipient_and_a_forward_range(self, args: dict, **_kwargs) -> None:
+        if "patient_id" in args and "recipient" in args:
+            raise ValidationError("give recipient or patient_id, not both", "patient_id")
+        since, before = args.get("created_since"), args.get("created_before")
+        if since and before and before <= since:
+            raise ValidationError("must be after created_since", "created_before")
+
+    @post_load
+    def _patient_as_recipient(self, args: dict, **_kwargs) -> dict:
+        if patient_id := args.pop("patient_id", None):
+            args["recipient"] = f"patient:{patient_id}"
+        return args
 
 
 # --- preferences -----------------------------------------------------------------------------
@@ -192,6 +225,26 @@ class ClinicConfigReplaceSchema(ClinicConfigSchema):
 
 class TemplateOverrideReplaceSchema(Strict):
     source = fields.String(required=True, validate=validate.Length(min=1, max=MAX_TEMPLATE_CHARS))
+
+
+class TemplatePreviewSchema(Schema):
+    language = fields.String()
+    name = fields.String()
+    channel = fields.String()
+    subject = fields.String(allow_none=True, metadata={"description": "An email's subject"})
+    text = fields.String(metadata={"description": "The text body, the SMS or the webhook JSON"})
+    html = fields.String(allow_none=True, metadata={"description": "An email's HTML body"})
+
+
+class TemplateBuiltInSchema(Schema):
+    language = fields.String(metadata={"description": "The language of the file used"})
+    name = fields.String()
+    source = fields.String()
+
+
+class TemplateNameSchema(Schema):
+    name = fields.String(metadata={"description": 'e.g. "patient_welcome.email"'})
+    languages = fields.List(fields.String(), metadata={"description": "Its built-in languages"})
 
 
 class TemplateOverrideQuerySchema(PageQuerySchema):

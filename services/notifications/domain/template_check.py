@@ -18,7 +18,7 @@ from .patient_context import PATIENT_FIELDS
 from .phi_guard import PhiLeak
 from .rules import Notification
 from .samples import SAMPLES, sample_data
-from .templates import TemplateError, TemplateRenderer, render_notification
+from .templates import RenderedMessage, TemplateError, TemplateRenderer, render_notification
 
 NAME = re.compile(r"^(?P<template>[a-z0-9_]+)\.(?P<channel>email|sms|webhook)(?P<html>\.html)?$")
 SAMPLE_EXTRAS = {
@@ -43,8 +43,9 @@ def parse_name(name: str) -> tuple[str, str, bool]:
     return template, channel, html
 
 
-def check_override(tenant_id: str, language: str, name: str, source: str) -> None:
-    """Raise `OverrideRefused` unless the override renders into a sendable, safe message."""
+def check_override(tenant_id: str, language: str, name: str, source: str) -> RenderedMessage:
+    """The message the override renders from its sample event (its preview); raises
+    `OverrideRefused` unless that is a sendable, safe message."""
     template, channel, _ = parse_name(name)
     renderer = TemplateRenderer({(tenant_id, language, f"{name}.j2"): source})
     event_type, data = sample_data(template)
@@ -55,7 +56,9 @@ def check_override(tenant_id: str, language: str, name: str, source: str) -> Non
         event_type, audience, "sample", channel, template, language=language
     )
     try:
-        render_notification(renderer, notification, data, tenant_id=tenant_id, **SAMPLE_EXTRAS)
+        return render_notification(
+            renderer, notification, data, tenant_id=tenant_id, **SAMPLE_EXTRAS
+        )
     except TemplateError as error:
         raise OverrideRefused(str(error)) from None
     except PhiLeak as leak:

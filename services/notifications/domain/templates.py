@@ -80,6 +80,29 @@ def language_chain(language: str | None) -> list[str]:
     return list(dict.fromkeys(chain))
 
 
+def built_in_source(
+    language: str, file: str, directory: Path = TEMPLATE_DIR
+) -> tuple[str, str] | None:
+    """(language, source) of the built-in file used for this language (along the language
+    chain, without overrides): what an admin's override starts from; None if there is none."""
+    if not _FILE.match(file):
+        return None
+    for lang in language_chain(language):
+        if (path := directory / lang / file).is_file():
+            return lang, path.read_text("utf-8")
+    return None
+
+
+def built_in_names(directory: Path = TEMPLATE_DIR) -> list[dict[str, Any]]:
+    """Every built-in template (`patient_welcome.email`) with the languages it is written in,
+    by name: what an admin may override."""
+    found: dict[str, list[str]] = {}
+    for path in sorted(directory.glob("*/*.j2")):
+        if _FILE.match(path.name):
+            found.setdefault(path.name.removesuffix(".j2"), []).append(path.parent.name)
+    return [{"name": name, "languages": sorted(langs)} for name, langs in sorted(found.items())]
+
+
 class TenantTemplateLoader(BaseLoader):
     """Loads ``"<tenant>:<language>:<file>"`` along the lookup order in the module docstring.
 

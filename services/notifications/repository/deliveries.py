@@ -49,8 +49,11 @@ FILTER_FIELDS = {
     "event_id": "event.id",
     "event_type": "event.type",
     "channel": "channel",
+    "kind": "kind",
 }
-"""The delivery log's filters (query parameters) and the fields they match."""
+PLANNED_RANGE = {"created_since": "$gte", "created_before": "$lt"}
+"""The delivery log's filters (query parameters) and the fields they match; `PLANNED_RANGE`
+bounds `created_at`."""
 NEWEST_FIRST = [("created_at", DESCENDING), ("_id", DESCENDING)]
 """The log's order; `_id` breaks ties (an event's deliveries share their `created_at`)."""
 TERMINAL_UNSET = {"data": "", "claim": "", "lease_until": ""}
@@ -262,7 +265,12 @@ class DeliveryLog:
 
     def page(self, filters: Mapping[str, Any], request: PageRequest) -> Page[dict[str, Any]]:
         """Newest first; `filters` by the API's names (`FILTER_FIELDS`)."""
-        query = {FILTER_FIELDS[name]: value for name, value in filters.items()}
+        query: dict[str, Any] = {
+            FILTER_FIELDS[name]: value for name, value in filters.items() if name in FILTER_FIELDS
+        }
+        planned = {op: filters[name] for name, op in PLANNED_RANGE.items() if name in filters}
+        if planned:
+            query["created_at"] = planned
         return self.scoped.find_page(
             self._visible(query), request, sort=NEWEST_FIRST, projection=HIDDEN
         )

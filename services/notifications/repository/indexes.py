@@ -8,10 +8,12 @@ queries that by nature span tenants and carry no tenant:
 - `contacts.phone`: an inbound STOP from the SMS provider names only a phone number; the
   opt-out applies to every clinic that texts that number from our sender id.
 
-The delivery log's pages are in `(created_at, _id)` order, newest first, and so are its two
-indexes (`tenant_log_page`, `tenant_recipient_log_page`): a page is read off the index, never
-sorted in memory. They replace `tenant_log` and `tenant_recipient_log` (ordered by `created_at`
-alone), which `create_indexes` drops where an older deployment still has them.
+The delivery log's pages are in `(created_at, _id)` order, newest first, and so are its
+indexes: `tenant_log_page`, `tenant_recipient_log_page` (a recipient, or a patient) and
+`tenant_<field>_log_page` for its filters by status, channel and kind. A page is read off an
+index, never sorted in memory, and a time range (`created_since`, `created_before`) is a range
+of `created_at` in any of them. They replace `tenant_log` and `tenant_recipient_log` (ordered by
+`created_at` alone), which `create_indexes` drops where an older deployment still has them.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from pymongo.database import Database
 from shared import replicas
 from shared.audit import AUDIT_INDEXES
 from shared.events.outbox import OUTBOX_INDEX
+
+LOG_FILTERS = ("status", "channel", "kind")
+"""The delivery log's filters with an index of their own, each in the log's page order."""
 
 INDEXES: dict[str, list[IndexModel]] = {
     "deliveries": [
@@ -38,6 +43,18 @@ INDEXES: dict[str, list[IndexModel]] = {
                 ("_id", DESCENDING),
             ],
             name="tenant_recipient_log_page",
+        ),
+        *(
+            IndexModel(
+                [
+                    ("tenant_id", ASCENDING),
+                    (field, ASCENDING),
+                    ("created_at", DESCENDING),
+                    ("_id", DESCENDING),
+                ],
+                name=f"tenant_{field}_log_page",
+            )
+            for field in LOG_FILTERS
         ),
         IndexModel([("tenant_id", ASCENDING), ("event.id", ASCENDING)], name="tenant_event"),
         IndexModel(

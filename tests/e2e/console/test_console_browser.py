@@ -1,7 +1,8 @@
 """The staff console in a real browser (Debian's Chromium), against the seven real processes:
 a front desk signs in, opens the inbox, opens a referral, and settles a held one; a person
 invited by email sets a password from the link, signs in (enrolling a second factor, as admins
-must) and signs out. Every page is checked with axe-core (WCAG 2.1 A and AA) and screenshotted
+must), goes through the clinic settings and the delivery log, invites a therapist and signs
+out, and the therapist signs in from the email link. Every page is checked with axe-core (WCAG 2.1 A and AA) and screenshotted
 at 390x844 and 1280x900 into test-artifacts/; hostile names run nothing. Keyboard only."""
 
 from __future__ import annotations
@@ -125,13 +126,65 @@ def test_a_person_invited_by_email_sets_a_password_from_the_link_and_signs_in(sy
     console.follow("Go on to the referrals")
     assert console.page.get_by_role("link", name="Clinic settings").count() == 1  # an admin's
     console.follow("Clinic settings")
-    assert "coming soon" in console.page.inner_text("h1")
-    checked(console, "coming")
+    assert console.page.get_by_role("heading", name="Clinic settings").is_visible()
+    checked(console, "settings-staff")
 
+    # the admin's task: invite a therapist, who signs in from the email link
+    sam = f"sam@{tenant_id}.example"
+    console.page.get_by_label("Name", exact=True).fill("Sam Ortiz")
+    console.page.get_by_label("Email", exact=True).fill("sam.example")
+    console.page.get_by_label("Role").select_option("therapist")
+    console.page.get_by_role("checkbox", name="Main").check()
+    console.send("Send the invitation")
+    assert "email" in console.error_next_to("Email").lower()
+    assert console.page.get_by_label("Name", exact=True).input_value() == "Sam Ortiz"  # kept
+    assert console.page.get_by_role("checkbox", name="Main").is_checked()
+    checked(console, "settings-staff-error")
+    console.page.get_by_label("Email", exact=True).fill(sam)
+    console.send("Send the invitation")
+    assert "Sam Ortiz invited as therapist at Main" in console.flash()
+    assert console.page.get_by_role("link", name="Sam Ortiz").is_visible()
+    console.follow("Sam Ortiz")
+    checked(console, "settings-user")
+    for section, name in (("Locations", "settings-locations"), ("Sign-in", "settings-sign-in"),
+                          ("Notifications", "settings-notifications"),
+                          ("Templates", "settings-templates")):  # fmt: skip
+        console.follow(section)
+        checked(console, name)
+    console.page.get_by_label("Template", exact=True).select_option("patient_welcome.sms")
+    console.send("Open")
+    console.page.get_by_label("Text", exact=True).fill(
+        "{{ clinic_name }} welcomes you, {{ recipient_name }}! Reply STOP to opt out."
+    )
+    console.send("Preview with sample data")
+    assert "Sample Clinic welcomes you, Maria!" in console.page.inner_text(".preview")
+    checked(console, "settings-template-preview")
+    console.follow("Messages")
+    assert console.page.get_by_role("heading", name="Messages").is_visible()
+    checked(console, "messages")
+    console.page.get_by_label("Planned from").fill("2001-02-01")
+    console.page.get_by_label("Planned until").fill("2001-01-01")
+    console.send("Show")
+    assert "before" in console.error_next_to("Planned until")
+    checked(console, "messages-error")
     console.send("Sign out")
     assert "You are signed out" in console.flash()
     console.open("/referrals")
     assert "/sign-in" in console.page.url
+
+    [invited] = wait_until(lambda: inbox.to(sam), timeout=60, message="Sam's invitation email")
+    console.page.goto(f"{stack.console_url}/invitation/{link_token(invited)}")
+    console.page.get_by_label("New password").fill(PASSWORD)
+    console.page.get_by_label("The same password again").fill(PASSWORD)
+    console.send("Set my password")
+    assert "Welcome, Sam Ortiz" in console.flash()
+    console.page.get_by_label("Password").fill(PASSWORD)
+    console.send("Sign in")  # a therapist needs no second factor here
+    assert console.page.url.endswith("/referrals") and "You are signed in" in console.flash()
+    assert console.page.get_by_role("link", name="Clinic settings").count() == 0
+    checked(console, "therapist-signed-in")
+    console.open("/settings/staff")  # not offered, and refused when asked
+    assert console.page.get_by_role("heading", name="Not allowed").is_visible()
     console.close()
 
 

@@ -3,6 +3,9 @@ preferences, unsubscribe links, STOP replies, clinic settings and template overr
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from urllib.parse import quote
+
 import pytest
 
 from services.notifications.app import create_app
@@ -95,12 +98,43 @@ def test_the_delivery_log_shows_one_clinics_deliveries_with_filters(client, keys
     assert lost.status_code == 422 and "status" in lost.get_json()["errors"]["query"]
 
 
+def test_the_log_filters_by_kind_patient_and_when_it_was_planned(client, keys, referred):
+    def listed(query: str) -> list:
+        answer = client.get(f"/deliveries?page_size=3&{query}", headers=keys["admin"])
+        assert answer.status_code == 200, answer.get_json()
+        return items(answer)
+
+    to_maria = listed("patient_id=pat-1")
+    assert {(r["recipient"], r["channel"]) for r in to_maria} == {
+        ("patient:pat-1", "email"), ("patient:pat-1", "sms"),
+    }  # fmt: skip
+    assert [r["channel"] for r in listed("patient_id=pat-1&channel=sms")] == ["sms"]
+    assert len(listed("kind=message")) == 3 and listed("kind=reminder") == []
+    planned = to_maria[0]["created_at"]
+    assert len(listed(f"created_since={quote(planned)}")) == 3
+    assert listed(f"created_before={quote(planned)}") == []  # before: strictly
+    hour_later = (datetime.fromisoformat(planned) + timedelta(hours=1)).isoformat()
+    assert len(listed(f"created_before={quote(hour_later)}&status=sent")) == 2
+    for query, field in (
+        ("created_since=2026-12-01", "created_since"),  # no offset: which zone?
+        (f"created_since={quote(hour_later)}&created_before={quote(planned)}", "created_before"),
+        ("patient_id=pat-1&recipient=patient:pat-2", "patient_id"),
+        ("kind=letter", "kind"),
+    ):
+        answer = client.get(f"/deliveries?{query}", headers=keys["admin"])
+        assert answer.status_code == 422 and field in answer.get_json()["errors"]["query"], query
+
+
 def test_the_log_pages_come_off_indexes_in_their_order_and_the_older_ones_are_dropped(db):
     db.deliveries.create_index([("tenant_id", 1), ("created_at", -1)], name="tenant_log")
     create_indexes(db)
     indexes = db.deliveries.index_information()
     assert indexes["tenant_log_page"]["key"] == [("tenant_id", 1), ("created_at", -1), ("_id", -1)]
     assert "tenant_recipient_log_page" in indexes and "tenant_log" not in indexes
+    for field in ("status", "channel", "kind"):  # each filter: tenant first, in the log's order
+        assert indexes[f"tenant_{field}_log_page"]["key"] == [
+            ("tenant_id", 1), (field, 1), ("created_at", -1), ("_id", -1),
+        ]  # fmt: skip
     create_indexes(db)  # once more, as every process does: nothing left to drop
 
 
@@ -322,3 +356,38 @@ def test_unknown_templates_and_languages_are_not_found(client, keys, referred):
     for path in ("/templates/en/patient_secret.sms", "/templates/EN!/patient_welcome.sms"):
         answer = client.put(path, json={"source": "x STOP"}, headers=keys["admin"])
         assert answer.status_code == 404
+
+
+def test_an_admin_starts_from_the_built_in_text_and_previews_a_draft_with_sample_data(
+    client, keys, referred
+):
+    built_in = client.get("/templates/es-mx/patient_welcome.email/built-in", headers=keys["admin"])
+    assert built_in.status_code == 200
+    assert built_in.get_json()["language"] == "es" and "Subject:" in built_in.get_json()["source"]
+    draft = "Subject: Hello {{ recipient_name }}\n\nSee you at {{ clinic_name }}."
+    url = "/templates/en/patient_welcome.email/preview"
+    shown = client.post(url, json={"source": draft}, headers=keys["admin"]).get_json()
+    assert (shown["subject"], shown["text"]) == ("Hello Maria", "See you at Sample Clinic.\n")
+    assert shown["html"] and shown["channel"] == "email"  # the built-in HTML part beside it
+    assert referred.db.template_overrides.count_documents({}) == 0  # a preview stores nothing
+    leaking = client.post(url, json={"source": "Subject: {{ diagnoses }}"}, headers=keys["admin"])
+    assert (
+        leaking.status_code == 422
+        and "diagnoses" in leaking.get_json()["errors"]["json"]["source"][0]
+    )
+    for path, method in ((url, "post"), (url.replace("preview", "built-in"), "get")):
+        refused = getattr(client, method)(path, json={"source": draft}, headers=keys["front_desk"])
+        assert refused.status_code == 403
+    names = client.get("/templates/built-in?page_size=3", headers=keys["admin"]).get_json()
+    assert names["total"] > 20 and len(names["items"]) == 3
+    pages = -(-names["total"] // 3)
+    everything = [
+        t
+        for n in range(1, pages + 1)
+        for t in items(client.get(f"/templates/built-in?page={n}", headers=keys["admin"]))
+    ]  # this app's pages have 3 items at most
+    languages = {t["name"]: t["languages"] for t in everything}
+    assert languages["patient_welcome.email"] == ["en", "es"] and len(languages) == names["total"]
+    assert client.get("/templates/built-in", headers=keys["front_desk"]).status_code == 403
+    unknown = client.get("/templates/en/patient_secret.sms/built-in", headers=keys["admin"])
+    assert unknown.status_code == 404
