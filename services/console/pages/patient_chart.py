@@ -13,12 +13,13 @@ from typing import Any
 
 from flask import Blueprint, g, render_template
 
-from services.console.api_clients.patient_messages import messages_to_patient
 from services.console.domain.patient_chart import chart as chart_of
 from services.console.domain.precautions import Precautions, precautions_of
 from services.console.web.signed_in import apis, person, signed_in
 
 blp = Blueprint("patient_chart", __name__)
+MESSAGES_SHOWN = 20
+"""The latest messages to the patient the chart lists (newest first, with the total)."""
 
 
 @blp.app_template_filter("precautions")
@@ -33,7 +34,9 @@ def chart(patient_id: str):
     g.section = "patients"
     summary = apis().intake.patient_summary(patient_id)
     plans = apis().planning.patient_plans(patient_id)
-    messages = messages_to_patient(apis().notifications, patient_id)
+    messages = apis().notifications.deliveries(
+        recipient=f"patient:{patient_id}", page_size=MESSAGES_SHOWN
+    )
     return render_template(
         "patients/chart.html", c=chart_of(summary, plans, messages, person().places)
     )
