@@ -5,6 +5,7 @@ cannot be applied is dead-lettered with its reason and changes nothing."""
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -17,6 +18,7 @@ from testkit.partner import FHIR, referral_id_of
 from testkit.referrals import fhir_referral, native_referral
 from testkit.staff import bearer
 from testkit.waiting import wait_until
+from tests.support.oversized import padded
 from tests.unit.intake.closed_loop import planning_data
 
 DLQ = "intake.planning-events.dlq"
@@ -158,3 +160,33 @@ def test_an_event_that_cannot_be_applied_is_dead_lettered_with_its_reason(
     assert reasons[1].startswith("progress.updated: measures:")
     assert "milestones" not in world.db.referrals.find_one({"_id": referral_id})
     assert [s["type"] for s in fhir.statuses()] == ["referral.accepted"]
+
+
+def test_a_5_mb_planning_event_is_dead_lettered_unread_and_the_next_one_is_applied(
+    world, partners, settings, planning, rabbit_admin, vhost
+):
+    """Property 16 (limits) for AMQP: `MAX_EVENT_BYTES`, with intake's planning-events consumer."""
+    fhir, _ = partners
+    referral_id = accepted(fhir, fhir_referral("REF-HUGE"), FHIR)
+    huge = new_event(
+        "plan.activated", source="clinic/planning", tenant_id="clinic-a",
+        data=_json({**planning_data("plan.activated", sessions=2), "referral_id": referral_id}),
+    )  # fmt: skip
+    body = padded(json.loads(huge.to_json()))
+    publisher = ConfirmedPublisher(settings)
+    try:
+        publisher.publish("planning.events", huge.type, body, message_id=huge.id)
+    finally:
+        publisher.close()
+    planning("plan.activated", referral_id)
+
+    [approved] = statuses_of(fhir, "referral.plan_approved")  # the next one, once
+    assert approved["data"]["status"] == "in-progress"
+    [letter] = wait_until(
+        lambda: rabbit_admin.get_messages(vhost, DLQ, 5, truncate=100),
+        timeout=15,
+        message="the dead letter",
+    )
+    assert letter["properties"]["headers"][REASON_HEADER] == (
+        f"body is too large: {len(body)} bytes, more than the 2097152 an event may have"
+    )

@@ -10,10 +10,12 @@ import time
 
 import pytest
 
+from services.notifications.repository.template_overrides import TemplateOverrides
 from shared.web.auth import CACHE_TTL_S, clear_cache
 from testkit.fakes.sms_provider import INBOUND_SIGNATURE_HEADER, sign
 from testkit.waiting import wait_until
 from tests.integration.notifications import test_api as api
+from tests.integration.notifications.harness import NOON_UTC
 from tests.support.attacks import (
     body_attacks,
     everything_stored,
@@ -22,7 +24,7 @@ from tests.support.attacks import (
     refused_or_literal,
     value_attacks,
 )
-from tests.support.notifications_events import event, staff_key
+from tests.support.notifications_events import event, referral_accepted, staff_key
 
 app, client, keys, referred = api.app, api.client, api.keys, api.referred  # the API's fixtures
 PHONE, INBOUND_SECRET = api.PHONE, api.INBOUND_SECRET
@@ -133,3 +135,15 @@ def test_client_sent_bookkeeping_fields_are_refused_and_nothing_is_stored(
         answer = client.open(path, method=method, json=attack, headers=keys["admin"])
         assert answer.status_code == 422 and field in answer.get_json()["errors"]["json"], field
     assert everything_stored(referred.db) == before
+
+
+def test_page_sizes_are_capped_on_every_list(client, keys, referred):
+    """Property 16: the test app's MAX_PAGE_SIZE is 3 (`test_api.app`)."""
+    overrides = TemplateOverrides(referred.db.template_overrides)
+    for n, language in enumerate(("en", "es", "fr", "de")):
+        overrides.put(api.TENANT, language, "patient_welcome.sms.j2", f"Hi {n}. STOP", NOON_UTC)
+    referred.handle(referral_accepted("pat-2", email="two@example.org", referrer_email=None))
+    for path in ("/templates", "/deliveries"):
+        page = client.get(path, query_string={"page_size": 1000}, headers=keys["admin"]).get_json()
+        assert (len(page["items"]), page["page_size"]) == (3, 3), path
+        assert page["total"] >= 4, path

@@ -135,7 +135,7 @@ def test_an_override_that_would_be_costly_to_render_is_refused_at_once(
     body = answer.get_json()
     assert answer.status_code == 422, body
     assert why in body["message"]
-    assert took < 3.0
+    assert took < 10  # refused without rendering it whole (generous: a loaded machine)
 
 
 def test_a_costly_override_stored_behind_the_apis_back_fails_its_message_not_the_worker(
