@@ -36,8 +36,6 @@ def test_each_kind_of_queue_gets_exactly_one_policy_and_taps_none():
     assert _policy_of("test.tap.intake.events") == []
 
 
-def test_queues_that_dead_letter_do_so_at_least_once():
+def test_partner_statuses_expire_after_14_days():
     by_name = {p.name: p.definition for p in policies.policies()}
-    assert by_name["service-queues"]["dead-letter-strategy"] == "at-least-once"
-    assert by_name["retry-queues"]["dead-letter-strategy"] == "at-least-once"
     assert by_name["partner-status-queues"]["message-ttl"] == 14 * 24 * 3600 * 1000

@@ -4,8 +4,10 @@ The outbox relay treats an unroutable publish (NO_ROUTE) as "stay pending and re
 partner without its queue would pile up status events. The intake worker therefore declares the
 queue of every partner when it starts, and of each new partner within seconds of its creation
 (`PartnerStatusQueues`, a worker component). The queue is quorum with no other arguments: the
-broker's `partner-status-queues` policy (deploy/rabbitmq/definitions.json) sets length and TTL
-limits, and a declaration with other arguments would conflict with the broker definitions.
+broker's `partner-status-queues` policy (`shared.events.policies`, in
+deploy/rabbitmq/definitions.json) sets its length limit with overflow `reject-publish` (a partner
+that stops reading holds its further statuses in intake's outbox, never loses the oldest) and
+its TTL, and a declaration with other arguments would conflict with the broker definitions.
 
 This is the one place in intake's service code that speaks to the broker directly (a queue
 declaration is topology, which the shared event machinery declares only for consumers): an
