@@ -82,10 +82,10 @@ class Api(Process):
         ]
         super().__init__(f"{service}-api", argv, env, log_dir)
 
-    def wait_live(self, timeout: float = 90) -> None:
+    def wait_live(self, timeout: float = 180) -> None:
         def live() -> bool:
             assert self.popen.poll() is None, f"{self.name} exited:\n{self.log()}"
-            return requests.get(f"{self.url}/healthz", timeout=2).status_code == 200
+            return requests.get(f"{self.url}/healthz", timeout=5).status_code == 200
 
         wait_until(live, timeout=timeout, message=f"{self.name} to answer /healthz")
 

@@ -86,7 +86,7 @@ class LocalStack:
         for api in [*self.apis.values(), self.console]:
             api.wait_live()
         for worker in self.workers.values():
-            wait_until(worker.heartbeat.exists, timeout=60, message=f"{worker.name} to start")
+            wait_until(worker.heartbeat.exists, timeout=90, message=f"{worker.name} to start")
         return self
 
     def start_worker(self, service: str, **extra_env: str) -> Worker:
@@ -99,7 +99,7 @@ class LocalStack:
         self.workers[service] = Worker(service, env, self.log_dir, name=name)
         return self.workers[service]
 
-    def restart_worker(self, service: str, timeout: float = 60, **extra_env: str) -> Worker:
+    def restart_worker(self, service: str, timeout: float = 90, **extra_env: str) -> Worker:
         """Stop the service's worker (SIGTERM, if it still runs) and start another, once it
         declared its queues and runs (its heartbeat)."""
         self.workers[service].stop()
