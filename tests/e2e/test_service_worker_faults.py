@@ -535,6 +535,7 @@ def test_with_the_broker_stopped_intakes_are_accepted_readiness_is_degraded_and_
     wait_until(lambda: world.plans(referral_id), timeout=30, message="the plan after the return")
     seconds = time.monotonic() - back
     record_property("plan_seconds_after_broker_return", round(seconds, 2))
+    print(f"plan drafted {seconds:.2f} s after the broker's return")
     assert seconds < 15, seconds
     wait_until(
         lambda: all(
