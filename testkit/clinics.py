@@ -56,7 +56,7 @@ def open_clinic(stack: LocalStack, partner_id: str, staff_email: str = STAFF_EMA
     for service, path in (("notifications", "/config"), ("planning", "/plans")):
         wait_until(
             lambda s=service, p=path: staff.status_of(s, p) == 200,
-            timeout=30,
+            timeout=60,
             message=f"the admin key to reach {service}",
         )
     staff.put("notifications", "/config", {"quiet_hours": None, "staff_emails": {"*": staff_email}})

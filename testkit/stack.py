@@ -105,7 +105,7 @@ class LocalStack:
         self.workers[service] = Worker(service, env, self.log_dir, name=name)
         return self.workers[service]
 
-    def restart_worker(self, service: str, timeout: float = 60, **extra_env: str) -> Worker:
+    def restart_worker(self, service: str, timeout: float = 90, **extra_env: str) -> Worker:
         """Stop the service's worker (SIGTERM, if it still runs) and start another, once it
         declared its queues and runs (its heartbeat)."""
         self.workers[service].stop()
