@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from services.console.web.security_headers import CONTENT_SECURITY_POLICY
 from testkit.staff_forms import clear_intake_form, session_notes
 from testkit.waiting import wait_until
 from tests.integration.console.conftest import HOSTILE_FAMILY, HOSTILE_NAME
@@ -214,7 +215,9 @@ def test_discharge_previews_the_report_refuses_a_bare_discontinuation_and_comple
     assert closed["status"] == "completed" and closed["closed"]["reason"] == "goals met"
 
 
-def test_each_plan_page_makes_at_most_four_api_calls(world, app, drafts, signed_in):
+def test_each_plan_page_makes_at_most_four_api_calls_under_the_strict_policy(
+    world, app, drafts, signed_in
+):
     admin = signed_in("admin")
     plan_id = drafts["plain"]["plan_id"]
     calls: list[str] = []
@@ -226,7 +229,10 @@ def test_each_plan_page_makes_at_most_four_api_calls(world, app, drafts, signed_
                      f"/plans/{plan_id}/discharge"]:  # fmt: skip
             calls.clear()
             app.extensions["deps"].people.forget()  # count /auth/me too
-            assert admin.get(path).status_code == 200, path
+            answer = admin.get(path)
+            assert answer.status_code == 200, path
             assert len(calls) <= 4, (path, calls)
+            assert answer.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY, path
+            assert "<script>" not in page(answer) and " style=" not in page(answer), path
     finally:
         app.extensions["deps"].http.hooks["response"].remove(hook)
