@@ -39,7 +39,7 @@ class LocalStack:
         sms_base_url: str = "http://127.0.0.1:9",
         extra_env: Mapping[str, str] | None = None,
         api_workers: int = 1,
-        start_timeout_s: float = 90.0,
+        start_timeout_s: float = 180.0,
     ) -> None:
         self.mongo_url, self.db_prefix, self.amqp_url = mongo_url, db_prefix, amqp_url
         self.log_dir = log_dir
