@@ -20,10 +20,11 @@ from testkit.browser import (
     open_page,
     send_form,
 )
+from testkit.clinics import open_clinic
 from testkit.partner import PartnerSystem
 from testkit.referrals import fhir_referral
 from testkit.waiting import wait_until
-from tests.e2e.loop.test_whole_loop import PATIENT_EMAIL, clinic, emails_to
+from tests.e2e.loop.test_whole_loop import PATIENT_EMAIL, emails_to
 
 
 @pytest.fixture
@@ -37,7 +38,8 @@ def test_the_link_in_the_welcome_email_leads_to_a_completed_intake_and_a_drafted
     stack, inbox = loop
     partner = PartnerSystem(rabbit_admin, vhost)
     try:
-        tenant_id, _tenant, staff = clinic(stack, partner.partner_id)
+        opened = open_clinic(stack, partner.partner_id)
+        tenant_id, staff = opened.tenant_id, opened.staff
         wait_until(
             lambda: staff.session.get(f"{stack.url('notifications')}/config", timeout=5).ok,
             timeout=30,
