@@ -112,6 +112,7 @@ def test_booking_is_confirmed_in_words_and_a_clash_shows_the_apis_reason_in_its_
     assert reason, shown[-3000:]
     cell = re.search(r'<td class="has-clash">(.*?)</td>', shown, re.S)
     assert cell and "11:20 with Sam Ortiz in room 1" in cell[1] and reason[0] in cell[1]
+    assert f"Not booked: {local:%a} {local.day} {local:%b} 11:20 with Sam Ortiz in room 1." in shown
     assert 'id="f-book-time" name="time" type="time" value="11:20"' in shown  # as typed
     summary = re.search(r'<p class="field-error" id="f-book-time-error">(.*?)</p>', shown, re.S)
     assert summary and reason[0] in summary[1], shown[shown.find("h-book") :][:3000]
