@@ -104,7 +104,8 @@ def _show(
     wanted = [s["patient_id"] for s in sessions] + [p["patient_id"] for p in plans]
     patients = names_of(apis().intake.patients(wanted))
     therapists = therapists_at(person().therapists, shown.place.location_id)
-    grid = build_grid(win, shown.by, sessions, zone, therapists, patients, asked)
+    columns = {k: v for k, v in therapists.items() if k == shown.therapist or not shown.therapist}
+    grid = build_grid(win, shown.by, sessions, zone, columns, patients, asked)
     choices = sorted(
         ((p["plan_id"], patients.get(p["patient_id"], p["patient_id"])) for p in plans),
         key=lambda choice: choice[1].casefold(),

@@ -83,6 +83,8 @@ def test_a_day_by_therapist_and_a_week_show_the_sessions_at_the_locations_time(
     assert session_path(booked) in shown
     by_room = page(desk.get(f"/calendar?location={care['location']}&view=day&date={day}&by=room"))
     assert '<th scope="col">3</th>' in by_room
+    whose = f"/calendar?location={care['location']}&view=day&date={day}&therapist=usr_nobody"
+    assert '<th scope="col">Sam Ortiz</th>' not in page(desk.get(whose))  # one therapist's day
     week = page(desk.get(f"/calendar?location={care['location']}&view=week&date={day}"))
     assert week.count('<th scope="col">') == 8 and "Jordan Calendar" in week
     assert "Previous week" in week and "Next week" in week
