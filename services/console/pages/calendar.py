@@ -27,6 +27,7 @@ from services.console.domain.calendar import (
     booked_words,
     build_grid,
     parse_day,
+    parse_room,
     therapists_at,
     window,
 )
@@ -49,6 +50,8 @@ class Shown:
     day: date
     by: By
     therapist: str  # "" for everyone
+    room: str = ""  # "" for every room
+    room_error: str = ""  # a room the calendar could not be filtered by
 
     def args(self, **changes: Any) -> dict[str, str]:
         shown = replace(self, **changes)
@@ -60,6 +63,8 @@ class Shown:
         }
         if shown.therapist:
             found["therapist"] = shown.therapist
+        if shown.room:
+            found["room"] = shown.room
         return found
 
 
@@ -76,7 +81,9 @@ def _shown(args: Any) -> Shown:
     view: View = args.get("view") if args.get("view") in VIEWS else "day"
     by: By = "room" if args.get("by") == "room" else "therapist"
     today = today_in(place.zone, deps().clock())
-    return Shown(place, view, parse_day(args.get("date"), today), by, args.get("therapist", ""))
+    day = parse_day(args.get("date"), today)
+    room, problem = parse_room(args.get("room"))
+    return Shown(place, view, day, by, args.get("therapist", ""), room, problem)
 
 
 def _show(
@@ -93,6 +100,7 @@ def _show(
         win.end.isoformat(),
         location_id=shown.place.location_id,
         therapist_id=shown.therapist or None,
+        room_id=shown.room or None,
     )
     sessions = found["items"]
     bookable = may(person().role, "session.book")

@@ -88,6 +88,13 @@ def test_a_day_by_therapist_and_a_week_show_the_sessions_at_the_locations_time(
     week = page(desk.get(f"/calendar?location={care['location']}&view=week&date={day}"))
     assert week.count('<th scope="col">') == 8 and "Jordan Calendar" in week
     assert "Previous week" in week and "Next week" in week
+    book_by_api(world, care, "hostile", day, "14:00", room="4")
+    room_week = f"/calendar?location={care['location']}&view=week&date={day}&room=3"
+    shown = page(desk.get(room_week))
+    assert "Jordan Calendar" in shown and "room 4" not in shown  # one room's week
+    odd = desk.get(f"/calendar?location={care['location']}&date={day}&room=a%20b")
+    assert odd.status_code == 200 and 'id="f-room-filter-error"' in page(odd)
+    assert 'value="a b"' in page(odd)
 
 
 def test_booking_is_confirmed_in_words_and_a_clash_shows_the_apis_reason_in_its_slot(
