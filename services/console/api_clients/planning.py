@@ -28,14 +28,17 @@ class PlanningApi:
         *,
         location_id: str | None = None,
         therapist_id: str | None = None,
+        room_id: str | None = None,
         page_size: int = 100,
     ) -> dict[str, Any]:
-        """The sessions starting in [start, end) (ISO 8601 with an offset), by starting time."""
+        """The sessions starting in [start, end) (ISO 8601 with an offset), by starting time;
+        a room is named within its location."""
         return self.http.get(
             "/sessions",
             **{"from": start, "to": end},
             location_id=location_id,
             therapist_id=therapist_id,
+            room_id=room_id,
             page_size=page_size,
         )
 

@@ -8,6 +8,7 @@ Times are the location's: a day is midnight to midnight there, whatever the pers
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -254,6 +255,18 @@ def therapists_at(people: Iterable[Mapping[str, Any]], location_id: str) -> dict
         for p in people
         if p.get("locations") is None or location_id in p["locations"]
     }
+
+
+ROOM = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
+ROOM_RULE = "a room as the location names it: letters, digits and . _ : - only"
+
+
+def parse_room(value: str | None) -> tuple[str, str]:
+    """The room the calendar is filtered by ("" for every room), or what is wrong with it."""
+    room = (value or "").strip()
+    if room and not ROOM.match(room):
+        return "", ROOM_RULE
+    return room, ""
 
 
 def parse_day(value: str | None, today: date) -> date:

@@ -23,9 +23,11 @@ from services.console.domain.calendar import (
     Asked,
     By,
     View,
+    asked_words,
     booked_words,
     build_grid,
     parse_day,
+    parse_room,
     therapists_at,
     window,
 )
@@ -48,6 +50,8 @@ class Shown:
     day: date
     by: By
     therapist: str  # "" for everyone
+    room: str = ""  # "" for every room
+    room_error: str = ""  # a room the calendar could not be filtered by
 
     def args(self, **changes: Any) -> dict[str, str]:
         shown = replace(self, **changes)
@@ -59,6 +63,8 @@ class Shown:
         }
         if shown.therapist:
             found["therapist"] = shown.therapist
+        if shown.room:
+            found["room"] = shown.room
         return found
 
 
@@ -75,7 +81,9 @@ def _shown(args: Any) -> Shown:
     view: View = args.get("view") if args.get("view") in VIEWS else "day"
     by: By = "room" if args.get("by") == "room" else "therapist"
     today = today_in(place.zone, deps().clock())
-    return Shown(place, view, parse_day(args.get("date"), today), by, args.get("therapist", ""))
+    day = parse_day(args.get("date"), today)
+    room, problem = parse_room(args.get("room"))
+    return Shown(place, view, day, by, args.get("therapist", ""), room, problem)
 
 
 def _show(
@@ -92,6 +100,7 @@ def _show(
         win.end.isoformat(),
         location_id=shown.place.location_id,
         therapist_id=shown.therapist or None,
+        room_id=shown.room or None,
     )
     sessions = found["items"]
     bookable = may(person().role, "session.book")
@@ -103,7 +112,8 @@ def _show(
     wanted = [s["patient_id"] for s in sessions] + [p["patient_id"] for p in plans]
     patients = names_of(apis().intake.patients(wanted))
     therapists = therapists_at(person().therapists, shown.place.location_id)
-    grid = build_grid(win, shown.by, sessions, zone, therapists, patients, asked)
+    columns = {k: v for k, v in therapists.items() if k == shown.therapist or not shown.therapist}
+    grid = build_grid(win, shown.by, sessions, zone, columns, patients, asked)
     choices = sorted(
         ((p["plan_id"], patients.get(p["patient_id"], p["patient_id"])) for p in plans),
         key=lambda choice: choice[1].casefold(),
@@ -119,6 +129,7 @@ def _show(
         plans=choices,
         views=VIEWS,
         asked=asked,
+        asked_words=asked_words(asked, therapists) if asked else "",
         errors=errors or {},
         values=typed() if errors else {},
         today=today_in(zone, deps().clock()),

@@ -83,9 +83,18 @@ def test_a_day_by_therapist_and_a_week_show_the_sessions_at_the_locations_time(
     assert session_path(booked) in shown
     by_room = page(desk.get(f"/calendar?location={care['location']}&view=day&date={day}&by=room"))
     assert '<th scope="col">3</th>' in by_room
+    whose = f"/calendar?location={care['location']}&view=day&date={day}&therapist=usr_nobody"
+    assert '<th scope="col">Sam Ortiz</th>' not in page(desk.get(whose))  # one therapist's day
     week = page(desk.get(f"/calendar?location={care['location']}&view=week&date={day}"))
     assert week.count('<th scope="col">') == 8 and "Jordan Calendar" in week
     assert "Previous week" in week and "Next week" in week
+    book_by_api(world, care, "hostile", day, "14:00", room="4")
+    room_week = f"/calendar?location={care['location']}&view=week&date={day}&room=3"
+    shown = page(desk.get(room_week))
+    assert "Jordan Calendar" in shown and "room 4" not in shown  # one room's week
+    odd = desk.get(f"/calendar?location={care['location']}&date={day}&room=a%20b")
+    assert odd.status_code == 200 and 'id="f-room-filter-error"' in page(odd)
+    assert 'value="a b"' in page(odd)
 
 
 def test_booking_is_confirmed_in_words_and_a_clash_shows_the_apis_reason_in_its_slot(
@@ -112,6 +121,7 @@ def test_booking_is_confirmed_in_words_and_a_clash_shows_the_apis_reason_in_its_
     assert reason, shown[-3000:]
     cell = re.search(r'<td class="has-clash">(.*?)</td>', shown, re.S)
     assert cell and "11:20 with Sam Ortiz in room 1" in cell[1] and reason[0] in cell[1]
+    assert f"Not booked: {local:%a} {local.day} {local:%b} 11:20 with Sam Ortiz in room 1." in shown
     assert 'id="f-book-time" name="time" type="time" value="11:20"' in shown  # as typed
     summary = re.search(r'<p class="field-error" id="f-book-time-error">(.*?)</p>', shown, re.S)
     assert summary and reason[0] in summary[1], shown[shown.find("h-book") :][:3000]

@@ -14,6 +14,7 @@ from services.console.domain.calendar import (
     booked_words,
     build_grid,
     parse_day,
+    parse_room,
     therapists_at,
     window,
 )
@@ -142,6 +143,13 @@ def test_therapists_are_those_who_work_at_the_location():
         {"user_id": "usr_x", "name": "X", "locations": ["main"]},
     ]
     assert therapists_at(people, "lakeside") == {SAM: "Sam Ortiz", KIM: "Kim Lee"}
+
+
+def test_a_room_filter_is_a_rooms_name_or_nothing():
+    assert parse_room(" 2 ") == ("2", "")
+    assert parse_room("") == ("", "")
+    room, problem = parse_room("$where 1")
+    assert room == "" and "letters, digits" in problem
 
 
 def test_a_day_in_the_address_that_is_not_a_date_is_today():
