@@ -25,7 +25,7 @@ class OpsCli:
             cwd=ROOT,
             capture_output=True,
             text=True,
-            timeout=60,
+            timeout=180,  # 2 shared cores: a process starts slowly under load
         )
         if result.returncode != 0:
             return result.returncode, (result.stderr or result.stdout).strip()

@@ -82,7 +82,7 @@ class Api(Process):
         ]
         super().__init__(f"{service}-api", argv, env, log_dir)
 
-    def wait_live(self, timeout: float = 120) -> None:  # 2 shared cores: slow under load
+    def wait_live(self, timeout: float = 240) -> None:  # 2 shared cores: slow under load
         def live() -> bool:
             assert self.popen.poll() is None, f"{self.name} exited:\n{self.log()}"
             return requests.get(f"{self.url}/healthz", timeout=5).status_code == 200

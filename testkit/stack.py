@@ -82,7 +82,7 @@ class LocalStack:
         for api in [*self.apis.values(), self.console]:
             api.wait_live()
         for worker in self.workers.values():
-            wait_until(worker.heartbeat.exists, timeout=60, message=f"{worker.name} to start")
+            wait_until(worker.heartbeat.exists, timeout=180, message=f"{worker.name} to start")
         return self
 
     def start_worker(self, service: str) -> Worker:

@@ -7,10 +7,11 @@ from services.console.pages import (
     health,
     inbox,
     patient_chart,
+    patient_intake,
     patient_search,
     referral,
     sign_in,
 )
 
 BLUEPRINTS = [health.blp, sign_in.blp, account_links.blp, inbox.blp, referral.blp, coming.blp]
-BLUEPRINTS += [patient_search.blp, patient_chart.blp]
+BLUEPRINTS += [patient_search.blp, patient_chart.blp, patient_intake.blp]

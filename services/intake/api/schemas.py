@@ -328,6 +328,14 @@ class PatientSchema(Schema):
         metadata={"description": "Records staff confirmed are other people (a review settled it)"},
     )
     consent = fields.Nested(PatientConsentSchema)
+    screening = JsonDict(
+        allow_none=True,
+        metadata={
+            "description": "The latest intake's screening (outcome, reasons, excluded_areas, "
+            "modifications, requires_clearance_for, cleared, intake_id, completed_at); absent "
+            "before any intake"
+        },
+    )
     version = fields.Integer()
     created_at = fields.DateTime()
 

@@ -70,6 +70,16 @@ class Patients(PatientData):
         query: dict[str, Any] = {"$and": where} if len(where) > 1 else (where[0] if where else {})
         return self.page(locations, query, request, sort=SEARCH_ORDER)
 
+    def note_screening(self, patient_id: str, screening: Mapping[str, Any]) -> None:
+        """The latest intake's screening on the record: set unless a later intake's is there."""
+        not_later = [
+            {"screening.completed_at": {"$exists": False}},
+            {"screening.completed_at": {"$lte": screening["completed_at"]}},
+        ]
+        self.scoped.update_one(
+            {"_id": patient_id, "$or": not_later}, {"$set": {"screening": dict(screening)}}
+        )
+
     def backfill_search(self) -> int:
         """Give every patient without a current search key one (an ops task); how many changed."""
         stale = {"$or": [{"search.v": {"$ne": SEARCH_KEY_VERSION}}, {"search": None}]}
