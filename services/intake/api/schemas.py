@@ -364,7 +364,7 @@ class PatientQuerySchema(PageQuerySchema):
         },
     )
     phone = fields.String(
-        validate=validate.Length(min=3, max=40),
+        validate=validate.Length(min=1, max=40),
         metadata={"description": "A phone number, in any common form (compared in E.164)"},
     )
 
@@ -375,7 +375,8 @@ class PatientQuerySchema(PageQuerySchema):
             try:
                 args["phone"] = normalise_phone(args["phone"], region)
             except ContactError as error:
-                raise ValidationError(str(error), "phone") from None
+                said = str(error).removeprefix("phone: ")  # the field says which
+                raise ValidationError(said, "phone") from None
         if "birth_date" in args:
             args["birth_date"] = args["birth_date"].isoformat()
         if "name" in args and not name_prefixes(args["name"]):
