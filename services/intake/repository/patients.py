@@ -41,7 +41,10 @@ class Patients(PatientData):
         self.scoped.update_one({"_id": patient_id}, {"$addToSet": added})
 
     def insert(self, document: Mapping[str, Any]) -> bool:
-        """A new patient, with its search key."""
+        """A new patient, with its search key. The key is written here only: what it holds (names,
+        identifiers, phone) never changes on a stored patient (a referral never changes them;
+        `join` and consent changes leave them alone). A write that changed them would have to
+        write `search_key` with them."""
         return super().insert({**document, "search": search_key(document)})
 
     def search(
