@@ -80,9 +80,12 @@ def test_a_bad_phone_is_shown_next_to_its_field_with_what_was_typed(world, signe
     assert 'value="12"' in body and 'value="alv"' in body
 
 
-def test_hostile_names_are_text_on_the_search_and_the_chart(world, signed_in, patients):
+def test_hostile_names_are_text_on_the_search_the_chart_and_the_intake_form(
+    world, signed_in, patients
+):
     desk = signed_in("front_desk")
-    for path in ("/patients?name=img", f"/patients/{patients['hostile']}"):
+    hostile_intake = f"/referrals/{world.referrals['hostile']}/intake"  # the intake form
+    for path in ("/patients?name=img", f"/patients/{patients['hostile']}", hostile_intake):
         body = page(desk.get(path))
         assert html.escape(HOSTILE_NAME) in body and HOSTILE_NAME not in body, path
         assert f"{html.escape(HOSTILE_NAME)} {HOSTILE_FAMILY}" in body, path  # not evaluated
