@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.console.domain.places import Place, place_of
+from services.console.domain.precautions import Precautions, precautions_of
 from services.console.domain.times import on_day
 
 FILTERS = ("name", "birth_date", "identifier", "phone")
@@ -28,6 +29,8 @@ class PatientRow:
     identifiers: str
     phone: str
     locations: str
+    precautions: Precautions | None = None
+    """The latest intake's screening, as the patient record keeps it."""
 
 
 def typed_filters(args: Mapping[str, str]) -> dict[str, str]:
@@ -52,6 +55,7 @@ def row(patient: Mapping[str, Any], places: Iterable[Place]) -> PatientRow:
         identifiers=ids,
         phone=str(patient.get("phone") or ""),
         locations=", ".join(p.name for p in located if p is not None),
+        precautions=precautions_of(patient.get("screening")),
     )
 
 

@@ -11,6 +11,7 @@ from services.console.pages import (
     messages,
     outcomes,
     patient_chart,
+    patient_intake,
     patient_search,
     plans,
     referral,
@@ -22,7 +23,7 @@ from services.console.pages import (
 )
 
 BLUEPRINTS = [health.blp, sign_in.blp, account_links.blp, inbox.blp, referral.blp, coming.blp]
-BLUEPRINTS += [patient_search.blp, patient_chart.blp]
+BLUEPRINTS += [patient_search.blp, patient_chart.blp, patient_intake.blp]
 BLUEPRINTS += [calendar.blp, session.blp]
 BLUEPRINTS += [plans.blp, outcomes.blp, discharge.blp]
 BLUEPRINTS += [messages.blp, settings_staff.blp, settings_clinic.blp, settings_messages.blp]

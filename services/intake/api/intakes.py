@@ -7,10 +7,13 @@ from flask_smorest import Blueprint
 from services.intake.api.schemas import (
     ClearanceCreateSchema,
     IntakeCreateSchema,
+    IntakeFormAnswersSchema,
+    IntakeFormDefinitionSchema,
+    IntakeFormQuerySchema,
     IntakeQuerySchema,
     IntakeSchema,
 )
-from services.intake.usecases import intakes
+from services.intake.usecases import intake_forms, intakes
 from shared.web.auth import STAFF_ROLES, requires
 from shared.web.paging import page_request, page_schema
 from shared.web.views import View, audited, deps, principal
@@ -50,6 +53,33 @@ class IntakeCollection(View):
         page, filters = page_request(args)
         with audited("intake.list", "intake"):
             return intakes.list_intakes(deps(), principal(), filters, page)
+
+
+@blp.route("/form")
+class IntakeForm(View):
+    @requires(*STAFF_ROLES)
+    @blp.arguments(IntakeFormQuerySchema, location="query")
+    @blp.response(200, IntakeFormDefinitionSchema)
+    @blp.alt_response(409, description="The referral is not accepted, or its intake is complete")
+    def get(self, args):
+        """The patient's intake form of an accepted referral, as data: the same sections,
+        questions and questionnaires (by the referral's diagnoses) as the patient's web form."""
+        with audited("intake_form.read", "referral", args["referral_id"]):
+            return intake_forms.intake_form(deps(), principal(), args["referral_id"])
+
+    @requires(*STAFF_ROLES)
+    @blp.arguments(IntakeFormAnswersSchema)
+    @blp.response(201, IntakeSchema)
+    @blp.alt_response(409, description="The referral is not accepted, or its intake is complete")
+    def post(self, body):
+        """Complete the intake from the form's answers, read and checked as the patient's web
+        form reads them; each error is under `errors.json["answers.<field name>"]`."""
+        with audited("intake.complete", "intake") as call:
+            intake = intake_forms.record_intake(
+                deps(), principal(), body["referral_id"], body["answers"]
+            )
+            call.object_id = intake["_id"]
+            return intake
 
 
 @blp.route("/<string:intake_id>")

@@ -328,6 +328,14 @@ class PatientSchema(Schema):
         metadata={"description": "Records staff confirmed are other people (a review settled it)"},
     )
     consent = fields.Nested(PatientConsentSchema)
+    screening = JsonDict(
+        allow_none=True,
+        metadata={
+            "description": "The latest intake's screening (outcome, reasons, excluded_areas, "
+            "modifications, requires_clearance_for, cleared, intake_id, completed_at); absent "
+            "before any intake"
+        },
+    )
     version = fields.Integer()
     created_at = fields.DateTime()
 
@@ -359,7 +367,7 @@ class PatientQuerySchema(PageQuerySchema):
         },
     )
     phone = fields.String(
-        validate=validate.Length(min=3, max=40),
+        validate=validate.Length(min=1, max=40),
         metadata={"description": "A phone number, in any common form (compared in E.164)"},
     )
 
@@ -370,7 +378,8 @@ class PatientQuerySchema(PageQuerySchema):
             try:
                 args["phone"] = normalise_phone(args["phone"], region)
             except ContactError as error:
-                raise ValidationError(str(error), "phone") from None
+                said = str(error).removeprefix("phone: ")  # the field says which
+                raise ValidationError(said, "phone") from None
         if "birth_date" in args:
             args["birth_date"] = args["birth_date"].isoformat()
         if "name" in args and not name_prefixes(args["name"]):

@@ -12,6 +12,7 @@ on an index that leads with the tenant (`repository/indexes.py`).
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from collections.abc import Mapping
 from typing import Any
@@ -20,6 +21,7 @@ SEARCH_KEY_VERSION = 1
 """Bumped when `search_key` changes: `cli backfill-patient-search` recomputes older keys."""
 MOST_NAME_WORDS = 4
 WORD = re.compile(r"[^\W_]+")
+SURROGATES = (0xD800, 0xDFFF)
 
 
 def fold(text: str | None) -> str:
@@ -56,8 +58,14 @@ def search_key(patient: Mapping[str, Any]) -> dict[str, Any]:
 
 def prefix_range(prefix: str) -> tuple[str, str]:
     """The range of strings starting with `prefix`: [prefix, prefix with its last character
-    moved one on) - an anchored prefix an index reads as a range."""
-    return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    moved one on) - an anchored prefix an index reads as a range. (A next character that cannot
+    be stored, a surrogate or past the last code point, is replaced by the next one that can.)"""
+    following = ord(prefix[-1]) + 1
+    if SURROGATES[0] <= following <= SURROGATES[1]:
+        following = SURROGATES[1] + 1
+    if following > sys.maxunicode:
+        return prefix, prefix + chr(sys.maxunicode)
+    return prefix, prefix[:-1] + chr(following)
 
 
 def name_prefixes(query: str) -> list[str]:

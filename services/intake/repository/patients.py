@@ -41,7 +41,10 @@ class Patients(PatientData):
         self.scoped.update_one({"_id": patient_id}, {"$addToSet": added})
 
     def insert(self, document: Mapping[str, Any]) -> bool:
-        """A new patient, with its search key."""
+        """A new patient, with its search key. The key is written here only: what it holds (names,
+        identifiers, phone) never changes on a stored patient (a referral never changes them;
+        `join` and consent changes leave them alone). A write that changed them would have to
+        write `search_key` with them."""
         return super().insert({**document, "search": search_key(document)})
 
     def search(
@@ -69,6 +72,16 @@ class Patients(PatientData):
             where.append({"search.phone": phone})
         query: dict[str, Any] = {"$and": where} if len(where) > 1 else (where[0] if where else {})
         return self.page(locations, query, request, sort=SEARCH_ORDER)
+
+    def note_screening(self, patient_id: str, screening: Mapping[str, Any]) -> None:
+        """The latest intake's screening on the record: set unless a later intake's is there."""
+        not_later = [
+            {"screening.completed_at": {"$exists": False}},
+            {"screening.completed_at": {"$lte": screening["completed_at"]}},
+        ]
+        self.scoped.update_one(
+            {"_id": patient_id, "$or": not_later}, {"$set": {"screening": dict(screening)}}
+        )
 
     def backfill_search(self) -> int:
         """Give every patient without a current search key one (an ops task); how many changed."""

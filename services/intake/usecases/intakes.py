@@ -32,7 +32,7 @@ from services.intake.domain.screening import (
 )
 from services.intake.repository.intakes import Intakes
 from services.intake.repository.referrals import Referrals
-from services.intake.usecases.patients import record_consent
+from services.intake.usecases.patients import note_screening, record_consent
 from shared.clinical.outcome_measures import ScoringError, score
 from shared.errors import Conflict, Invalid, NotFound
 from shared.events import outbox
@@ -87,6 +87,7 @@ def complete_intake(
         raise Conflict("this referral's intake is complete; its signed consent cannot change")
     channels = {"email": consent["email"], "sms": consent["sms"]}
     record_consent(deps, tenant_id, referral["patient_id"], channels, source="intake")
+    note_screening(deps, tenant_id, intake)
     return intake
 
 
@@ -122,6 +123,7 @@ def record_clearance(
     guarded = {"_id": intake_id, "version": intake["version"]}
     if not repo.update(guarded, outbox.with_events(update, [event])):
         raise Conflict("the intake changed meanwhile; reload and try again")
+    note_screening(deps, principal.tenant_id, updated)
     return {**updated, "clearances": [*intake["clearances"], recorded]}
 
 

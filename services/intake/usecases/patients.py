@@ -99,3 +99,25 @@ def record_consent(
         return {**patient, "consent": stamped, "version": patient["version"] + 1}
 
     return retry_on_conflict(attempt, what=f"patient {patient_id!r}")
+
+
+def note_screening(deps: Deps, tenant_id: str, intake: dict[str, Any]) -> None:
+    """Keep the latest intake's screening on the patient record, so that every list that shows
+    the patient (the staff's search) shows their precautions too. A clearance of an older intake
+    does not replace a newer intake's screening."""
+    screening = {
+        **{k: intake["screening"].get(k) for k in SCREENING_KEPT},
+        "intake_id": intake["_id"],
+        "completed_at": intake["completed_at"],
+    }
+    Patients(deps.db, tenant_id).note_screening(intake["patient_id"], screening)
+
+
+SCREENING_KEPT = (
+    "outcome",
+    "reasons",
+    "excluded_areas",
+    "modifications",
+    "requires_clearance_for",
+    "cleared",
+)

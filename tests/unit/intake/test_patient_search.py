@@ -38,3 +38,9 @@ def test_a_prefix_is_an_anchored_range_and_a_query_at_most_four_words():
     assert low <= "alvarez" < high and not low <= "malvo" < high and not low <= "alw" < high
     assert name_prefixes("Álv  MAR alv a b c") == ["alv", "mar", "a", "b"]
     assert folded_identifier(" MRN-558201 ") == "mrn558201"
+
+
+def test_a_prefix_range_never_holds_a_character_that_cannot_be_stored():
+    assert prefix_range("a\ud7ff") == ("a\ud7ff", "a\ue000")
+    low, high = prefix_range("a\U0010ffff")
+    assert high == "a\U0010ffff\U0010ffff" and low < high
