@@ -72,3 +72,31 @@ def latest_precautions(intakes: Iterable[Mapping[str, Any]]) -> Precautions | No
     for intake in intakes:
         return precautions_of(intake.get("screening"))
     return None
+
+
+def plan_precautions(plan: Mapping[str, Any]) -> Precautions:
+    """The precautions a plan was drafted with (planning keeps what the screening asked of the
+    plan: its modification notes, the areas it excludes, the rules awaiting a physician's
+    clearance and the reasons), for the pages that show a plan or one of its sessions."""
+    content = plan.get("content") or {}
+    modifications = tuple(content.get("precautions") or ())
+    excluded = tuple(content.get("excluded_areas") or ())
+    awaiting = tuple(plan.get("awaiting") or ())
+    reasons = tuple(reason_text(r) for r in plan.get("reasons") or ())
+    if awaiting:
+        outcome = "needs_clearance"
+    elif excluded:
+        outcome = "local"
+    elif modifications or reasons:
+        outcome = "modify"
+    else:
+        outcome = "clear"
+    return Precautions(
+        outcome=outcome,
+        label=OUTCOME_LABELS[outcome],
+        reasons=reasons,
+        excluded_areas=excluded,
+        modifications=modifications,
+        awaiting_clearance=awaiting,
+        cleared=(),
+    )

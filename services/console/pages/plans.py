@@ -32,6 +32,7 @@ from services.console.domain.plan_page import (
     plan_facts,
     plan_row,
 )
+from services.console.domain.precautions import plan_precautions
 from services.console.web.forms import field_errors, typed
 from services.console.web.signed_in import apis, person, signed_in
 
@@ -81,6 +82,7 @@ def _show(
     body = render_template(
         "plan.html",
         p=facts,
+        precautions=plan_precautions(plan),
         labels=FIELD_LABELS,
         editable=editable(plan["status"]) if may(person().role, "plan.edit") else frozenset(),
         goals=goal_rows(plan),

@@ -32,12 +32,12 @@ from services.console.domain.calendar import (
 from services.console.domain.offers import may
 from services.console.domain.patient_names import name_of
 from services.console.domain.places import zone_for
+from services.console.domain.precautions import plan_precautions
 from services.console.domain.session_form import (
     PRESSURE_LEVELS,
     RECORD_FIELDS,
     SOAP,
     measures_for,
-    precautions_of,
     record_body,
     record_errors_on_form,
 )
@@ -96,7 +96,7 @@ def _show(
         local_day=day,
         local_time=clock,
         status_label=STATUS_LABELS.get(session["status"], session["status"]),
-        precautions=precautions_of(plan),
+        precautions=plan_precautions(plan),
         techniques=content.get("techniques") or [],
         areas=content.get("treatment_areas") or [],
         measures=measures_for(plan),

@@ -109,7 +109,7 @@ def test_a_front_desk_books_two_sessions_one_clash_shown_and_a_therapist_records
     page.get_by_label("Day", exact=True).fill(began.date().isoformat())
     console.send("Show")
     console.follow(f"{began:%H:%M}")
-    assert "Precautions from the screening" in page.inner_text("main")
+    assert page.locator(".precautions, .precautions-clear").first.is_visible()
     page.get_by_label("Subjective: what the patient reports").fill("less pain sitting")
     page.get_by_label("Score (0–10)").fill("12")
     console.send("Record the session")

@@ -19,10 +19,10 @@ from services.console.domain.calendar import (
     window,
 )
 from services.console.domain.offers import may, nav_item
+from services.console.domain.precautions import plan_precautions
 from services.console.domain.session_form import (
     measurements_from,
     measures_for,
-    precautions_of,
     record_body,
     record_errors_on_form,
 )
@@ -253,12 +253,12 @@ def test_the_apis_record_errors_go_next_to_their_fields_and_measures():
 
 
 def test_the_screenings_precautions_stand_out_unless_it_found_nothing():
-    shown = precautions_of(PLAN)
-    assert shown.outcome == "local" and shown.stand_out
-    assert shown.notes == ("no deep pressure",) and shown.excluded_areas == ("left calf",)
-    assert precautions_of({"content": {"precautions": ["gentle"]}}).outcome == "modify"
-    assert precautions_of({"awaiting": ["anticoagulants"]}).outcome == "needs clearance"
-    assert not precautions_of({"content": {}}).stand_out
+    shown = plan_precautions(PLAN)
+    assert shown.outcome == "local" and shown.stands_out
+    assert shown.modifications == ("no deep pressure",) and shown.excluded_areas == ("left calf",)
+    assert plan_precautions({"content": {"precautions": ["gentle"]}}).outcome == "modify"
+    assert plan_precautions({"awaiting": ["anticoagulants"]}).outcome == "needs_clearance"
+    assert not plan_precautions({"content": {}}).stands_out
 
 
 def test_every_staff_role_books_and_only_clinicians_record():
