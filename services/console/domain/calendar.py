@@ -74,6 +74,7 @@ class Slot:
     room: str
     status: str
     status_label: str
+    patient_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -206,6 +207,7 @@ def build_grid(
             room=room,
             status=s.get("status", ""),
             status_label=STATUS_LABELS.get(s.get("status", ""), s.get("status", "")),
+            patient_id=s.get("patient_id", ""),
         )
         placed.append(
             (start.hour, column_key(win.view, by, start.date(), s["therapist_id"], room), slot)

@@ -34,6 +34,7 @@ from services.console.domain.calendar import (
 from services.console.domain.offers import may
 from services.console.domain.patient_names import name_of, names_of
 from services.console.domain.places import Place, place_of
+from services.console.domain.precautions import precautions_of
 from services.console.domain.times import today_in
 from services.console.web.forms import field_errors, typed
 from services.console.web.signed_in import apis, deps, person, signed_in
@@ -110,7 +111,9 @@ def _show(
         else []
     )
     wanted = [s["patient_id"] for s in sessions] + [p["patient_id"] for p in plans]
-    patients = names_of(apis().intake.patients(wanted))
+    found = apis().intake.patients(wanted)
+    patients = names_of(found)
+    flags = {p["patient_id"]: precautions_of(p.get("screening")) for p in found}
     therapists = therapists_at(person().therapists, shown.place.location_id)
     columns = {k: v for k, v in therapists.items() if k == shown.therapist or not shown.therapist}
     grid = build_grid(win, shown.by, sessions, zone, columns, patients, asked)
@@ -120,6 +123,7 @@ def _show(
     )
     body = render_template(
         "calendar.html",
+        flags=flags,
         shown=shown,
         win=win,
         grid=grid,
