@@ -195,6 +195,12 @@ def test_an_admin_is_not_offered_to_change_or_disable_themselves(world, admin):
     )
     body = page(admin.get(f"/settings/staff/{me['user_id']}"))
     assert "Disable" not in body and "Save role and locations" not in body
+    assert "<dt>Second factor</dt><dd>Yes</dd>" in body
+    listed = page(admin.get("/settings/staff"))
+    mine = listed.split(f"/settings/staff/{me['user_id']}")[1].split("</tr>")[0]
+    assert 'data-label="Second factor">Yes</td>' in mine  # the list says so too
+    users = world.api("admin").get("intake", "/admin/users")["items"]
+    assert all("totp" not in u and "secret" not in str(u) for u in users)  # only whether
     refused = admin.post(f"/settings/staff/{me['user_id']}/disable")
     assert refused.status_code == 409 and "your own account" in page(refused)
 
