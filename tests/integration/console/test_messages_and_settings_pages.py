@@ -210,17 +210,32 @@ def test_an_admin_adds_and_renames_a_location_with_errors_next_to_the_fields(wor
     assert refused.status_code == 422
     assert error_next_to(page(refused), "new-timezone")
     assert value_of(page(refused), "new-name") == "Harbor"
-    added = admin.post("/settings/locations", {"name": "Harbor", "timezone": "America/Denver"})
+    added = admin.post("/settings/locations", {"name": "Harbor", "timezone": "America/Denver",
+                                               "rooms": "Room 1\r\nQuiet room\r\n"})  # fmt: skip
     assert added.status_code == 302
-    assert "Harbor added, its times in America/Denver" in page(admin.get("/settings/locations"))
+    assert "Harbor added, its times in America/Denver; rooms: Room 1, Quiet room" in page(
+        admin.get("/settings/locations")
+    )
     harbor = next(
         m for m in world.api("admin").get("intake", "/admin/tenant")["locations"]
         if m["name"] == "Harbor"
     )  # fmt: skip
     url = f"/settings/locations/{harbor['location_id']}"
-    renamed = admin.post(url, {"name": "Harbor Point", "timezone": "America/Denver"})
+    twice = admin.post(url, {"name": "Harbor", "timezone": "America/Denver",
+                             "rooms": "Room 1\nroom 1"})  # fmt: skip
+    assert twice.status_code == 422
+    assert "same name" in error_next_to(page(twice), f"{harbor['location_id']}-rooms")
+    renamed = admin.post(url, {"name": "Harbor Point", "timezone": "America/Denver",
+                               "rooms": "Quiet room\nRoom 2"})  # fmt: skip
     assert renamed.status_code == 302
     assert "Harbor Point saved" in page(admin.get("/settings/locations"))
+    stored = next(
+        m for m in world.api("admin").get("intake", "/admin/tenant")["locations"]
+        if m["location_id"] == harbor["location_id"]
+    )  # fmt: skip
+    assert stored["rooms"] == [
+        {"room_id": "quiet-room", "name": "Quiet room"}, {"room_id": "room-2", "name": "Room 2"},
+    ]  # the quiet room kept its id  # fmt: skip
 
 
 def test_an_admin_sets_the_sign_in_policy(world, admin):
