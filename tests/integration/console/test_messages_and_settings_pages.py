@@ -296,3 +296,15 @@ def test_an_admin_previews_saves_and_removes_a_template_override(world, admin):
     assert admin.post(f"{url}/remove").status_code == 302
     assert "built-in text is used again" in page(admin.get(url))
     assert world.api("admin").get("notifications", "/templates")["total"] == 0
+
+
+def test_a_hostile_staff_name_is_shown_as_text_in_the_settings_and_the_confirmation(world, admin):
+    email = f"odd@{world.clinic.tenant_id}.example"
+    done = admin.post("/settings/staff", {"name": f"{HOSTILE_NAME} {HOSTILE_FAMILY}",
+                                          "email": email, "role": "front_desk"})  # fmt: skip
+    assert done.status_code == 302
+    body = page(admin.get("/settings/staff"))
+    assert f"{html.escape(HOSTILE_NAME, quote=False)} {HOSTILE_FAMILY} invited as front desk" in (
+        body
+    )
+    assert "<img src=x" not in body  # and {{7*7}} stays as typed (above), never 49
