@@ -48,6 +48,7 @@ def admin(app, world) -> Browser:
     """One admin's browser for the module (each sign-in spends one of ten recovery codes)."""
     person = Browser(app.test_client())
     person.sign_in(world.clinic, "admin")
+    person.get("/settings/staff")  # the session's form token, as a person's browser has it
     return person
 
 
