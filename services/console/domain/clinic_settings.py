@@ -107,16 +107,33 @@ def staff_row(user: Mapping[str, Any], places: Iterable[Place]) -> StaffRow:
 
 # --- locations -------------------------------------------------------------------------------
 
-LOCATION_FIELDS = ("name", "timezone")
+LOCATION_FIELDS = ("name", "timezone", "rooms")
 
 
 def location_body(form: Mapping[str, str], stored: Mapping[str, Any] | None = None) -> dict:
-    """A location's name and time zone; its address as stored (the form does not change it)."""
+    """A location's name, time zone and rooms (one name a line: a room named as before keeps
+    its id, so its booked sessions keep it); its address as stored (the form does not show it)."""
+    ids = {r["name"]: r["room_id"] for r in (stored or {}).get("rooms") or []}
+    names = [line.strip() for line in (form.get("rooms") or "").splitlines() if line.strip()]
     return {
         "name": (form.get("name") or "").strip(),
         "timezone": (form.get("timezone") or "").strip(),
         "address": (stored or {}).get("address"),
+        "rooms": [{"room_id": ids[n], "name": n} if n in ids else {"name": n} for n in names],
     }
+
+
+def rooms_text(location: Mapping[str, Any]) -> str:
+    """The rooms as the form shows them: one name a line."""
+    return "\n".join(r["name"] for r in location.get("rooms") or [])
+
+
+def location_on_form(api_errors: Mapping[str, list[str]]) -> dict[str, list[str]]:
+    """`rooms.1.name` is about the rooms."""
+    placed: dict[str, list[str]] = {}
+    for path, problems in api_errors.items():
+        placed.setdefault(path.split(".")[0], []).extend(problems)
+    return placed
 
 
 # --- sign-in policy --------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Page 13, clinic settings: the clinic's locations (add one; rename it or change its time zone)
+"""Page 13, clinic settings: the clinic's locations (add one; rename it, change its time zone,
+name its rooms)
 and how its staff sign in (a second factor for everyone or admins only; the idle timeout).
 
 API calls: the person (usually kept) and the clinic (or its sign-in policy); a form post adds
@@ -17,8 +18,10 @@ from services.console.domain.clinic_settings import (
     POLICY_FIELDS,
     SECTIONS,
     location_body,
+    location_on_form,
     policy_body,
     policy_changed,
+    rooms_text,
 )
 from services.console.pages.settings_staff import offered
 from services.console.web.forms import field_errors, typed
@@ -33,7 +36,7 @@ def _locations(errors: dict[str, list[str]] | None = None, failed: str = "", sta
         "settings_locations.html",
         sections=SECTIONS,
         current="locations",
-        locations=tenant.get("locations") or [],
+        locations=[{**m, "rooms_text": rooms_text(m)} for m in tenant.get("locations") or []],
         errors=errors or {},
         failed=failed,
         values=typed() if errors else {},
@@ -57,8 +60,8 @@ def add_location():
     except ApiError as error:
         if error.kind not in ("invalid", "conflict"):
             raise
-        return _locations(field_errors(error, LOCATION_FIELDS), "new", 422)
-    flash(f"{added['name']} added, its times in {added['timezone']}.", "success")
+        return _locations(field_errors(error, LOCATION_FIELDS, location_on_form), "new", 422)
+    flash(f"{added['name']} added, its times in {added['timezone']}{_rooms(added)}.", "success")
     return redirect(url_for("clinic_settings.locations"))
 
 
@@ -73,9 +76,17 @@ def edit_location(location_id: str):
     except ApiError as error:
         if error.kind not in ("invalid", "conflict"):
             raise
-        return _locations(field_errors(error, LOCATION_FIELDS), location_id, 422)
-    flash(f"{changed['name']} saved, its times in {changed['timezone']}.", "success")
+        errors = field_errors(error, LOCATION_FIELDS, location_on_form)
+        return _locations(errors, location_id, 422)
+    flash(
+        f"{changed['name']} saved, its times in {changed['timezone']}{_rooms(changed)}.", "success"
+    )
     return redirect(url_for("clinic_settings.locations"))
+
+
+def _rooms(location: dict[str, Any]) -> str:
+    names = [r["name"] for r in location.get("rooms") or []]
+    return f"; rooms: {', '.join(names)}" if names else "; no rooms"
 
 
 def _location(tenant: dict[str, Any], location_id: str) -> dict[str, Any] | None:

@@ -57,16 +57,35 @@ def _iso(value: Any) -> str:
 # --- admin -------------------------------------------------------------------------------------
 
 
+class RoomSchema(Strict):
+    room_id = fields.String(
+        load_default=None,
+        validate=ID,
+        metadata={"description": "Kept as it is; omitted for a new room: derived from its name"},
+    )
+    name = fields.String(required=True, validate=validate.Length(min=1, max=60))
+
+
 class LocationCreateSchema(Strict):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     timezone = fields.String(
         required=True, metadata={"example": "America/New_York", "description": "IANA time zone"}
     )
     address = fields.Nested(AddressSchema, load_default=None, allow_none=True)
+    rooms = fields.List(
+        fields.Nested(RoomSchema),
+        load_default=None,
+        validate=validate.Length(max=50),
+        metadata={
+            "description": "The location's treatment rooms, in order (a session books one by "
+            "its room_id); omitted: none when adding, unchanged when editing"
+        },
+    )
 
 
 class LocationEditSchema(LocationCreateSchema):
-    """A location's name, time zone and address, all of them (its id stays)."""
+    """A location's name, time zone and address, all of them (its id stays); its rooms when
+    given."""
 
 
 class LocationSchema(Schema):
@@ -74,6 +93,9 @@ class LocationSchema(Schema):
     name = fields.String()
     timezone = fields.String()
     address = fields.Dict(allow_none=True)
+    rooms = fields.List(
+        fields.Dict(), dump_default=list, metadata={"description": "{room_id, name}"}
+    )
     version = fields.Integer()
 
 
@@ -749,6 +771,7 @@ class MyLocationSchema(Schema):
     timezone = fields.String(
         metadata={"description": "IANA time zone: times there are shown in it"}
     )
+    rooms = fields.List(fields.Dict(), metadata={"description": "{room_id, name}, in order"})
 
 
 class ColleagueSchema(Schema):

@@ -74,6 +74,30 @@ def new_location(
     }
 
 
+def named_rooms(rooms: Iterable[Mapping[str, Any]]) -> tuple[list[dict[str, str]], Problem]:
+    """A location's rooms, in the order given: a room keeps its `room_id`, a new one gets one
+    from its name (numbered when the location has it); two rooms of one id or name are a
+    problem under `rooms` (a session books a room by its id within its location)."""
+    listed = [dict(r) for r in rooms]
+    names = [str(r["name"]).strip() for r in listed]
+    if len({n.casefold() for n in names}) < len(names):
+        return [], {"rooms": ["two rooms have the same name"]}
+    kept = [r.get("room_id") for r in listed if r.get("room_id")]
+    if len(set(kept)) < len(kept):
+        return [], {"rooms": ["two rooms have the same room_id"]}
+    used, named = set(kept), []
+    for room, name in zip(listed, names, strict=True):
+        room_id = room.get("room_id")
+        if not room_id:
+            base = slugify(name)
+            room_id = next(
+                c for c in (base, *(f"{base}-{n}" for n in range(2, 10_000))) if c not in used
+            )
+            used.add(room_id)
+        named.append({"room_id": room_id, "name": name})
+    return named, {}
+
+
 def key_scope_problem(
     tenant: Mapping[str, Any],
     roles: Sequence[str],

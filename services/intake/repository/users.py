@@ -22,6 +22,7 @@ from shared.tenancy import TenantScoped
 
 SECRETS = {"password_hash": 0, "totp": 0, "totp_pending": 0, "recovery_codes": 0, "link": 0}
 HIDDEN = {"outbox": 0, "challenge": 0, **SECRETS}
+LISTED = {name: 0 for name in HIDDEN if name != "totp"}
 
 
 class Users:
@@ -40,9 +41,10 @@ class Users:
         return self.scoped.find_one({"email": email}, {"outbox": 0})
 
     def page(self, filters: Mapping[str, Any], request: PageRequest) -> Page[dict[str, Any]]:
-        """Users by name (then id), without their secrets."""
+        """Users by name (then id), without their secrets but the second factor's (read to say
+        whether there is one: `usecases.users.view` drops it)."""
         return self.scoped.find_page(
-            dict(filters), request, sort=[("name", 1), ("_id", 1)], projection=HIDDEN
+            dict(filters), request, sort=[("name", 1), ("_id", 1)], projection=LISTED
         )
 
     def active_with_role(self, role: str, limit: int = 200) -> list[dict[str, Any]]:

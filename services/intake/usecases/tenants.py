@@ -14,6 +14,7 @@ from services.intake import events
 from services.intake.bootstrap import Deps
 from services.intake.domain.clinic import (
     location_ids,
+    named_rooms,
     new_location,
     slug_problem,
     slugify,
@@ -59,16 +60,24 @@ def get_tenant(deps: Deps, tenant_id: str) -> dict[str, Any]:
 
 
 def add_location(
-    deps: Deps, tenant_id: str, *, name: str, timezone: str, address: dict | None = None
+    deps: Deps,
+    tenant_id: str,
+    *,
+    name: str,
+    timezone: str,
+    address: dict | None = None,
+    rooms: list[dict] | None = None,
 ) -> dict[str, Any]:
-    """A new location (its id derived from the name); emits `tenant.location_upserted`."""
-    if problem := timezone_problem("timezone", timezone):
+    """A new location (its id derived from the name), with its rooms; emits
+    `tenant.location_upserted`."""
+    named, rooms_problem = named_rooms(rooms or [])
+    if problem := timezone_problem("timezone", timezone) or rooms_problem:
         raise Invalid(problem)
     tenants = Tenants(deps.db, tenant_id)
 
     def attempt() -> dict[str, Any] | None:
         taken = location_ids(get_tenant(deps, tenant_id))
-        location = new_location(name, timezone, address, taken)
+        location = {**new_location(name, timezone, address, taken), "rooms": named}
         added = tenants.add_location(location, [events.location_upserted(tenant_id, location)])
         return location if added else None
 
@@ -83,9 +92,12 @@ def update_location(
     name: str,
     timezone: str,
     address: dict | None = None,
+    rooms: list[dict] | None = None,
 ) -> dict[str, Any]:
-    """Rename a location, or change its time zone or address; emits `tenant.location_upserted`."""
-    if problem := timezone_problem("timezone", timezone):
+    """Rename a location, or change its time zone, address or rooms (None: as they are);
+    emits `tenant.location_upserted`."""
+    named, rooms_problem = named_rooms(rooms or [])
+    if problem := timezone_problem("timezone", timezone) or rooms_problem:
         raise Invalid(problem)
     tenants = Tenants(deps.db, tenant_id)
 
@@ -95,6 +107,8 @@ def update_location(
         if current is None:
             raise NotFound(f"no location {location_id!r}")
         changes = {"name": name, "timezone": timezone, "address": address}
+        if rooms is not None:
+            changes["rooms"] = named
         location = {**current, **changes, "version": current["version"] + 1}
         event = events.location_upserted(tenant_id, location)
         return location if tenants.replace_location(location, current["version"], [event]) else None

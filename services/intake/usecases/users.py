@@ -129,12 +129,16 @@ def get_user(deps: Deps, tenant_id: str, user_id: str) -> dict[str, Any]:
 
 def whoami(deps: Deps, principal: Principal) -> dict[str, Any]:
     """The signed-in person, and their clinic as they may see it: its name, its idle timeout,
-    and the locations they may see with each one's time zone (what the console shows)."""
+    and the locations they may see with each one's time zone and rooms (what the console
+    shows)."""
     assert principal.user_id is not None
     user = get_user(deps, principal.tenant_id, principal.user_id)
     tenant = get_tenant(deps, principal.tenant_id)
     visible = [
-        {k: place[k] for k in ("location_id", "name", "timezone")}
+        {
+            **{k: place[k] for k in ("location_id", "name", "timezone")},
+            "rooms": place.get("rooms", []),
+        }
         for place in tenant.get("locations", [])
         if principal.may_see_location(place["location_id"])
     ]

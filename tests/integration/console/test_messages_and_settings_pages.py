@@ -48,6 +48,7 @@ def admin(app, world) -> Browser:
     """One admin's browser for the module (each sign-in spends one of ten recovery codes)."""
     person = Browser(app.test_client())
     person.sign_in(world.clinic, "admin")
+    person.get("/settings/staff")  # the session's form token, as a person's browser has it
     return person
 
 
@@ -195,6 +196,12 @@ def test_an_admin_is_not_offered_to_change_or_disable_themselves(world, admin):
     )
     body = page(admin.get(f"/settings/staff/{me['user_id']}"))
     assert "Disable" not in body and "Save role and locations" not in body
+    assert "<dt>Second factor</dt><dd>Yes</dd>" in body
+    listed = page(admin.get("/settings/staff"))
+    mine = listed.split(f"/settings/staff/{me['user_id']}")[1].split("</tr>")[0]
+    assert 'data-label="Second factor">Yes</td>' in mine  # the list says so too
+    users = world.api("admin").get("intake", "/admin/users")["items"]
+    assert all("totp" not in u and "secret" not in str(u) for u in users)  # only whether
     refused = admin.post(f"/settings/staff/{me['user_id']}/disable")
     assert refused.status_code == 409 and "your own account" in page(refused)
 
@@ -204,17 +211,32 @@ def test_an_admin_adds_and_renames_a_location_with_errors_next_to_the_fields(wor
     assert refused.status_code == 422
     assert error_next_to(page(refused), "new-timezone")
     assert value_of(page(refused), "new-name") == "Harbor"
-    added = admin.post("/settings/locations", {"name": "Harbor", "timezone": "America/Denver"})
+    added = admin.post("/settings/locations", {"name": "Harbor", "timezone": "America/Denver",
+                                               "rooms": "Room 1\r\nQuiet room\r\n"})  # fmt: skip
     assert added.status_code == 302
-    assert "Harbor added, its times in America/Denver" in page(admin.get("/settings/locations"))
+    assert "Harbor added, its times in America/Denver; rooms: Room 1, Quiet room" in page(
+        admin.get("/settings/locations")
+    )
     harbor = next(
         m for m in world.api("admin").get("intake", "/admin/tenant")["locations"]
         if m["name"] == "Harbor"
     )  # fmt: skip
     url = f"/settings/locations/{harbor['location_id']}"
-    renamed = admin.post(url, {"name": "Harbor Point", "timezone": "America/Denver"})
+    twice = admin.post(url, {"name": "Harbor", "timezone": "America/Denver",
+                             "rooms": "Room 1\nroom 1"})  # fmt: skip
+    assert twice.status_code == 422
+    assert "same name" in error_next_to(page(twice), f"{harbor['location_id']}-rooms")
+    renamed = admin.post(url, {"name": "Harbor Point", "timezone": "America/Denver",
+                               "rooms": "Quiet room\nRoom 2"})  # fmt: skip
     assert renamed.status_code == 302
     assert "Harbor Point saved" in page(admin.get("/settings/locations"))
+    stored = next(
+        m for m in world.api("admin").get("intake", "/admin/tenant")["locations"]
+        if m["location_id"] == harbor["location_id"]
+    )  # fmt: skip
+    assert stored["rooms"] == [
+        {"room_id": "quiet-room", "name": "Quiet room"}, {"room_id": "room-2", "name": "Room 2"},
+    ]  # the quiet room kept its id  # fmt: skip
 
 
 def test_an_admin_sets_the_sign_in_policy(world, admin):
@@ -275,3 +297,15 @@ def test_an_admin_previews_saves_and_removes_a_template_override(world, admin):
     assert admin.post(f"{url}/remove").status_code == 302
     assert "built-in text is used again" in page(admin.get(url))
     assert world.api("admin").get("notifications", "/templates")["total"] == 0
+
+
+def test_a_hostile_staff_name_is_shown_as_text_in_the_settings_and_the_confirmation(world, admin):
+    email = f"odd@{world.clinic.tenant_id}.example"
+    done = admin.post("/settings/staff", {"name": f"{HOSTILE_NAME} {HOSTILE_FAMILY}",
+                                          "email": email, "role": "front_desk"})  # fmt: skip
+    assert done.status_code == 302
+    body = page(admin.get("/settings/staff"))
+    assert f"{html.escape(HOSTILE_NAME, quote=False)} {HOSTILE_FAMILY} invited as front desk" in (
+        body
+    )
+    assert "<img src=x" not in body  # and {{7*7}} stays as typed (above), never 49

@@ -120,6 +120,32 @@ def test_the_cli_names_what_is_wrong(settings, world, capsys, argv):
     assert code == 1 and ("timezone" in error or "partner_id" in error)
 
 
+def test_a_location_has_rooms_that_keep_their_ids_and_an_edit_without_them_keeps_them(
+    client, world
+):
+    admin = bearer(world.key("clinic-a", "admin"))
+    body = {"name": "Bay", "timezone": "America/New_York",
+            "rooms": [{"name": "Room 1"}, {"name": "Quiet room"}]}  # fmt: skip
+    made = client.post("/admin/locations", json=body, headers=admin).json
+    assert made["rooms"] == [
+        {"room_id": "room-1", "name": "Room 1"}, {"room_id": "quiet-room", "name": "Quiet room"},
+    ]  # fmt: skip
+    url = f"/admin/locations/{made['location_id']}"
+    renamed = [{"room_id": "room-1", "name": "Blue room"}, {"name": "Room 1"}]
+    edited = client.put(url, json={**body, "rooms": renamed}, headers=admin).json
+    assert edited["rooms"] == [
+        {"room_id": "room-1", "name": "Blue room"}, {"room_id": "room-1-2", "name": "Room 1"},
+    ]  # fmt: skip
+    kept = client.put(url, json={"name": "Bay", "timezone": "America/New_York"}, headers=admin)
+    assert kept.json["rooms"] == edited["rooms"]
+    twice = {**body, "rooms": [{"name": "A"}, {"name": "a"}]}
+    refused = client.put(url, json=twice, headers=admin)
+    assert refused.status_code == 422 and "rooms" in refused.json["errors"]["json"]
+    tenant = client.get("/admin/tenant", headers=admin).json
+    [bay] = [m for m in tenant["locations"] if m["location_id"] == made["location_id"]]
+    assert bay["rooms"] == edited["rooms"]
+
+
 def test_every_principal_and_location_change_is_an_event_for_the_replicas(client, world):
     admin = world.key("clinic-a", "admin")
     location = client.post(

@@ -134,7 +134,9 @@ def test_me_names_the_clinic_with_the_time_zones_of_the_locations_the_person_may
         "tenant_id": "clinic-a",
         "name": "Clinic-A",
         "session_idle_minutes": 15,
-        "locations": [{"location_id": "uptown", "name": "Uptown", "timezone": "America/Chicago"}],
+        "locations": [
+            {"location_id": "uptown", "name": "Uptown", "timezone": "America/Chicago", "rooms": []}
+        ],
     }
     assert me["role"] == "therapist"
 

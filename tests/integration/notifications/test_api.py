@@ -3,16 +3,21 @@ preferences, unsubscribe links, STOP replies, clinic settings and template overr
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 import pytest
 
 from services.notifications.app import create_app
-from services.notifications.repository.indexes import create_indexes
+from services.notifications.repository.deliveries import DeliveryLog
+from services.notifications.repository.indexes import INDEXES, create_indexes
+from shared.mongo import Mongo
+from shared.paging import PageRequest
 from testkit.fakes import Reply, inbound_reply
+from testkit.mongo_commands import CommandCapture
 from tests.integration.notifications.harness import NO_QUIET_HOURS
 from tests.support.notifications_events import TENANT, referral_accepted, staff_key
+from tools.bench.indexes import Index, best_index
 
 OTHER = "clinic-south"
 PHONE = "+12125550142"
@@ -123,6 +128,35 @@ def test_the_log_filters_by_kind_patient_and_when_it_was_planned(client, keys, r
     ):
         answer = client.get(f"/deliveries?{query}", headers=keys["admin"])
         assert answer.status_code == 422 and field in answer.get_json()["errors"]["query"], query
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"status": "failed"},
+        {"channel": "sms"},
+        {"kind": "reminder"},
+        {"recipient": "patient:pat-1"},
+        {"created_since": datetime(2026, 1, 1, tzinfo=UTC)},
+        {"created_before": datetime(2026, 1, 1, tzinfo=UTC), "status": "sent"},
+    ],
+)
+def test_each_log_filter_is_served_by_an_index_that_leads_with_the_tenant(settings, filters):
+    seen: list[dict] = []
+
+    class Shapes(CommandCapture):
+        def started(self, event):
+            if event.command_name == "find" and event.command.get("find") == "deliveries":
+                seen.append(dict(event.command["filter"]))
+
+    mongo = Mongo(settings, listeners=[Shapes()])
+    DeliveryLog(mongo.db.deliveries, TENANT).page(filters, PageRequest())
+    mongo.close()
+    declared = [Index(m.document["name"], tuple(m.document["key"])) for m in INDEXES["deliveries"]]
+    [shape] = seen
+    name, used = best_index(shape, declared) or ("none", 0)
+    index = next(i for i in declared if i.name == name)
+    assert index.keys[0] == "tenant_id" and used >= 2, (shape, name)
 
 
 def test_the_log_pages_come_off_indexes_in_their_order_and_the_older_ones_are_dropped(db):

@@ -6,6 +6,13 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from services.console.domain.clinic_settings import (
+    config_body,
+    config_on_form,
+    invited,
+    location_body,
+    places_words,
+)
 from services.console.domain.messages import (
     explanation,
     filters_from,
@@ -101,3 +108,43 @@ def test_a_row_names_the_patient_and_shows_its_time_in_its_locations_zone():
     assert recipient_words("referrer:lee@p.example", PLACES, {}) == "Referrer: lee@p.example"
     assert recipient_words("patient:pat_2", PLACES, {}) == "Patient: pat_2"  # not visible
     assert template_words({"kind": "failure_report"}) == "Failure report"
+
+
+def test_an_invitation_is_confirmed_in_words_naming_where_they_work():
+    user = {"name": "Sam Ortiz", "role": "therapist", "locations": ["main"]}
+    assert invited(user, PLACES).startswith("Sam Ortiz invited as therapist at Main;")
+    assert places_words(None, PLACES) == "every location"
+    assert places_words(["main", "lakeside"], PLACES) == "Main and Lakeside"
+
+
+def test_a_room_named_as_before_keeps_its_id():
+    stored = {"address": {"city": "X"}, "rooms": [{"room_id": "r1", "name": "Blue"}]}
+    body = location_body(
+        {"name": " Main ", "timezone": "UTC", "rooms": "Blue\n\n Green \n"}, stored
+    )
+    assert body == {
+        "name": "Main", "timezone": "UTC", "address": {"city": "X"},
+        "rooms": [{"room_id": "r1", "name": "Blue"}, {"name": "Green"}],
+    }  # fmt: skip
+
+
+def test_the_notification_form_changes_only_what_it_shows_and_says_what_is_missing():
+    stored = {
+        "clinic_name": "Old", "retry": {"max_attempts": 5}, "updated_at": "2025-01-01",
+        "partner_webhooks": {"p1": {"url": "https://p.example/h", "secret_set": True}},
+        "staff_emails": {"elsewhere": "x@y.example", "main": "old@y.example"},
+    }  # fmt: skip
+    form = {"clinic_name": "New", "quiet_start": "20:00", "quiet_end": "08:00",
+            "inbox-all": "desk@y.example", "reminder-0-channel": "sms", "reminder-0-hours": "1.5"}  # fmt: skip
+    body, errors = config_body(form, stored, PLACES)
+    assert errors == {}
+    assert body["retry"] == {"max_attempts": 5} and "updated_at" not in body
+    assert body["partner_webhooks"] == {"p1": {"url": "https://p.example/h"}}  # secret kept
+    assert body["staff_emails"] == {"elsewhere": "x@y.example", "*": "desk@y.example"}
+    assert body["reminders"] == [{"key": "sms-1-5h", "channel": "sms", "minutes_before": 90.0}]
+    _, missing = config_body({**form, "quiet_end": "", "reminder-0-hours": "soon"}, stored, PLACES)
+    assert set(missing) == {"quiet_end", "reminder-0-hours"}
+    assert config_on_form({"quiet_hours.start": ["x"], "staff_emails.main.value": ["y"],
+                           "reminders.0.minutes_before": ["z"]}) == {
+        "quiet_start": ["x"], "inbox-main": ["y"], "reminder-0-hours": ["z"],
+    }  # fmt: skip
