@@ -144,6 +144,7 @@ def summary(report: dict[str, Any]) -> dict[str, Any]:
         "lost": report.get("lost"),
         "doubled": report.get("doubled"),
         "5xx_by_code": http.get("5xx_by_code"),
+        "5xx_from_the_stand_in": http.get("not_503_from_the_stand_in"),
         "settled_in_s": report.get("settled_in_s"),
         "problems": report.get("problems"),
     }
@@ -167,8 +168,10 @@ def problems(report: dict[str, Any]) -> list[str]:
         found.append(f"outboxes not empty: {report['outboxes_not_empty']}")
     if (report.get("chaos") or {}).get("faults_failed"):
         found.append(f"{report['chaos']['faults_failed']} faults could not be made (chaos_log)")
-    if (report.get("http") or {}).get("not_503"):
-        found.append(f"{report['http']['not_503']} 5xx answers other than 503")
+    http = report.get("http") or {}
+    ours = (http.get("not_503") or 0) - (http.get("not_503_from_the_stand_in") or 0)
+    if ours:
+        found.append(f"{ours} 5xx answers other than 503 (http.not_503_causes)")
     if (report.get("desk") or {}).get("stopped"):
         found.append(f"{len(report['desk']['stopped'])} cases refused by an API")
     return found

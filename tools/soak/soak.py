@@ -125,6 +125,7 @@ class Soak:
                 if q["name"].endswith(".dlq")
             }
             self.report.update(census(tenant_id, settling, stream, desk, inbox.messages(), dead))
+            answers.trace({service: api.log() for service, api in stack.apis.items()})
             self.report.update(
                 chaos=chaos.report(),
                 chaos_log=chaos.log,
