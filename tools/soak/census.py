@@ -17,6 +17,35 @@ STAFF_EMAIL = "front-desk@soak.example"
 PARTNER_REFERRALS_DLQ = "intake.partner-referrals.dlq"
 
 
+# What the partner hears of each step of care (intake's milestones of planning's events), by the
+# step a case has passed: the plan approved, the session's progress report, the discharge.
+MILESTONES = (
+    ("plan", "referral.plan_approved"),
+    ("treat", "referral.progress_reported"),
+    ("discharge", "referral.discharged"),
+)
+
+
+def milestones_due(desk: Desk) -> list[str]:
+    """`<reference> <status type>` for each milestone the partner should have heard."""
+    return [
+        f"{case.reference} {kind}"
+        for case in list(desk.cases.values())
+        for step, kind in MILESTONES
+        if STEPS.index(case.step) > STEPS.index(step)
+    ]
+
+
+def milestones_heard(stream: PartnerStream) -> list[str]:
+    """The same for each milestone the partner heard (each distinct status event once)."""
+    return [
+        f"{reference} {kind}"
+        for reference, heard in list(stream.heard.items())
+        for _, kind in MILESTONES
+        for _ in heard.get(kind, ())
+    ]
+
+
 def emails_due(stream: PartnerStream, desk: Desk) -> int:
     return sum(expected_mail(stream, desk).values())
 
@@ -86,6 +115,7 @@ def census(
             past("discharge"), [p["referral_id"] for p in plans if p["status"] == "completed"]
         ),
     }  # fmt: skip
+    counts["partner milestones"] = exactly_once(milestones_due(desk), milestones_heard(stream))
     emails, email_detail = email_count(mails, expected_mail(stream, desk))
     counts["emails"] = emails
     poison = len(stream.poison())
