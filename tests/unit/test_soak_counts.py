@@ -42,3 +42,16 @@ def test_an_email_short_is_lost_and_an_unexpected_address_is_named():
     count, detail = email_count(mails, {"r@x.example": 2})
     assert (count.expected, count.found, count.lost) == (2, 2, 1)
     assert detail["to_unexpected_addresses"] == ["who@x.example"]
+
+
+def test_the_same_email_resent_under_its_message_id_is_reported_apart_not_doubled():
+    mails = [
+        mail("1", "r@x.example", "Plan", message_id="<d1@x>"),
+        mail("2", "r@x.example", "Plan", message_id="<d1@x>"),
+    ]
+    count, detail = email_count(mails, {"r@x.example": 1})
+    assert (count.lost, count.doubled) == (0, 0)
+    assert detail["resent_same_message_id"] == 1
+    assert detail["twice"] == [
+        {"to": ["r@x.example"], "subject": "Plan", "copies": 2, "message_ids": ["<d1@x>"]}
+    ]

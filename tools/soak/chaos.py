@@ -1,9 +1,10 @@
 """The chaos loop: every `interval_s` the next fault of a fixed cycle, on a target chosen at
-random (seeded): SIGKILL a service's worker (its supervisor starts another), SIGKILL one of an
-API's gunicorn workers (the master starts another), stop the broker application for
-`BROKER_AWAY_S` (`rabbitmqctl stop_app`, then `start_app`), kill the MongoDB stand-in and start
-it again on the same file and port after `STORE_AWAY_S`. `away()` says what is down right now
-(or just back), for the HTTP answers to be told apart."""
+random (seeded; each service in turn, in a shuffled order, so a short run hits several):
+SIGKILL a service's worker (its supervisor starts another), SIGKILL one of an API's gunicorn
+workers (the master starts another), stop the broker application for `BROKER_AWAY_S`
+(`rabbitmqctl stop_app`, then `start_app`), kill the MongoDB stand-in and start it again on the
+same file and port after `STORE_AWAY_S`. `away()` says what is down right now (or just back),
+for the HTTP answers to be told apart."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ class Chaos:
     def __init__(self, stack: SoakStack, store: Store, interval_s: float, seed: int) -> None:
         self.stack, self.store, self.interval_s = stack, store, interval_s
         self.random = random.Random(seed)
+        self._turns: dict[str, list[str]] = {}
         self.kills: Counter[str] = Counter()  # "intake-worker", "planning-api", ...
         self.broker_stops = 0
         self.store_restarts = 0
@@ -88,15 +90,22 @@ class Chaos:
     def _note(self, what: str) -> None:
         self.log.append(f"{time.monotonic() - self.started:7.1f} s  {what}")
 
+    def _next_service(self, kind: str) -> str:
+        """Each service once per round, the rounds in a shuffled order."""
+        turns = self._turns.setdefault(kind, [])
+        if not turns:
+            turns.extend(self.random.sample(SERVICES, len(SERVICES)))
+        return turns.pop()
+
     def _worker(self) -> None:
-        service = self.random.choice(SERVICES)
+        service = self._next_service("worker")
         pid = self.stack.kill_worker(service)
         if pid is not None:
             self.kills[f"{service}-worker"] += 1
             self._note(f"SIGKILL {service} worker (pid {pid})")
 
     def _api(self) -> None:
-        service = self.random.choice(SERVICES)
+        service = self._next_service("api")
         pid = self.stack.kill_api_process(service, self.random.choice)
         if pid is not None:
             self.kills[f"{service}-api"] += 1

@@ -25,6 +25,8 @@ from testkit.staff_forms import clear_intake_form, session_notes
 from tools.soak.answers import Answers
 
 RETRY_S = 1.0
+CLERKS = 4  # staff working at once, each on its share of the cases (an API call takes seconds
+# on a loaded machine: one clerk alone falls behind)
 WAIT_FOR_PLAN_S = 1.0
 CONFLICTS_BEFORE_GIVING_UP = 20  # a 409 again and again is not a race any more: report it
 STEPS = ("intake", "plan", "book", "treat", "discharge", "done")
@@ -34,6 +36,7 @@ STEPS = ("intake", "plan", "book", "treat", "discharge", "done")
 class Case:
     reference: str  # the partner's referral id
     referral_id: str
+    clerk: int = 0  # which of the staff works on it
     step: str = "intake"
     plan_id: str | None = None
     session_id: str | None = None
@@ -56,18 +59,27 @@ class Desk:
         self.cases: dict[str, Case] = {}
         self.incoming: queue.Queue[Case] = queue.Queue()
         self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._work, name="soak-desk", daemon=True)
+        self._lock = threading.Lock()
+        self.threads = [
+            threading.Thread(
+                target=self._work, args=(clerk,), name=f"soak-clerk-{clerk}", daemon=True
+            )
+            for clerk in range(CLERKS)
+        ]
+        self._sessions = threading.local()
 
     def take(self, reference: str, referral_id: str) -> None:
         """A referral the partner heard accepted: its care starts."""
         self.incoming.put(Case(reference, referral_id))
 
     def start(self) -> None:
-        self.thread.start()
+        for thread in self.threads:
+            thread.start()
 
     def stop(self) -> None:
         self.stopping.set()
-        self.thread.join(timeout=60)
+        for thread in self.threads:
+            thread.join(timeout=60)
 
     def open_cases(self) -> list[Case]:
         self._take_incoming()
@@ -84,18 +96,21 @@ class Desk:
     # --- the work ------------------------------------------------------------------------------
 
     def _take_incoming(self) -> None:
-        while True:
-            try:
-                case = self.incoming.get_nowait()
-            except queue.Empty:
-                return
-            self.cases.setdefault(case.referral_id, case)
+        with self._lock:
+            while True:
+                try:
+                    case = self.incoming.get_nowait()
+                except queue.Empty:
+                    return
+                case.clerk = len(self.cases) % CLERKS
+                self.cases.setdefault(case.referral_id, case)
 
-    def _work(self) -> None:
+    def _work(self, clerk: int) -> None:
         while not self.stopping.is_set():
             self._take_incoming()
-            due = [c for c in list(self.cases.values()) if c.open and c.next_at <= time.monotonic()]
-            for case in due:
+            now = time.monotonic()
+            mine = [c for c in list(self.cases.values()) if c.clerk == clerk]
+            for case in [c for c in mine if c.open and c.next_at <= now]:
                 if self.stopping.is_set():
                     return
                 try:
@@ -194,11 +209,18 @@ class Desk:
         else:
             case.next_at = time.monotonic() + RETRY_S
 
+    def _session(self) -> requests.Session:
+        """This clerk's own HTTP session (a session is not shared between threads)."""
+        if not hasattr(self._sessions, "session"):
+            self._sessions.session = requests.Session()
+            self._sessions.session.headers.update(self.staff.session.headers)
+        return self._sessions.session
+
     def _call(self, method: str, service: str, path: str, **kwargs: Any) -> tuple[int, Any]:
         """(status, JSON body); `Unanswered` for no answer or a 5xx (counted either way)."""
         url = f"{self.staff.urls[service]}{path}"
         try:
-            response = self.staff.session.request(method, url, timeout=30, **kwargs)
+            response = self._session().request(method, url, timeout=30, **kwargs)
         except requests.RequestException:
             self.answers.note_unanswered()
             raise Unanswered from None

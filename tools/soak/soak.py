@@ -43,7 +43,15 @@ from testkit.staff import StaffClient
 from testkit.waiting import wait_until
 from tools.bench.loop import Settling
 from tools.soak.answers import Answers
-from tools.soak.census import STAFF_EMAIL, census, emails_due, problems, summary
+from tools.soak.census import (
+    STAFF_EMAIL,
+    census,
+    emails_due,
+    milestones_due,
+    milestones_heard,
+    problems,
+    summary,
+)
 from tools.soak.chaos import Chaos
 from tools.soak.desk import Desk
 from tools.soak.partner_stream import PartnerStream
@@ -125,6 +133,7 @@ class Soak:
                 if q["name"].endswith(".dlq")
             }
             self.report.update(census(tenant_id, settling, stream, desk, inbox.messages(), dead))
+            answers.trace({service: api.log() for service, api in stack.apis.items()})
             self.report.update(
                 chaos=chaos.report(),
                 chaos_log=chaos.log,
@@ -200,6 +209,7 @@ class Soak:
             return (
                 stream.answered()
                 and not desk.open_cases()
+                and not set(milestones_due(desk)) - set(milestones_heard(stream))
                 and settling.db("notifications").deliveries.count_documents(
                     {"status": {"$in": ["queued", "deferred"]}}
                 )
