@@ -45,7 +45,7 @@ from shared.events.metrics import (
     RETRIED,
 )
 from shared.events.origin import origin_of
-from shared.events.publisher import ConfirmedPublisher
+from shared.events.publisher import ConfirmedPublisher, PublishFailed
 
 log = logging.getLogger("events.consumer")
 
@@ -113,8 +113,11 @@ class EventConsumer:
         settings: Settings,
         subscriptions: Sequence[Subscription],
         on_handled: Callable[[], None] = lambda: None,
-        prefetch: int = 10,
+        prefetch: int = 1,
     ) -> None:
+        """`prefetch` 1: a worker killed or cut off returns only the message it was handling,
+        so only that one is charged a delivery against the queue's delivery limit (with 10, a
+        backlogged worker restarted five times dead-lettered ten messages no handler had run)."""
         self.settings = settings
         self.subscriptions = list(subscriptions)
         self.on_handled = on_handled
@@ -135,7 +138,14 @@ class EventConsumer:
                 self._consume(connection, stop)
             except topology.TopologyError:
                 raise
-            except (*connection.connection_errors, *connection.channel_errors, OSError) as error:
+            except (
+                *connection.connection_errors,
+                *connection.channel_errors,
+                OSError,
+                PublishFailed,  # a retry or dead letter not confirmed: the message stays unacked
+            ) as error:
+                if isinstance(error, PublishFailed):
+                    self._drop_publisher()
                 failures += 1
                 pause = min(0.25 * 2**failures, 3.0)
                 log.warning(
@@ -145,8 +155,12 @@ class EventConsumer:
                 stop.wait(pause)
             finally:
                 _release(connection)
+        self._drop_publisher()
+
+    def _drop_publisher(self) -> None:
         if self._publisher is not None:
             self._publisher.close()
+            self._publisher = None
 
     def _consume(self, connection: Connection, stop: threading.Event) -> None:
         channel = connection.channel()

@@ -144,3 +144,46 @@ def _routed(publisher: ConfirmedPublisher, message) -> bool:
     except PublishFailed:
         return False
     return True
+
+
+def test_a_retry_the_broker_does_not_confirm_leaves_the_message_unacked_and_the_consumer_running(
+    make_settings,
+):
+    """A handler fails while the broker cannot take its retry (stopped, full): the consumer
+    neither acks the message nor dies; it reconnects, gets the message again and handles it."""
+    settings = make_settings("planning")
+    attempts: list[bool] = []
+    handled = threading.Event()
+
+    def on_happened(_event) -> bool:
+        attempts.append(True)
+        if len(attempts) == 1:
+            raise RuntimeError("the store said no")
+        handled.set()
+        return True
+
+    sub = subscribe(settings, "lean", [("intake.events", "test.#")], {"test.happened": on_happened})
+    consumer = EventConsumer(settings, [sub])
+    consumer._publisher = ConfirmedPublisher(settings, amqp_url="amqp://guest:guest@127.0.0.1:1//")
+    stop = threading.Event()
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            consumer.run(stop)
+        except BaseException as error:  # the fault this test is about
+            failed.append(error)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    publisher = ConfirmedPublisher(settings)
+    message = event(1).event
+    try:
+        wait_until(lambda: _routed(publisher, message), message="the event routed to the queue")
+        wait_until(lambda: handled.is_set() or failed, timeout=30, message="the event handled")
+    finally:
+        publisher.close()
+        stop.set()
+        thread.join(timeout=10)
+    assert not failed, failed
+    assert len(attempts) == 2  # the failed try, then the redelivery (no retry was published)
