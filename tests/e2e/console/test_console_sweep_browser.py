@@ -166,6 +166,17 @@ def signed_in(browser, clinic: Clinic, who: str) -> Console:
     return console
 
 
+def checked(console: Console, name: str) -> None:
+    """axe-core clean at both sizes, nothing hostile ran, screenshots taken."""
+    found = {}
+    for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
+        console.page.set_viewport_size(size)
+        found[label] = console.accessibility_violations()
+    assert found == {"phone": [], "desktop": []}, (name, found)
+    assert console.script_errors == [] and console.dialogs == [], name
+    console.screenshots(f"sweep-{name}")
+
+
 def tab_to(console: Console, target: Locator) -> int:
     """Tab from the top of the page until `target` has the focus; how many presses it took."""
     page = console.page
@@ -182,12 +193,7 @@ def swept(console: Console, name: str, path: str, main: tuple[str, str]) -> dict
     """Open the page, check it at both sizes and by the keyboard, press its main action."""
     page = console.open(path)
     assert page.locator("h1").count() == 1, (name, page.url)
-    found: dict[str, Any] = {}
-    for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
-        page.set_viewport_size(size)
-        found[label] = console.accessibility_violations()
-    assert found == {"phone": [], "desktop": []}, (name, found)
-    console.screenshots(f"sweep-{name}")
+    checked(console, name)
     assert page.evaluate(UNLABELLED) == [], name
     role, label = main
     target = page.get_by_role(role, name=label, exact=True).first  # type: ignore[arg-type]
@@ -260,6 +266,7 @@ def test_a_therapist_sees_the_precautions_records_a_session_and_the_chart_has_th
     console.follow(NAME)
     precautions = page.get_by_role("note", name="Precautions")
     assert precautions.first.is_visible() and "Modify treatment" in precautions.first.inner_text()
+    checked(console, "journey-chart")
     console.follow("Calendar")
     page.get_by_label("Day", exact=True).fill(clinic.began.date().isoformat())
     console.send("Show")
@@ -267,6 +274,7 @@ def test_a_therapist_sees_the_precautions_records_a_session_and_the_chart_has_th
     assert "Session of" in page.inner_text("h1")
     standing_out = "[role=note][aria-label=Precautions], section.precautions.stand-out"
     assert page.locator(standing_out).first.is_visible()  # beside the form, as on the chart
+    checked(console, "journey-session-to-record")
     page.get_by_label("Subjective: what the patient reports").fill("less pain sitting")
     page.get_by_label("Objective: what you found").fill("lumbar flexion improved")
     page.get_by_label("Assessment").fill("responding")
@@ -287,7 +295,5 @@ def test_a_therapist_sees_the_precautions_records_a_session_and_the_chart_has_th
     rows = page.locator("table.scores tbody tr")
     assert rows.count() == 2  # the baseline, and the session's score: 3, four points better
     assert rows.last.locator("td").all_inner_texts()[:3] == ["3", "+4", "yes"]
-    assert console.accessibility_violations() == []
-    console.screenshots("sweep-outcomes-after-session")
-    assert console.script_errors == [] and console.dialogs == []
+    checked(console, "journey-outcomes-after-session")
     console.close()
