@@ -111,9 +111,9 @@ def _show(
         else []
     )
     wanted = [s["patient_id"] for s in sessions] + [p["patient_id"] for p in plans]
-    found = apis().intake.patients(wanted)
-    patients = names_of(found)
-    flags = {p["patient_id"]: precautions_of(p.get("screening")) for p in found}
+    known = apis().intake.patients(wanted)
+    patients = names_of(known)
+    flags = {p["patient_id"]: precautions_of(p.get("screening")) for p in known}
     therapists = therapists_at(person().therapists, shown.place.location_id)
     columns = {k: v for k, v in therapists.items() if k == shown.therapist or not shown.therapist}
     grid = build_grid(win, shown.by, sessions, zone, columns, patients, asked)
