@@ -51,7 +51,7 @@ def care(world) -> dict[str, Any]:
     form["history"]["notes"] = NOTE
     form["symptoms"][0]["description"] = NOTE
     form["medications"] = ["warfarin"]  # the screening's precautions: modify
-    desk.post("intake", "/intakes", form, expect=201)
+    intake_id = desk.post("intake", "/intakes", form, expect=201)["intake_id"]
     draft = wait_until(
         lambda: (
             (found := desk.get("planning", f"/plans?referral_id={referral_id}")["items"])
@@ -80,6 +80,9 @@ def care(world) -> dict[str, Any]:
         {"cancelled_by": "patient", "reason": NOTE},
     )
     patient_id = desk.get("intake", f"/referrals/{referral_id}")["patient_id"]
+    second = {**distinct_referral(78, given_name=IMG, family_name=TEMPLATE),
+              "location_id": lakeside, "notes": [NOTE]}  # fmt: skip
+    to_intake = desk.post("intake", "/referrals", second)["referral_id"]  # no intake yet
     staff = admin.post(
         "intake",
         "/admin/users",
@@ -95,6 +98,8 @@ def care(world) -> dict[str, Any]:
         "began": began,
         "lakeside": lakeside,
         "staff_id": staff["user_id"],
+        "intake_id": intake_id,
+        "to_intake": to_intake,
     }
 
 
@@ -120,6 +125,8 @@ def test_every_page_shows_the_hostile_patient_and_notes_as_text(world, care, sig
         "referral": (admin, f"/referrals/{care['referral_id']}", [name, NOTE]),
         "patient search": (admin, "/patients?name=img", [name]),
         "chart": (therapist, f"/patients/{care['patient_id']}", [name, NOTE]),
+        "intake form": (admin, f"/referrals/{care['to_intake']}/intake", [name]),
+        "intake review": (therapist, f"/intakes/{care['intake_id']}", [name, NOTE]),
         "plans": (therapist, "/plans?tab=active", [name]),
         "plan": (therapist, f"/plans/{plan}", [name]),
         "calendar day": (therapist, f"/calendar?location={lakeside}&date={day}", [name]),
