@@ -1,6 +1,6 @@
 """Every console page in a real browser (Debian's Chromium) against the seven real processes,
 on one stack for the module: each page the navigation offers a role, and each page linked from
-them (referral, chart, plan, outcomes, discharge, session, the settings' subpages), as the role
+them (referral, chart, intake, plan, outcomes, discharge, session, the settings' subpages), as the role
 that uses it. On each: axe-core finds no WCAG 2.1 A/AA violation at 390x844 nor at 1280x900,
 screenshots of both in test-artifacts/, every form field has a label, the page's main action
 is reached by Tab and pressed with Enter, and the hostile names and notes of the patient and of
@@ -55,15 +55,20 @@ class Clinic:
     referral_id: str  # the hostile patient's referral, its notes hostile too
     plan_id: str  # the hostile patient's active plan (precautions: warfarin)
     patient_id: str
+    intake_id: str  # the hostile patient's intake, its history notes hostile
     began: datetime  # the session of that plan that has begun, to record
     upcoming: dict[str, Any]  # a session of that plan tomorrow
     held_referral: str
+    to_intake: str  # an accepted referral without an intake
     other_plan: str  # a plain patient's active plan, to discharge
     staff_id: str  # the staff member with a hostile name
 
 
-def _plan_of(desk: StaffClient, clinician: StaffClient, referral_id: str, form: dict) -> str:
-    desk.post("intake", "/intakes", form, expect=201)
+def _plan_of(
+    desk: StaffClient, clinician: StaffClient, referral_id: str, form: dict
+) -> tuple[str, str]:
+    """The approved plan drafted on the intake recorded with `form`, and the intake."""
+    intake_id = desk.post("intake", "/intakes", form, expect=201)["intake_id"]
     draft = wait_until(
         lambda: (
             (found := desk.get("planning", f"/plans?referral_id={referral_id}")["items"])
@@ -74,7 +79,7 @@ def _plan_of(desk: StaffClient, clinician: StaffClient, referral_id: str, form: 
         message="the drafted plan",
     )
     clinician.post("planning", f"/plans/{draft['plan_id']}/approve", {"version": draft["version"]})
-    return str(draft["plan_id"])
+    return str(draft["plan_id"]), str(intake_id)
 
 
 @pytest.fixture(scope="module")
@@ -115,11 +120,13 @@ def _staffed(stack: LocalStack) -> Clinic:
     form = clear_intake_form(referral_id)
     form["history"]["notes"] = NOTE
     form["medications"] = ["warfarin"]  # precautions: modify treatment
-    plan_id = _plan_of(desk, therapist, referral_id, form)
+    plan_id, intake_id = _plan_of(desk, therapist, referral_id, form)
     plain = {**distinct_referral(2, given_name="Robin", family_name="Sweep"),
              "location_id": lakeside, "valid_from": since}  # fmt: skip
     plain_id = desk.post("intake", "/referrals", plain)["referral_id"]
-    other_plan = _plan_of(desk, therapist, plain_id, clear_intake_form(plain_id))
+    other_plan, _ = _plan_of(desk, therapist, plain_id, clear_intake_form(plain_id))
+    fresh = {**distinct_referral(3, given_name="Sky", family_name="Sweep"), "location_id": lakeside}
+    to_intake = desk.post("intake", "/referrals", fresh)["referral_id"]  # no intake yet
     held = desk.post(
         "intake", "/referrals", native_referral(location_id="main", authorized_visits=None)
     )
@@ -144,9 +151,11 @@ def _staffed(stack: LocalStack) -> Clinic:
         referral_id=referral_id,
         plan_id=plan_id,
         patient_id=desk.get("intake", f"/referrals/{referral_id}")["patient_id"],
+        intake_id=intake_id,
         began=began,
         upcoming=upcoming,
         held_referral=held["referral_id"],
+        to_intake=to_intake,
         other_plan=other_plan,
         staff_id=user["user_id"],
     )
@@ -215,6 +224,8 @@ def test_every_page_at_both_sizes_is_accessible_labelled_and_keyboard_usable(cli
             ("referral-held", f"/referrals/{clinic.held_referral}", ("button", "Save the review")),
             ("patients", "/patients", ("button", "Find")),
             ("chart", f"/patients/{clinic.patient_id}", ("link", "Patients")),
+            ("intake-form", f"/referrals/{clinic.to_intake}/intake",
+             ("button", "Save the intake and screen it")),
             ("calendar-day", f"/calendar?location={clinic.lakeside}&date={day}",
              ("button", "Book the session")),
             ("calendar-week", f"/calendar?location={clinic.lakeside}&date={day}&view=week",
@@ -230,6 +241,7 @@ def test_every_page_at_both_sizes_is_accessible_labelled_and_keyboard_usable(cli
              ("link", "The chart as an image (SVG)")),
             ("discharge", f"/plans/{clinic.other_plan}/discharge",
              ("button", "Complete the plan")),
+            ("intake-review", f"/intakes/{clinic.intake_id}", ("link", "The referral")),
             ("chart-therapist", f"/patients/{clinic.patient_id}", ("link", "Patients")),
         ],
         "admin": [
@@ -268,6 +280,7 @@ def test_a_therapist_sees_the_precautions_records_a_session_and_the_chart_has_th
     assert precautions.first.is_visible() and "Modify treatment" in precautions.first.inner_text()
     checked(console, "journey-chart")
     console.follow("Calendar")
+    assert "Calendar" in page.inner_text("h1"), (page.url, page.inner_text("main")[:800])
     page.get_by_label("Day", exact=True).fill(clinic.began.date().isoformat())
     console.send("Show")
     console.follow(f"{clinic.began:%H:%M}")
