@@ -38,7 +38,7 @@ IMG = "<img src=x onerror=alert(1)>"
 TEMPLATE = "{{7*7}}"
 NOTE = '<script>alert(1)</script> {{7*7}} "><svg onload=alert(1)>'
 NAME = f"{IMG} {TEMPLATE}"
-MAX_TABS = 120
+MAX_TABS = 250  # the intake form takes 112 presses to its button
 
 UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
   .filter(el => el.type !== 'hidden' && !el.closest('[hidden]'))
