@@ -67,6 +67,8 @@ class ReferralPage:
     amendments: list[Amendment]
     pending: list[Mapping[str, Any]]
     closed: str
+    patient_id: str = ""
+    """The patient record the referral is linked to (none while it is held for review)."""
 
 
 def visits(terms: Mapping[str, Any], plan: Mapping[str, Any] | None) -> Visits:
@@ -126,6 +128,7 @@ def referral_page(
         status=referral["status"],
         status_label=STATUS_LABELS.get(referral["status"], referral["status"]),
         patient=patient_name(terms) or "(no name sent)",
+        patient_id=str(referral.get("patient_id") or ""),
         birth_date=on_day((terms.get("patient") or {}).get("birth_date")),
         prescriber=terms.get("requester") or {},
         diagnoses=list(terms.get("diagnoses") or []),

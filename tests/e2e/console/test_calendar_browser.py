@@ -1,5 +1,6 @@
 """Pages 8 and 9 in a real browser (Debian's Chromium) against the seven real processes, by the
-keyboard: the booking part of a front desk's morning (two sessions booked, one refused first as
+keyboard: a front desk's morning (inbox -> referral -> the patient's chart -> calendar: two
+sessions booked, one refused first as
 a double booking with planning's reason in its slot, then booked at another time), the week
 view, a session page; a therapist opens a session that has begun from the calendar, sees the
 screening's precautions and records it with the pain scale. axe-core finds no WCAG 2.1 A/AA
@@ -54,8 +55,15 @@ def test_a_front_desk_books_two_sessions_one_clash_shown_and_a_therapist_records
 
     console = Console(browser, stack.console_url)
     console.sign_in(clinic.tenant_id, clinic.front_desk.email, clinic.front_desk.password)
-    console.follow("Calendar")
     page = console.page
+    console.follow("Referrals")  # the morning starts at the inbox: referral -> patient -> book
+    console.follow("Accepted")
+    console.follow("Avery Morning")
+    assert "Referral for Avery Morning" in page.inner_text("h1")
+    with page.expect_navigation():
+        page.locator("dl.facts").get_by_role("link", name="Avery Morning").press("Enter")
+    assert "Avery Morning" in page.inner_text("h1")  # the chart
+    console.follow("Calendar")
     page.get_by_label("Location").select_option(label="Lakeside")
     page.get_by_label("Day", exact=True).fill(tomorrow.isoformat())
     console.send("Show")
