@@ -12,21 +12,17 @@ the outcome chart shows the new point."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pymongo
 import pytest
 from playwright.sync_api import Locator
 
 from testkit.browser import DESKTOP, PHONE, chromium
 from testkit.console import Console
-from testkit.rabbit import amqp_url
 from testkit.referrals import distinct_referral, native_referral
-from testkit.smtp import smtp_server
 from testkit.stack import LocalStack
 from testkit.staff import StaffClient
 from testkit.staff_accounts import StaffedClinic, staffed_clinic
@@ -83,28 +79,9 @@ def _plan_of(
 
 
 @pytest.fixture(scope="module")
-def clinic(mongo_url, rabbit_admin, tmp_path_factory) -> Iterator[Clinic]:
-    vhost = rabbit_admin.create_vhost()
-    prefix = f"t_{uuid.uuid4().hex[:12]}"
-    with smtp_server() as (_inbox, smtp_port):
-        stack = LocalStack(
-            mongo_url=mongo_url,
-            db_prefix=prefix,
-            amqp_url=amqp_url(vhost),
-            log_dir=tmp_path_factory.mktemp("console-sweep"),
-            smtp_port=smtp_port,
-        )
-        try:
-            stack.start()
-            yield _staffed(stack)
-        finally:
-            stack.stop()
-            rabbit_admin.delete_vhost(vhost)
-            client = pymongo.MongoClient(mongo_url)
-            for name in client.list_database_names():
-                if name.startswith(prefix):
-                    client.drop_database(name)
-            client.close()
+def clinic(system) -> Clinic:
+    stack, _inbox = system
+    return _staffed(stack)
 
 
 def _staffed(stack: LocalStack) -> Clinic:
