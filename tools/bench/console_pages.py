@@ -147,15 +147,17 @@ class ConsoleBrowser:
         if answer.status_code != 302 or "sign-in" in answer.headers.get("Location", ""):
             raise StepFailed(f"console sign-in of {member.email}: {answer.status_code}")
 
-    def timing(self, path: str) -> tuple[float, float, int, int]:
-        """(server ms, API ms, API calls, body bytes) of one page, from its Server-Timing."""
-        answer = self.http.get(f"{self.url}{path}", allow_redirects=False, timeout=60)
-        if answer.status_code != 200:
-            raise StepFailed(f"GET {path} -> {answer.status_code}: {answer.text[:300]}")
+    def timing(self, path: str) -> tuple[float, float, int, int, int]:
+        """(server ms, API ms, API calls, body bytes, status) of one page, from its Server-Timing
+        (a page that failed, e.g. 503 when an API did not answer in time, has its figures too)."""
+        answer = self.http.get(f"{self.url}{path}", allow_redirects=False, timeout=120)
+        if answer.status_code in (302, 401, 403):
+            raise StepFailed(f"GET {path} -> {answer.status_code}: signed out or refused")
         found = TIMING.search(answer.headers.get("Server-Timing", ""))
         if found is None:
             raise StepFailed(f"GET {path}: no Server-Timing ({answer.headers})")
-        return float(found[1]), float(found[2]), int(found[3]), len(answer.content)
+        timing = float(found[1]), float(found[2]), int(found[3])
+        return *timing, len(answer.content), answer.status_code
 
     def measure(self, paths: list[str], requests_n: int) -> dict[str, Any]:
         self.timing(paths[0])  # warm: the person's details, the connection pool
@@ -173,6 +175,7 @@ class ConsoleBrowser:
             "api_calls": max(set(calls), key=calls.count),
             "api_calls_max": max(calls),
             "body_kb_max": round(max(s[3] for s in samples) / 1024, 1),
+            "failed": sum(s[4] != 200 for s in samples),
         }
 
 

@@ -196,9 +196,14 @@ def problems(report: dict[str, Any]) -> list[str]:
 
 
 def console_problems(console: dict[str, Any]) -> list[str]:
-    """A console page over the API call limit."""
+    """A console page over the API call limit, or failing."""
+    pages = console["pages"].items()
     return [
         f"console page {name} makes {page['api_calls_max']} API calls (at most {MOST_API_CALLS})"
-        for name, page in console["pages"].items()
+        for name, page in pages
         if page["api_calls_max"] > MOST_API_CALLS
+    ] + [
+        f"console page {name} failed {page['failed']} times"
+        for name, page in pages
+        if page["failed"]
     ]
