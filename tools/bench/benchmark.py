@@ -15,7 +15,10 @@ MongoDB commands recorded (`MONGO_COMMAND_LOG`, shared/command_log.py), then mea
 4. HTTP: a real endpoint and a bare Flask one (tools/bench/bare_app.py), same gunicorn settings;
 5. staff sign-in: CPU per sign-in in the intake API, per access-token verification in planning
    (tools/bench/sign_in.py);
-6. every query shape the services sent, matched with the declared indexes.
+6. the staff console's main pages on a clinic of 1,000 patients (`--short`: 20): server time
+   and API calls per page, from their Server-Timing header (tools/bench/console_pages.py);
+7. every query shape the services sent (the console's pages' included), matched with the
+   declared indexes.
 
 Prints the JSON and writes it to var/bench/bench-<time>.json (or --out). Exits 1 when a query
 shape has no index or a figure is missing. docs/benchmark.md explains each figure.
@@ -46,7 +49,7 @@ from testkit.mongo import MongoStandin
 from testkit.processes import free_port, python_env
 from testkit.smtp import smtp_server
 from testkit.stack import SERVICES, LocalStack
-from tools.bench import capture, figures, http_load
+from tools.bench import capture, console_pages, figures, http_load
 from tools.bench.bare_hop import bare_hop
 from tools.bench.cpu import sample, spent
 from tools.bench.indexes import declared_indexes, query_shapes
@@ -75,15 +78,16 @@ class Plan:
     http_s: float
     sign_ins: int
     verifications: int
+    console: console_pages.Size
 
 
 FULL = Plan(
     2.0, seconds=30, warmup_referrals=3, idle_s=5, bare_warmup=20, bare_events=600, http_s=10,
-    sign_ins=20, verifications=5000,
+    sign_ins=20, verifications=5000, console=console_pages.FULL,
 )  # fmt: skip
 SHORT = Plan(
     2.0, seconds=3, warmup_referrals=1, idle_s=2, bare_warmup=10, bare_events=150, http_s=2,
-    sign_ins=5, verifications=1000,
+    sign_ins=5, verifications=1000, console=console_pages.SHORT,
 )  # fmt: skip
 
 
@@ -208,6 +212,9 @@ class Bench:
         self.report["http"] = self._http(stack, clinic.admin_key, trips[0].referral_id, mongo_url)
         self.report["sign_in"] = sign_in_figures(
             stack, clinic.tenant_id, clinic.staff, plan.sign_ins, plan.verifications
+        )
+        self.report["console"] = console_pages.console_figures(
+            stack, mongo_url, self.prefix, plan.console
         )
         self.report["query_shapes"] = self._shapes(mongo_url)
 

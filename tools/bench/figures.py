@@ -11,6 +11,7 @@ from tools.bench import capture
 
 SERVICES = ("intake", "planning", "notifications")
 Counters = dict[str, dict[str, float]]
+MOST_API_CALLS = 4  # a console page's (docs/conventions.md, "The console")
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -159,6 +160,12 @@ def summary(report: dict[str, Any]) -> dict[str, Any]:
         ],
         "sign_in_cpu_ms": report["sign_in"]["sign_in_cpu_ms"],
         "token_verification_in_planning_cpu_ms": report["sign_in"]["token_verification_cpu_ms"],
+        "console_page_server_ms_p95": {
+            name: page["server_ms_p95"] for name, page in report["console"]["pages"].items()
+        },
+        "console_page_api_calls": {
+            name: page["api_calls_max"] for name, page in report["console"]["pages"].items()
+        },
         "query_shapes": report["query_shapes"]["count"],
         "unindexed_query_shapes": len(report["query_shapes"]["unindexed"]),
     }
@@ -185,4 +192,18 @@ def problems(report: dict[str, Any]) -> list[str]:
     for side in ("real", "bare"):
         if http[side]["errors"]:
             found.append(f"http {side}: {http[side]['errors']} requests failed")
-    return found
+    return found + console_problems(report["console"])
+
+
+def console_problems(console: dict[str, Any]) -> list[str]:
+    """A console page over the API call limit, or failing."""
+    pages = console["pages"].items()
+    return [
+        f"console page {name} makes {page['api_calls_max']} API calls (at most {MOST_API_CALLS})"
+        for name, page in pages
+        if page["api_calls_max"] > MOST_API_CALLS
+    ] + [
+        f"console page {name} failed {page['failed']} times"
+        for name, page in pages
+        if page["failed"]
+    ]
