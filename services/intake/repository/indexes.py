@@ -80,6 +80,15 @@ INDEXES: dict[str, list[IndexModel]] = {
             unique=True,
         ),
         IndexModel([("tenant_id", ASCENDING), ("patient_id", ASCENDING)], name="patient"),
+        IndexModel(  # a patient's referrals, newest first (the chart): no sort in memory
+            [
+                ("tenant_id", ASCENDING),
+                ("patient_id", ASCENDING),
+                ("received_at", DESCENDING),
+                ("_id", DESCENDING),
+            ],
+            name="patient_newest",
+        ),
         IndexModel([("tenant_id", ASCENDING), ("location_id", ASCENDING)], name="location"),
         IndexModel(
             [("tenant_id", ASCENDING), ("status", ASCENDING), ("received_at", DESCENDING)],
@@ -92,6 +101,15 @@ INDEXES: dict[str, list[IndexModel]] = {
             [("tenant_id", ASCENDING), ("referral_id", ASCENDING)], name="referral", unique=True
         ),
         IndexModel([("tenant_id", ASCENDING), ("patient_id", ASCENDING)], name="patient"),
+        IndexModel(  # a patient's intakes, newest first (the chart): no sort in memory
+            [
+                ("tenant_id", ASCENDING),
+                ("patient_id", ASCENDING),
+                ("completed_at", DESCENDING),
+                ("_id", DESCENDING),
+            ],
+            name="patient_newest",
+        ),
         IndexModel([("tenant_id", ASCENDING), ("location_id", ASCENDING)], name="location"),
     ],
     PARTNER_REJECTIONS: [
