@@ -127,6 +127,18 @@ class Console:
             for v in result["violations"]
         ]  # fmt: skip
 
+    def checked(self, name: str) -> None:
+        """What every page of the console must be: axe-core clean at a phone's and a desktop's
+        size, no script error, no dialog (nothing hostile ran); then its screenshots."""
+        found = {}
+        for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
+            self.page.set_viewport_size(size)
+            found[label] = self.accessibility_violations()
+        self.page.set_viewport_size(self.viewport)
+        assert found == {"phone": [], "desktop": []}, (name, found)
+        assert self.script_errors == [] and self.dialogs == [], (name, self.script_errors)
+        self.screenshots(name)
+
     def screenshots(self, name: str) -> list[Path]:
         """The whole page at a phone's size (390x844) and a desktop's (1280x900)."""
         ARTIFACTS.mkdir(exist_ok=True)

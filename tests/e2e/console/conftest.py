@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pymongo
 import pytest
 
+from testkit.browser import chromium
 from testkit.rabbit import RabbitAdmin, amqp_url
 from testkit.smtp import SmtpInbox, smtp_server
 from testkit.stack import LocalStack
@@ -40,3 +41,10 @@ def system(
                 if name.startswith(prefix):
                     client.drop_database(name)
             client.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One Chromium for the directory; each test opens its own contexts (its own cookies)."""
+    with chromium() as running:
+        yield running

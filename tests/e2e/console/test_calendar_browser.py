@@ -12,27 +12,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
-
-from testkit.browser import chromium
 from testkit.console import Console
 from testkit.referrals import distinct_referral
 from testkit.staff_accounts import staffed_clinic
 from testkit.treatment_plans import active_plan
 
 CHICAGO = ZoneInfo("America/Chicago")  # Lakeside, where the clinic's therapist works
-
-
-@pytest.fixture
-def browser():
-    with chromium() as running:
-        yield running
-
-
-def checked(console: Console, name: str) -> None:
-    assert console.accessibility_violations() == [], name
-    assert console.script_errors == [] and console.dialogs == [], name
-    console.screenshots(name)
 
 
 def test_a_front_desk_books_two_sessions_one_clash_shown_and_a_therapist_records_one(
@@ -68,7 +53,7 @@ def test_a_front_desk_books_two_sessions_one_clash_shown_and_a_therapist_records
     page.get_by_label("Day", exact=True).fill(tomorrow.isoformat())
     console.send("Show")
     assert "Calendar, Lakeside" in page.inner_text("h1")
-    checked(console, "calendar-day")
+    console.checked("calendar-day")
 
     def book(patient: str, at: str) -> None:
         page.get_by_label("Patient (active plan)").select_option(label=f"{patient} Morning")
@@ -89,7 +74,7 @@ def test_a_front_desk_books_two_sessions_one_clash_shown_and_a_therapist_records
     assert f"{day_words} 10:30 with Sam Ortiz" in clash.inner_text()
     assert "is already booked" in console.error_next_to("Time at Lakeside")
     assert page.get_by_label("Time at Lakeside").input_value() == "10:30"  # kept as typed
-    checked(console, "calendar-clash")
+    console.checked("calendar-clash")
     page.get_by_label("Time at Lakeside").fill("11:30")
     console.send("Book the session")
     assert "11:30 with Sam Ortiz for Blake Morning" in console.flash()
@@ -99,11 +84,11 @@ def test_a_front_desk_books_two_sessions_one_clash_shown_and_a_therapist_records
     page.get_by_label("View").select_option("week")
     console.send("Show")
     assert page.locator("a.slot").count() == 2
-    checked(console, "calendar-week")
+    console.checked("calendar-week")
     console.follow("Avery Morning")
     assert "Session of Avery Morning" in page.inner_text("h1")
     assert page.get_by_role("heading", name="Record the session").count() == 0  # not the desk's
-    checked(console, "session-desk")
+    console.checked("session-desk")
     console.send("Sign out")
 
     began = datetime.now(CHICAGO).replace(second=0, microsecond=0) - timedelta(hours=2)
@@ -125,7 +110,7 @@ def test_a_front_desk_books_two_sessions_one_clash_shown_and_a_therapist_records
     assert page.get_by_label("Subjective: what the patient reports").input_value() == (
         "less pain sitting"
     )
-    checked(console, "session-record-errors")
+    console.checked("session-record-errors")
     page.get_by_label("Objective: what you found").fill("lumbar flexion improved")
     page.get_by_label("Assessment").fill("responding")
     page.get_by_label("Plan for the next sessions").fill("continue")
@@ -135,5 +120,5 @@ def test_a_front_desk_books_two_sessions_one_clash_shown_and_a_therapist_records
     console.send("Record the session")
     assert "recorded; NPRS 4." in console.flash()
     assert "lumbar flexion improved" in page.inner_text("main")
-    checked(console, "session-recorded")
+    console.checked("session-recorded")
     console.close()

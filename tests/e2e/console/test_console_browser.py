@@ -10,9 +10,7 @@ from __future__ import annotations
 import uuid
 
 import pyotp
-import pytest
 
-from testkit.browser import chromium
 from testkit.console import Console
 from testkit.referrals import native_referral
 from testkit.staff_accounts import link_token, staffed_clinic
@@ -20,19 +18,6 @@ from testkit.waiting import wait_until
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 PASSWORD = "violet-harbour-counts-31"
-
-
-@pytest.fixture
-def browser():
-    with chromium() as running:
-        yield running
-
-
-def checked(console: Console, name: str) -> None:
-    """No accessibility violation, no script error, nothing hostile ran; screenshots taken."""
-    assert console.accessibility_violations() == [], name
-    assert console.script_errors == [] and console.dialogs == [], name
-    console.screenshots(name)
 
 
 def test_a_front_desk_signs_in_opens_the_inbox_and_a_referral_and_settles_a_held_one(
@@ -49,22 +34,22 @@ def test_a_front_desk_signs_in_opens_the_inbox_and_a_referral_and_settles_a_held
     console = Console(browser, stack.console_url)
 
     console.open("/referrals")  # signed out: the sign-in page, which comes back here after
-    checked(console, "sign-in")
+    console.checked("sign-in")
     console.sign_in(clinic.tenant_id, clinic.front_desk.email, PASSWORD_OF(clinic))
     assert console.page.url.endswith("/referrals") and "You are signed in" in console.flash()
     assert console.page.get_by_role("link", name=f"{HOSTILE} {{{{7*7}}}}").count() == 1
-    checked(console, "inbox")
+    console.checked("inbox")
 
     console.follow("Needs review")
-    checked(console, "inbox-needs-review")
+    console.checked("inbox-needs-review")
     console.follow("Maria Elena Alvarez")
     assert console.page.get_by_role("heading", name="Settle what the review needs").is_visible()
-    checked(console, "referral-held")
+    console.checked("referral-held")
     console.page.get_by_label("Visits authorized").fill("many")
     console.send("Save the review")
     assert "integer" in console.error_next_to("Visits authorized").lower()
     assert console.page.get_by_label("Visits authorized").input_value() == "many"  # kept
-    checked(console, "referral-held-error")
+    console.checked("referral-held-error")
     console.page.get_by_label("Visits authorized").fill("6")
     # the same MRN as the first referral's patient: staff say it is that patient
     assert console.page.get_by_role("group", name="Who is the patient?").is_visible()
@@ -72,7 +57,7 @@ def test_a_front_desk_signs_in_opens_the_inbox_and_a_referral_and_settles_a_held
     console.send("Save the review")
     assert "accepted" in console.flash() and "Maria Elena Alvarez" in console.flash()
     assert "6 authorized, 0 used, 6 remaining" in console.page.inner_text("main")
-    checked(console, "referral-accepted")
+    console.checked("referral-accepted")
     assert desk_api.get("intake", f"/referrals/{held['referral_id']}")["status"] == "accepted"
 
     console.follow("Referrals")
@@ -80,7 +65,7 @@ def test_a_front_desk_signs_in_opens_the_inbox_and_a_referral_and_settles_a_held
     assert console.page.get_by_role(
         "heading", name=f"Referral for {HOSTILE} {{{{7*7}}}}"
     ).is_visible()
-    checked(console, "referral")
+    console.checked("referral")
     console.close()
 
 
@@ -101,12 +86,12 @@ def test_a_person_invited_by_email_sets_a_password_from_the_link_and_signs_in(sy
     console = Console(browser, stack.console_url)
 
     console.page.goto(link)
-    checked(console, "invitation")
+    console.checked("invitation")
     console.page.get_by_label("New password").fill("short")
     console.page.get_by_label("The same password again").fill("short")
     console.send("Set my password")
     assert "12" in console.error_next_to("New password")
-    checked(console, "invitation-error")
+    console.checked("invitation-error")
     console.page.get_by_label("New password").fill(PASSWORD)
     console.page.get_by_label("The same password again").fill(PASSWORD)
     console.send("Set my password")
@@ -116,18 +101,18 @@ def test_a_person_invited_by_email_sets_a_password_from_the_link_and_signs_in(sy
     console.send("Sign in")
 
     assert console.page.url.endswith("/second-factor/enrol")  # admins must enrol first
-    checked(console, "enrol")
+    console.checked("enrol")
     console.send("Start")
     secret = console.page.locator("code.secret").inner_text()
     console.page.get_by_label("Code from your authenticator app").fill(pyotp.TOTP(secret).now())
     console.send("Confirm")
     assert console.page.locator("ul.codes li").count() == 10
-    checked(console, "recovery-codes")
+    console.checked("recovery-codes")
     console.follow("Go on to the referrals")
     assert console.page.get_by_role("link", name="Clinic settings").count() == 1  # an admin's
     console.follow("Clinic settings")
     assert console.page.get_by_role("heading", name="Clinic settings").is_visible()
-    checked(console, "settings-staff")
+    console.checked("settings-staff")
 
     # the admin's task: invite a therapist, who signs in from the email link
     sam = f"sam@{tenant_id}.example"
@@ -139,18 +124,18 @@ def test_a_person_invited_by_email_sets_a_password_from_the_link_and_signs_in(sy
     assert "email" in console.error_next_to("Email").lower()
     assert console.page.get_by_label("Name", exact=True).input_value() == "Sam Ortiz"  # kept
     assert console.page.get_by_role("checkbox", name="Main").is_checked()
-    checked(console, "settings-staff-error")
+    console.checked("settings-staff-error")
     console.page.get_by_label("Email", exact=True).fill(sam)
     console.send("Send the invitation")
     assert "Sam Ortiz invited as therapist at Main" in console.flash()
     assert console.page.get_by_role("link", name="Sam Ortiz").is_visible()
     console.follow("Sam Ortiz")
-    checked(console, "settings-user")
+    console.checked("settings-user")
     for section, name in (("Locations", "settings-locations"), ("Sign-in", "settings-sign-in"),
                           ("Notifications", "settings-notifications"),
                           ("Templates", "settings-templates")):  # fmt: skip
         console.follow(section)
-        checked(console, name)
+        console.checked(name)
     console.page.get_by_label("Template", exact=True).select_option("patient_welcome.sms")
     console.send("Open")
     console.page.get_by_label("Text", exact=True).fill(
@@ -158,15 +143,15 @@ def test_a_person_invited_by_email_sets_a_password_from_the_link_and_signs_in(sy
     )
     console.send("Preview with sample data")
     assert "Sample Clinic welcomes you, Maria!" in console.page.inner_text(".preview")
-    checked(console, "settings-template-preview")
+    console.checked("settings-template-preview")
     console.follow("Messages")
     assert console.page.get_by_role("heading", name="Messages").is_visible()
-    checked(console, "messages")
+    console.checked("messages")
     console.page.get_by_label("Planned from").fill("2001-02-01")
     console.page.get_by_label("Planned until").fill("2001-01-01")
     console.send("Show")
     assert "before" in console.error_next_to("Planned until")
-    checked(console, "messages-error")
+    console.checked("messages-error")
     console.send("Sign out")
     assert "You are signed out" in console.flash()
     console.open("/referrals")
@@ -182,7 +167,7 @@ def test_a_person_invited_by_email_sets_a_password_from_the_link_and_signs_in(sy
     console.send("Sign in")  # a therapist needs no second factor here
     assert console.page.url.endswith("/referrals") and "You are signed in" in console.flash()
     assert console.page.get_by_role("link", name="Clinic settings").count() == 0
-    checked(console, "therapist-signed-in")
+    console.checked("therapist-signed-in")
     console.open("/settings/staff")  # not offered, and refused when asked
     assert console.page.get_by_role("heading", name="Not allowed").is_visible()
     console.close()

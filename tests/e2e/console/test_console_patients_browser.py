@@ -9,27 +9,11 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
-
-from testkit.browser import chromium
 from testkit.console import Console
 from testkit.referrals import native_referral
 from testkit.staff_accounts import staffed_clinic
 
 HOSTILE = "<img src=x onerror=alert(1)>"
-
-
-@pytest.fixture
-def browser():
-    with chromium() as running:
-        yield running
-
-
-def checked(console: Console, name: str) -> None:
-    """No accessibility violation, no script error, nothing hostile ran; screenshots taken."""
-    assert console.accessibility_violations() == [], name
-    assert console.script_errors == [] and console.dialogs == [], name
-    console.screenshots(name)
 
 
 def referred(location: str, given: str, family: str, mrn: str) -> dict:
@@ -52,23 +36,23 @@ def test_a_therapist_finds_a_patient_records_the_intake_and_a_clearance(system, 
 
     console.follow("Patients")
     assert console.page.get_by_role("link", name=f"{HOSTILE} {{{{7*7}}}}").count() == 1
-    checked(console, "patients")
+    console.checked("patients")
     console.page.get_by_label("Phone").fill("12")
     console.send("Find")
     assert "phone" in console.error_next_to("Phone").lower()
     assert console.page.get_by_label("Phone").input_value() == "12"  # kept
-    checked(console, "patients-error")
+    console.checked("patients-error")
     console.page.get_by_label("Phone").fill("")
     console.page.get_by_label("Name").fill("LIND zoe")
     console.send("Find")
     assert "1 patient found" in console.page.inner_text("main")
-    checked(console, "patients-found")
+    console.checked("patients-found")
 
     console.follow("Zoë Lindqvist")
     assert "No intake yet" in console.page.inner_text("main")
-    checked(console, "patient-chart-new")
+    console.checked("patient-chart-new")
     console.follow(f"Record the intake for referral {referral['partner_referral_id']}")
-    checked(console, "intake-form")
+    console.checked("intake-form")
     page = console.page
     page.get_by_label("Symptom 1: what you feel").fill("Low back pain when sitting")
     page.get_by_label("Symptom 1: how bad, from 0 (not at all) to 10 (worst)").fill("11")
@@ -82,21 +66,21 @@ def test_a_therapist_finds_a_patient_records_the_intake_and_a_clearance(system, 
     assert "10" in console.error_next_to("Symptom 1: how bad, from 0 (not at all) to 10 (worst)")
     assert "sign" in console.error_next_to("Type your full name as your signature (required)")
     assert page.get_by_label("I am being treated for cancer").is_checked()  # kept
-    checked(console, "intake-form-error")
+    console.checked("intake-form-error")
     page.get_by_label("Symptom 1: how bad, from 0 (not at all) to 10 (worst)").fill("6")
     page.get_by_label("Type your full name as your signature (required)").fill("Zoë Lindqvist")
     console.send("Save the intake and screen it")
     assert "Intake recorded for Zoë Lindqvist" in console.flash()
     assert page.locator(".precautions-needs_clearance").is_visible()
-    checked(console, "intake-review")
+    console.checked("intake-review")
 
     page.locator('input[name="rule_ids"]').first.press("Space")
     page.get_by_label("The physician who cleared treatment").fill("Dr Ana Ruiz")
     page.get_by_label("Note (what the physician said, and when)").fill("Oncologist agrees.")
     console.send("Record the clearance")
     assert "Clearance by Dr Ana Ruiz recorded for Zoë Lindqvist" in console.flash()
-    checked(console, "intake-cleared")
+    console.checked("intake-cleared")
     console.follow("Zoë Lindqvist")
     assert "cleared by Dr Ana Ruiz" in page.inner_text("main")
-    checked(console, "patient-chart")
+    console.checked("patient-chart")
     console.close()

@@ -11,9 +11,6 @@ import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
-
-from testkit.browser import chromium
 from testkit.console import Console
 from testkit.referrals import native_referral
 from testkit.staff_accounts import staffed_clinic
@@ -21,19 +18,6 @@ from testkit.staff_forms import clear_intake_form, session_notes
 from testkit.waiting import wait_until
 
 HOSTILE = "<img src=x onerror=alert(1)>"
-
-
-@pytest.fixture
-def browser():
-    with chromium() as running:
-        yield running
-
-
-def checked(console: Console, name: str) -> None:
-    """No accessibility violation, no script error, nothing hostile ran; screenshots taken."""
-    assert console.accessibility_violations() == [], name
-    assert console.script_errors == [] and console.dialogs == [], name
-    console.screenshots(name)
 
 
 def test_a_therapist_edits_approves_follows_the_outcomes_and_discharges_a_plan(system, browser):
@@ -63,10 +47,10 @@ def test_a_therapist_edits_approves_follows_the_outcomes_and_discharges_a_plan(s
 
     console.follow("Plans")
     assert console.page.get_by_role("link", name=name).count() == 1
-    checked(console, "plans")
+    console.checked("plans")
     console.follow(name)
     assert console.page.get_by_role("heading", name=f"Plan for {name}").is_visible()
-    checked(console, "plan")
+    console.checked("plan")
 
     console.page.get_by_label("Sessions a week").fill("often")
     console.page.get_by_label("Notes").fill("Heat first.")
@@ -74,7 +58,7 @@ def test_a_therapist_edits_approves_follows_the_outcomes_and_discharges_a_plan(s
     assert "integer" in console.error_next_to("Sessions a week").lower()
     assert console.page.get_by_label("Sessions a week").input_value() == "often"  # kept
     assert console.page.get_by_label("Notes").input_value() == "Heat first."
-    checked(console, "plan-error")
+    console.checked("plan-error")
     console.page.get_by_label("Sessions a week").fill("2")
     console.send("Save the plan")
     assert "saved as version 2" in console.flash()
@@ -89,11 +73,11 @@ def test_a_therapist_edits_approves_follows_the_outcomes_and_discharges_a_plan(s
     assert "changed by Dana Admin at " in alert and "Here is the current version" in alert
     assert console.page.get_by_label("Notes").input_value() == "Admin: check the hip first."
     assert "My own notes." in console.page.inner_text("main")  # what was typed, to copy back
-    checked(console, "plan-conflict")
+    console.checked("plan-conflict")
 
     console.send("Approve version 3")
     assert "approved: it is active" in console.flash()
-    checked(console, "plan-active")
+    console.checked("plan-active")
 
     local = datetime.now(ZoneInfo("America/Chicago")) - timedelta(minutes=2)  # just begun
     therapist = clinic.therapist.signed_in.client(stack.urls, "therapist")
@@ -115,7 +99,7 @@ def test_a_therapist_edits_approves_follows_the_outcomes_and_discharges_a_plan(s
     assert console.page.locator("svg.chart circle[fill='#1d6b32']").count() >= 2  # point, legend
     table = console.page.get_by_role("table", name="NPRS scores, as a table").inner_text()
     assert "(baseline)" in table and "yes" in table
-    checked(console, "outcomes")
+    console.checked("outcomes")
     image = console.page.request.get(f"{stack.console_url}/plans/{plan_id}/outcomes/NPRS.svg")
     assert image.status == 200 and image.headers["content-type"].startswith("image/svg+xml")
 
@@ -123,13 +107,13 @@ def test_a_therapist_edits_approves_follows_the_outcomes_and_discharges_a_plan(s
     console.follow("Discharge: complete or discontinue")
     letter = console.page.locator(".letter").inner_text()
     assert "Discharge report for your referral" in letter and "after 1 session." in letter
-    checked(console, "discharge")
+    console.checked("discharge")
     console.send("Discontinue the plan")
     assert console.error_next_to("Why care is discontinued")
-    checked(console, "discharge-error")
+    console.checked("discharge-error")
     console.page.get_by_label("Reason for discharge").fill("Goals met early.")
     console.send("Complete the plan")
     assert "completed; the referrer is sent the discharge report" in console.flash()
-    checked(console, "plan-completed")
+    console.checked("plan-completed")
     assert admin.get("planning", f"/plans/{plan_id}")["status"] == "completed"
     console.close()

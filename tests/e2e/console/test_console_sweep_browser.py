@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Locator
 
-from testkit.browser import DESKTOP, PHONE, chromium
 from testkit.console import Console
 from testkit.referrals import distinct_referral, native_referral
 from testkit.stack import LocalStack
@@ -138,29 +137,12 @@ def _staffed(stack: LocalStack) -> Clinic:
     )
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as running:
-        yield running
-
-
 def signed_in(browser, clinic: Clinic, who: str) -> Console:
     member = getattr(clinic.staff, who)
     console = Console(browser, clinic.stack.console_url)
     code = member.recovery_codes.pop() if member.recovery_codes else None
     console.sign_in(clinic.staff.tenant_id, member.email, member.password, recovery_code=code)
     return console
-
-
-def checked(console: Console, name: str) -> None:
-    """axe-core clean at both sizes, nothing hostile ran, screenshots taken."""
-    found = {}
-    for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
-        console.page.set_viewport_size(size)
-        found[label] = console.accessibility_violations()
-    assert found == {"phone": [], "desktop": []}, (name, found)
-    assert console.script_errors == [] and console.dialogs == [], name
-    console.screenshots(f"sweep-{name}")
 
 
 def tab_to(console: Console, target: Locator) -> int:
@@ -179,7 +161,7 @@ def swept(console: Console, name: str, path: str, main: tuple[str, str]) -> dict
     """Open the page, check it at both sizes and by the keyboard, press its main action."""
     page = console.open(path)
     assert page.locator("h1").count() == 1, (name, page.url)
-    checked(console, name)
+    console.checked(f"sweep-{name}")
     assert page.evaluate(UNLABELLED) == [], name
     role, label = main
     target = page.get_by_role(role, name=label, exact=True).first  # type: ignore[arg-type]
@@ -255,7 +237,7 @@ def test_a_therapist_sees_the_precautions_records_a_session_and_the_chart_has_th
     console.follow(NAME)
     precautions = page.get_by_role("note", name="Precautions")
     assert precautions.first.is_visible() and "Modify treatment" in precautions.first.inner_text()
-    checked(console, "journey-chart")
+    console.checked("sweep-journey-chart")
     console.follow("Calendar")
     assert "Calendar" in page.inner_text("h1"), (page.url, page.inner_text("main")[:800])
     page.get_by_label("Day", exact=True).fill(clinic.began.date().isoformat())
@@ -264,7 +246,7 @@ def test_a_therapist_sees_the_precautions_records_a_session_and_the_chart_has_th
     assert "Session of" in page.inner_text("h1")
     standing_out = "[role=note][aria-label=Precautions], section.precautions.stand-out"
     assert page.locator(standing_out).first.is_visible()  # beside the form, as on the chart
-    checked(console, "journey-session-to-record")
+    console.checked("sweep-journey-session-to-record")
     page.get_by_label("Subjective: what the patient reports").fill("less pain sitting")
     page.get_by_label("Objective: what you found").fill("lumbar flexion improved")
     page.get_by_label("Assessment").fill("responding")
@@ -285,5 +267,5 @@ def test_a_therapist_sees_the_precautions_records_a_session_and_the_chart_has_th
     rows = page.locator("table.scores tbody tr")
     assert rows.count() == 2  # the baseline, and the session's score: 3, four points better
     assert rows.last.locator("td").all_inner_texts()[:3] == ["3", "+4", "yes"]
-    checked(console, "journey-outcomes-after-session")
+    console.checked("sweep-journey-outcomes-after-session")
     console.close()
