@@ -17,7 +17,7 @@ from testkit.smtp import SmtpInbox, smtp_server
 from testkit.stack import LocalStack
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def system(
     mongo_url: str, rabbit_admin: RabbitAdmin, tmp_path_factory
 ) -> Iterator[tuple[LocalStack, SmtpInbox]]:
@@ -43,7 +43,7 @@ def system(
             client.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
     """One Chromium for the directory; each test opens its own contexts (its own cookies)."""
     with chromium() as running:
