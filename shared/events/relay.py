@@ -16,6 +16,17 @@ document, so one full queue holds only the events bound for it. Within a poll, o
 
 After a poll the relay waits for the next one (or a wake) unless a collection returned a full
 batch: then more may be due at once, and it polls again straight away.
+
+What the relay asks the store is paced (`_Pacing`), because every service's relay shares the
+store with the work itself: a collection whose look found nothing is looked at again after a
+growing pause (the poll interval doubled each time, up to `IDLE_POLL_MAX_S`), one that found
+something at the poll interval. A wake (the worker's consumer saved events) looks at once at the
+collections whose last look found events, or at every collection when none did (a quiet
+system); the others within `IDLE_POLL_MAX_S`. Woken polls come at most once a poll interval, so a busy
+consumer waking it after every event does not keep the relay querying back to back. Measured in
+the soak on the MongoDB stand-in: intake's relay, polling its eight collections twice a second and
+counting their backlog every 10 s, was never idle and took the store's time from the consumers,
+whose backlog (partners' milestones) then outgrew the settle deadline.
 """
 
 from __future__ import annotations
@@ -23,6 +34,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -37,7 +49,8 @@ from shared.events.publisher import ConfirmedPublisher, PublishFailed, Refused, 
 
 log = logging.getLogger("events.relay")
 BATCH = 50
-BACKLOG_EVERY_S = 10.0
+BACKLOG_EVERY_S = 60.0
+IDLE_POLL_MAX_S = 2.0
 UNROUTABLE_PAUSE = timedelta(seconds=5)
 REFUSED_PAUSE = timedelta(seconds=1)
 
@@ -58,6 +71,31 @@ class _Relayed:
         return {"$pull": {"outbox": {"id": {"$in": self.sent}}}} if self.sent else {}
 
 
+class _Pacing:
+    """When the relay looks at each collection next (see the module's docstring)."""
+
+    def __init__(self, names: Sequence[str], interval_s: float, idle_max_s: float) -> None:
+        self.interval_s, self.idle_max_s = interval_s, max(idle_max_s, interval_s)
+        self._pause = dict.fromkeys(names, interval_s)
+        self._next_at = dict.fromkeys(names, 0.0)
+
+    def due(self, names: Sequence[str], woken: bool) -> list[str]:
+        now = time.monotonic()
+        warm = [n for n in names if self._pause[n] == self.interval_s]
+        at_once = set((warm or names) if woken else ())
+        return [n for n in names if n in at_once or self._next_at[n] <= now]
+
+    def looked(self, name: str, found: int) -> None:
+        """`found`: how many due documents the look returned (a full batch: look again at once)."""
+        pause = self.interval_s if found else min(self._pause[name] * 2, self.idle_max_s)
+        self._pause[name] = pause
+        self._next_at[name] = time.monotonic() + (0.0 if found >= BATCH else pause)
+
+    def wait_s(self) -> float:
+        """Until the next collection's look is due (at least a poll interval)."""
+        return max(self.interval_s, min(self._next_at.values(), default=0.0) - time.monotonic())
+
+
 class OutboxRelay:
     name = "outbox-relay"
 
@@ -66,6 +104,7 @@ class OutboxRelay:
         collections: Sequence[Collection],
         publisher_factory: Callable[[], ConfirmedPublisher],
         poll_interval_s: float = 0.5,
+        idle_poll_max_s: float = IDLE_POLL_MAX_S,
     ) -> None:
         self.collections = list(collections)
         self.publisher_factory = publisher_factory
@@ -76,16 +115,19 @@ class OutboxRelay:
         self._last_backlog = 0.0
         self._more_due = False
         self._refused: set[tuple[str, str]] = set()
+        self._pacing = _Pacing([c.name for c in self.collections], poll_interval_s, idle_poll_max_s)
 
     def wake(self) -> None:
         self._wake.set()
 
     def run(self, stop: threading.Event) -> None:
+        woken = True  # the first poll looks at every collection
         try:
             while not stop.is_set():
                 self._wake.clear()  # a wake from here on asks for another poll after this one
+                names = self._pacing.due([c.name for c in self.collections], woken)
                 try:
-                    self.relay_once()
+                    self._relay([c for c in self.collections if c.name in names])
                     self._failures = 0
                 except PublishFailed as error:
                     self._failures += 1
@@ -99,25 +141,32 @@ class OutboxRelay:
                         extra={"error": f"{type(error).__name__}: {str(error)[:300]}"},
                     )
                 self._report_backlog()
-                if not self._more_due or self._failures:
-                    pause = (
-                        self.poll_interval_s
-                        if not self._failures
-                        else min(0.25 * 2**self._failures, 3.0)
-                    )
-                    self._wake.wait(pause)
+                if self._failures:
+                    self._wake.wait(min(0.25 * 2**self._failures, 3.0))
+                    woken = True  # after an outage: the warm collections at once
+                elif self._more_due:
+                    woken = False  # the full batch's collection is due again at once
+                else:
+                    started = time.monotonic()
+                    woken = self._wake.wait(self._pacing.wait_s())
+                    if woken:  # woken polls at most once a poll interval
+                        stop.wait(max(0.0, self.poll_interval_s - (time.monotonic() - started)))
         finally:
             if self._publisher is not None:
                 self._publisher.close()
 
     def relay_once(self) -> bool:
         """Publish what is due in every collection; True if anything was published."""
+        return self._relay(self.collections)
+
+    def _relay(self, collections: Sequence[Collection]) -> bool:
         published_any = self._more_due = False
         self._refused.clear()
-        for collection in self.collections:
+        for collection in collections:
             now = datetime.now(UTC)
             due = collection.find({"outbox_due": {"$lte": now}}, {"outbox": 1, "outbox_seq": 1})
             documents = list(due.sort("outbox_due", 1).limit(BATCH))
+            self._pacing.looked(collection.name, found=len(documents))
             self._more_due |= len(documents) == BATCH
             published_any |= self._relay_batch(collection, documents)
         return published_any

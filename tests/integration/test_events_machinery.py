@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import Counter
 
 import pytest
 from kombu import Connection
+from pymongo import monitoring
 
 from shared.events import event_components, new_event, outbox, subscribe, topology
 from shared.events.consumer import REASON_HEADER
 from shared.events.publisher import ConfirmedPublisher, Unroutable
+from shared.events.relay import OutboxRelay
 from shared.mongo import Mongo
 from testkit.rabbit import ready_messages
 from testkit.waiting import wait_until
@@ -336,3 +339,48 @@ def test_an_event_refuses_a_property_the_publisher_sets_itself():
     event = new_event("test.happened", source="clinic/test", tenant_id="t1", data={})
     with pytest.raises(ValueError, match="message_id"):
         outbox.Outgoing(event, "intake.events", "test.happened", {"message_id": "x"})
+
+
+class _Looks(monitoring.CommandListener):
+    """Counts the relay's looks (`find` commands) at each collection."""
+
+    def __init__(self) -> None:
+        self.by_collection: Counter[str] = Counter()
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name == "find":
+            self.by_collection[event.command["find"]] += 1
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+def test_a_woken_relay_looks_at_the_busy_collection_and_leaves_a_quiet_one_to_its_pause(
+    make_settings, harness, running
+):
+    """The soak's slow drain: a relay polling every collection on every wake (its consumer wakes
+    it after each event) kept the store from the consumers. Now a quiet collection is looked at
+    after a growing pause; the busy one at once on each wake, its events published as before."""
+    harness.make_targets(1)
+    start_consumer(make_settings, running)
+    settings, looks = make_settings("intake"), _Looks()
+    db = Mongo(settings, listeners=[looks]).db
+    relay = OutboxRelay(
+        [db.sources, db.quiet],
+        lambda: ConfirmedPublisher(settings),
+        poll_interval_s=0.1,
+        idle_poll_max_s=60,
+    )
+    running([relay])
+    for done in range(1, 21):
+        harness.save_change(0)
+        relay.wake()  # what the worker's consumer does after saving events
+        wait_until(
+            lambda n=done: harness.total_effects() == n, timeout=20, message=f"effect {done}"
+        )
+    assert harness.pending_events() == 0
+    assert looks.by_collection["sources"] >= 20
+    assert looks.by_collection["quiet"] <= 10, looks.by_collection
