@@ -22,9 +22,9 @@ store with the work itself: a collection whose look found nothing is looked at a
 growing pause (the poll interval doubled each time, up to `IDLE_POLL_MAX_S`), one that found
 something at the poll interval. A wake (the worker's consumer saved events) looks at once at the
 collections whose last look found events, or at every collection when none did (a quiet
-system); the others within `IDLE_POLL_MAX_S`. Woken polls come at most once a poll interval, so a busy
-consumer waking it after every event does not keep the relay querying back to back. Measured in
-the soak on the MongoDB stand-in: intake's relay, polling its eight collections twice a second and
+system); the others within `IDLE_POLL_MAX_S`. Woken polls come at most every `WOKEN_GAP_S`, so
+a busy consumer waking it after every event does not keep the relay querying back to back.
+Measured in the soak on the MongoDB stand-in: intake's relay, polling its eight collections twice a second and
 counting their backlog every 10 s, was never idle and took the store's time from the consumers,
 whose backlog (partners' milestones) then outgrew the settle deadline.
 """
@@ -51,6 +51,7 @@ log = logging.getLogger("events.relay")
 BATCH = 50
 BACKLOG_EVERY_S = 60.0
 IDLE_POLL_MAX_S = 2.0
+WOKEN_GAP_S = 0.5  # woken polls at most this often (or once a poll interval, if shorter)
 UNROUTABLE_PAUSE = timedelta(seconds=5)
 REFUSED_PAUSE = timedelta(seconds=1)
 
@@ -149,8 +150,9 @@ class OutboxRelay:
                 else:
                     started = time.monotonic()
                     woken = self._wake.wait(self._pacing.wait_s())
-                    if woken:  # woken polls at most once a poll interval
-                        stop.wait(max(0.0, self.poll_interval_s - (time.monotonic() - started)))
+                    if woken:  # not back to back however often a consumer wakes it
+                        gap = min(self.poll_interval_s, WOKEN_GAP_S)
+                        stop.wait(max(0.0, gap - (time.monotonic() - started)))
         finally:
             if self._publisher is not None:
                 self._publisher.close()
