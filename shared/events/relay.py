@@ -50,7 +50,7 @@ from shared.events.publisher import ConfirmedPublisher, PublishFailed, Refused, 
 log = logging.getLogger("events.relay")
 BATCH = 50
 BACKLOG_EVERY_S = 60.0
-IDLE_POLL_MAX_S = 2.0
+IDLE_POLL_MAX_S = 1.0  # an API's event in a quiet collection waits at most this
 WOKEN_GAP_S = 0.5  # woken polls at most this often (or once a poll interval, if shorter)
 UNROUTABLE_PAUSE = timedelta(seconds=5)
 REFUSED_PAUSE = timedelta(seconds=1)
