@@ -8,7 +8,9 @@ each process then appends one JSON line per command to `<directory>/<service>-<p
      "example": {...}}
 
 `shapes` are the query shapes: the filter with every value replaced by "?" (operators and
-`$exists`/`$type` arguments kept), with the sort, one per statement. `example` (on the first
+`$exists`/`$type` arguments kept; a regular expression shown as `{"$regex": "^?"}` when it is
+anchored and case-sensitive, the only kind an index bounds, else `{"$regex": "?"}`), with the
+sort, one per statement. `example` (on the first
 command of each shape in the process) is one statement's filter with its values (MongoDB
 extended JSON), so `explain` can be run on real MongoDB later.
 Values may hold patient data: the log is for benchmark runs on test data only, never production.
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 import time
 from collections.abc import Mapping
@@ -25,10 +28,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from bson import json_util
+from bson.regex import Regex
 from pymongo import monitoring
 
 ENV_VAR = "MONGO_COMMAND_LOG"
 HIDDEN = "?"
+ANCHORED = "^?"
 KEPT_ARGUMENTS = ("$exists", "$type")
 LOGICAL = ("$or", "$and", "$nor")
 
@@ -50,8 +55,25 @@ def shape_of(value: Any) -> Any:
     `null` stays visible: equality to null cannot use a sparse index.
     """
     if isinstance(value, dict):
+        if "$regex" in value:
+            return _regex_shape(value["$regex"], value.get("$options", ""), value)
         return {key: _shape_item(key, item) for key, item in value.items()}
+    if isinstance(value, (Regex, re.Pattern)):
+        return _regex_shape(value, "", {})
     return None if value is None else HIDDEN
+
+
+def _regex_shape(pattern: Any, options: str, rest: Mapping[str, Any]) -> dict[str, Any]:
+    """`{"$regex": "^?"}` for an anchored, case-sensitive pattern (bounded), else `"?"`."""
+    if isinstance(pattern, (re.Pattern, Regex)):
+        pattern, insensitive = pattern.pattern, bool(pattern.flags & re.IGNORECASE)
+    else:
+        insensitive = False
+    insensitive = insensitive or "i" in str(options)
+    text = pattern.decode() if isinstance(pattern, bytes) else str(pattern)
+    anchored = text.startswith("^") and not text.startswith(("^.", "^(", "^[")) and len(text) > 1
+    shape = {key: HIDDEN for key in rest if key not in ("$regex", "$options")}
+    return {**shape, "$regex": ANCHORED if anchored and not insensitive else HIDDEN}
 
 
 def _shape_item(key: str, item: Any) -> Any:
@@ -59,6 +81,10 @@ def _shape_item(key: str, item: Any) -> Any:
         return [shape_of(branch) for branch in item]
     if key in KEPT_ARGUMENTS:
         return item
+    if key == "$regex":
+        return _regex_shape(item, "", {})["$regex"]
+    if isinstance(item, (Regex, re.Pattern)):
+        return _regex_shape(item, "", {})
     if key in ("$elemMatch", "$not") or (isinstance(item, dict) and _is_operator_doc(item)):
         return shape_of(item)
     return shape_of(None) if item is None else HIDDEN
