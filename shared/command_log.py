@@ -13,6 +13,8 @@ anchored and case-sensitive, the only kind an index bounds, else `{"$regex": "?"
 sort, one per statement. `example` (on the first
 command of each shape in the process) is one statement's filter with its values (MongoDB
 extended JSON), so `explain` can be run on real MongoDB later.
+`"by_test": true` marks a command a test or the test kit sent itself (with a service's client,
+to look at what it stored): the nearest caller outside pymongo is under `tests/` or `testkit/`.
 Values may hold patient data: the log is for benchmark runs on test data only, never production.
 """
 
@@ -21,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import threading
 import time
 from collections.abc import Mapping
@@ -152,6 +155,8 @@ class CommandLog(monitoring.CommandListener):
         except Exception as error:  # a record must never break the command itself
             record = {"command": event.command_name, "error": repr(error)}
         record.update(t=time.time(), service=self.service, db=event.database_name)
+        if _sent_by_a_test():
+            record["by_test"] = True
         if "example" in record:
             key = json.dumps(
                 [record["db"], record["collection"], record["command"], record["shapes"]]
@@ -170,6 +175,18 @@ class CommandLog(monitoring.CommandListener):
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
         pass
+
+
+_LIBRARIES = (f"{os.sep}pymongo{os.sep}", f"{os.sep}bson{os.sep}", "command_log.py")
+_TEST_CODE = (f"{os.sep}tests{os.sep}", f"{os.sep}testkit{os.sep}")
+
+
+def _sent_by_a_test() -> bool:
+    """Whether the nearest caller outside pymongo (and this module) is a test's own code."""
+    frame = sys._getframe(2)
+    while frame is not None and any(part in frame.f_code.co_filename for part in _LIBRARIES):
+        frame = frame.f_back  # type: ignore[assignment]
+    return frame is not None and any(part in frame.f_code.co_filename for part in _TEST_CODE)
 
 
 def from_environment(service: str) -> list[monitoring.CommandListener]:

@@ -51,10 +51,12 @@ from testkit.smtp import smtp_server
 from testkit.stack import SERVICES, LocalStack
 from tools.bench import capture, console_pages, figures, http_load
 from tools.bench.bare_hop import BURST, Feeding, bare_hop
+from tools.bench.care import CareDriver
 from tools.bench.cpu import resident_memory, sample, spent
 from tools.bench.hops import ack_only_types, split_hops
 from tools.bench.indexes import declared_indexes, query_shapes
 from tools.bench.loop import LoopDriver, Settling, set_up_clinic, wait_for_welcomes
+from tools.bench.profile import Profiler
 from tools.bench.sign_in import sign_in_figures
 from tools.bench.state import changes, snapshot
 
@@ -78,6 +80,7 @@ class Plan:
     bare_events: int
     bare_paced_s: float
     fast_seconds: float
+    care_referrals: int
     http_s: float
     sign_ins: int
     verifications: int
@@ -86,12 +89,12 @@ class Plan:
 
 FULL = Plan(
     2.0, seconds=30, warmup_referrals=3, idle_s=5, bare_warmup=20, bare_events=600,
-    bare_paced_s=15, fast_seconds=10, http_s=10, sign_ins=20, verifications=5000,
+    bare_paced_s=15, fast_seconds=5, care_referrals=10, http_s=10, sign_ins=20, verifications=5000,
     console=console_pages.FULL,
 )  # fmt: skip
 SHORT = Plan(
     2.0, seconds=3, warmup_referrals=1, idle_s=2, bare_warmup=10, bare_events=150,
-    bare_paced_s=3, fast_seconds=1, http_s=2, sign_ins=5, verifications=1000,
+    bare_paced_s=3, fast_seconds=1, care_referrals=3, http_s=2, sign_ins=5, verifications=1000,
     console=console_pages.SHORT,
 )  # fmt: skip
 FAST_FACTOR = 5
@@ -194,11 +197,26 @@ class Bench:
         idle = self._idle(stack)
 
         count = max(1, round(plan.rate_per_s * plan.seconds))
+        profiler = Profiler(self.run_dir / "profiles") if self.args.profile else None
+        if profiler:
+            profiler.start(stack.process_roots())
+        try:
+            trips, cpu, hops, counters, window_s = self._loops(
+                stack, clinic, settling, driver, idle, count
+            )
+        finally:
+            if profiler:
+                self.report["profile"] = profiler.stop()
+        self._bare_and_apis(stack, clinic, mongo_url, vhost, trips, cpu, hops, counters, window_s)
+
+    def _loops(self, stack, clinic, settling, driver: LoopDriver, idle, count: int) -> tuple:
+        """The measured loop, the loop at 5 times the rate, the care stages at both rates."""
+        plan = self.plan
         state_before, counters_before = snapshot(settling.db), stack.event_counters()
         handled_before = stack.handled_counts()
         cpu_before, started = sample(stack.process_roots()), time.time()
         trips = driver.run(count, plan.rate_per_s, timeout_s=plan.seconds + 300)
-        wait_for_welcomes(inbox, trips, timeout_s=300)
+        wait_for_welcomes(driver.inbox, trips, timeout_s=300)
         settling.wait(len(driver.trips), timeout_s=300)
         cpu, ended = spent(cpu_before, sample(stack.process_roots())), time.time()
         counters = figures.counter_difference(counters_before, stack.event_counters())
@@ -218,20 +236,34 @@ class Bench:
         low = driver.stage_latencies(trips, settling.db("planning"))
 
         fast_rate = plan.rate_per_s * FAST_FACTOR
-        fast = driver.run(
-            max(1, round(fast_rate * plan.fast_seconds)), fast_rate, timeout_s=plan.seconds + 300
-        )
-        wait_for_welcomes(inbox, fast, timeout_s=300)
+        fast = driver.run(max(1, round(fast_rate * plan.fast_seconds)), fast_rate, timeout_s=900)
+        wait_for_welcomes(driver.inbox, fast, timeout_s=900)
         settling.wait(len(driver.trips), timeout_s=600)
-        self.report["latency_s"] = {
-            "low_rate": figures.stage_latency_figures(low, plan.rate_per_s),
-            "five_times": figures.stage_latency_figures(
-                driver.stage_latencies(fast, settling.db("planning")), fast_rate
-            ),
+        stages = {
+            plan.rate_per_s: low,
+            fast_rate: driver.stage_latencies(fast, settling.db("planning")),
         }
+        care = CareDriver(
+            stack.url("planning"), clinic.admin_key, settling.db, driver.wall_minus_perf
+        )
+        driver.own_referrers = True  # the progress reports told apart by their address
+        for rate in stages:  # after the last settling: the plans then leave "draft"
+            care_trips = driver.run(plan.care_referrals, rate, timeout_s=300)
+            stages[rate].update(care.latencies(care.run(care_trips, rate)))
+        self.report["latency_s"] = {
+            "low_rate": figures.stage_latency_figures(stages[plan.rate_per_s], plan.rate_per_s),
+            "five_times": figures.stage_latency_figures(stages[fast_rate], fast_rate),
+            "care_referrals_per_rate": plan.care_referrals,
+        }
+        return trips, cpu, hops, counters, ended - started
 
+    def _bare_and_apis(
+        self, stack, clinic, mongo_url, vhost, trips, cpu, hops, counters, window_s: float
+    ) -> None:
+        """The bare hop (paced, in bursts), HTTP, sign-in, the console, shapes, memory."""
+        plan, count, idle = self.plan, self.report["loop"]["referrals"], self.report["loop"]["idle"]
         bare_args = (rabbit.amqp_url(vhost), mongo_url, f"{self.prefix}_bare", plan.bare_warmup)
-        working_rate = hops["working"] / (ended - started)
+        working_rate = hops["working"] / window_s
         bare = bare_hop(
             *bare_args,
             max(30, round(working_rate * plan.bare_paced_s)),
@@ -240,7 +272,7 @@ class Bench:
         bare_burst = bare_hop(*bare_args, plan.bare_events, feeding=BURST)
         self.report["cpu"] = figures.cpu_figures(
             referrals=count,
-            window_s=ended - started,
+            window_s=window_s,
             cpu=cpu,
             idle=idle,
             counters=counters,
@@ -356,6 +388,11 @@ def arguments() -> argparse.Namespace:
         "temporary directory under var/bench, removed at the end",
     )
     parser.add_argument("--keep-databases", action="store_true", help="do not drop them after")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="py-spy on every service process during the loops (tools/bench/profile.py)",
+    )
     parser.add_argument(
         "--no-console",
         action="store_true",

@@ -7,10 +7,10 @@ import statistics
 from collections.abc import Mapping
 from typing import Any
 
-from tools.bench import capture
-from tools.bench.loop import STAGES as STAGE_NAMES
+from tools.bench import capture, care, loop
 
 SERVICES = ("intake", "planning", "notifications")
+STAGE_NAMES = (*loop.STAGES, *care.STAGES)
 Counters = dict[str, dict[str, float]]
 MOST_API_CALLS = 4  # a console page's (docs/conventions.md, "The console")
 

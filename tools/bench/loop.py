@@ -81,7 +81,15 @@ def set_up_clinic(stack: LocalStack, admin: RabbitAdmin, vhost: str) -> Clinic:
             timeout=60,
             message=f"the admin key to reach {service}",
         )
-    staff.put("notifications", "/config", {"quiet_hours": None, "staff_emails": {"*": STAFF_EMAIL}})
+    staff.put(
+        "notifications",
+        "/config",
+        {
+            "quiet_hours": None,
+            "staff_emails": {"*": STAFF_EMAIL},
+            "progress_report_every_sessions": 1,  # the care stages time a report per session
+        },
+    )
     wait_until(partner.has_status_queue, timeout=60, message="the partner's status queue")
     return Clinic(tenant_id, admin_key, staff, partner)
 
@@ -93,6 +101,7 @@ class Trip:
     n: int
     partner_referral_id: str
     patient_email: str
+    referrer_email: str
     published_at: float
     referral_id: str | None = None
     status_at: float | None = None
@@ -111,11 +120,16 @@ class LoopDriver:
         self._by_reference: dict[str, Trip] = {}
         self._to_post: queue.Queue[Trip | None] = queue.Queue()
         self.wall_minus_perf = time.time() - time.perf_counter()  # stored times -> this clock
+        self.own_referrers = False
 
     def _referral(self, n: int) -> tuple[dict[str, Any], str]:
         email = f"patient-{self.run_id}-{n}@bench.example"
         consent = {"email": True, "sms": False}
         return distinct_referral(n, email=email, language="en", consent=consent), email
+
+    def referrer_email(self, n: int) -> str | None:
+        """A referrer of its own for each referral of a care run (None: the example's)."""
+        return f"referrer-{self.run_id}-{n}@bench.example" if self.own_referrers else None
 
     def run(self, count: int, rate_per_s: float, timeout_s: float) -> list[Trip]:
         """Publish `count` referrals, one every 1/rate seconds; returns when all are posted."""
@@ -148,7 +162,10 @@ class LoopDriver:
 
     def _publish(self, n: int) -> Trip:
         body, email = self._referral(n)
-        trip = Trip(n, body["partner_referral_id"], email, time.perf_counter())
+        if referrer := self.referrer_email(n):
+            body["requester"] = {**body["requester"], "email": referrer}
+        referrer = body["requester"]["email"]
+        trip = Trip(n, body["partner_referral_id"], email, referrer, time.perf_counter())
         self.clinic.partner.refer(self.clinic.tenant_id, body)
         self.trips.append(trip)
         self._by_reference[trip.partner_referral_id] = trip

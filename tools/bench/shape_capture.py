@@ -7,7 +7,8 @@ an index for (tests/integration/test_query_shapes_indexed.py checks each).
 `MONGO_COMMAND_LOG=<directory>` (shared/command_log.py) makes every service process, and the
 services' parts inside a test process, write one JSON line per MongoDB command; this reads them
 and writes the distinct (service, collection, command, filter shape, sort), sorted, with how
-often each was seen. The database names (one per test) are left out. `--merge` keeps what the
+often each was seen. Commands a test sent itself (`by_test`: to look at what a service
+stored) are left out; the database names (one per test) are left out. `--merge` keeps what the
 file already holds (the shapes of another run).
 """
 
@@ -30,7 +31,7 @@ def distinct_shapes(commands: list[capture.Command]) -> Counter[Key]:
     """(service, collection, command, filter JSON, sort) -> statements seen."""
     seen: Counter[Key] = Counter()
     for command in commands:
-        if command.name not in QUERY_COMMANDS or not command.collection:
+        if command.name not in QUERY_COMMANDS or not command.collection or command.by_test:
             continue
         for shape in command.shapes:
             filter_json = json.dumps(shape.get("filter", {}), sort_keys=True)
