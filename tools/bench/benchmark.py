@@ -263,7 +263,7 @@ class Bench:
         """The bare hop (paced, in bursts), HTTP, sign-in, the console, shapes, memory."""
         plan, count, idle = self.plan, self.report["loop"]["referrals"], self.report["loop"]["idle"]
         bare_args = (rabbit.amqp_url(vhost), mongo_url, f"{self.prefix}_bare", plan.bare_warmup)
-        working_rate = hops["working"] / window_s
+        working_rate = hops["working"] / count * plan.rate_per_s  # the loop's own pace
         bare = bare_hop(
             *bare_args,
             max(30, round(working_rate * plan.bare_paced_s)),

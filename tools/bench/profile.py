@@ -2,14 +2,16 @@
 requirement) attached to every process tree (an API's gunicorn workers too) while the loop runs.
 
 `python -m tools.bench --profile` records each tree with `py-spy record --subprocesses
---nonblocking --format raw` (sampling from outside: nothing changes in the services) and reports,
-per process, the ten costliest:
+--nonblocking --gil --format raw` (sampling from outside: nothing changes in the services; only
+the thread holding the GIL, so waits on the store or the broker, which py-spy's idle detection
+misses under load, are not counted) and reports, per process, the ten costliest:
 
 - `top_self`: functions where the samples were taken (the leaf), by module and name;
 - `top_project`: the nearest frame of the project's own code (`services/`, `shared/`) above the
   leaf: which of our functions asked for the work, whatever library did it.
 
-Shares are of the samples in which the process was busy (idle threads are not sampled).
+Shares are of the samples in which the process ran Python code (native work without the GIL,
+such as argon2, is not seen).
 """
 
 from __future__ import annotations
@@ -50,13 +52,14 @@ class Profiler:
                     str(pid),
                     "--subprocesses",
                     "--nonblocking",
+                    "--gil",  # only the thread holding the GIL: CPU in Python, not waits
                     "--rate",
                     str(RATE_HZ),
                     "--format",
                     "raw",
                     "--output",
                     str(self.out_dir / f"{name}.txt"),
-                ],  # fmt: skip
+                ],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
