@@ -35,6 +35,10 @@ WHOLE_COLLECTION_READS = {
         "intake",
         "partners",
     ): "the intake worker declares every partner's status queue when it starts",
+    (
+        "intake",
+        "tenants",
+    ): "the intake API's start-up check of patients' search keys, tenant by tenant",
 }
 """Reads of a whole (small, configuration) collection, on purpose: no index could narrow them."""
 ID_INDEX_NAME = "_id_"
