@@ -1,8 +1,8 @@
 """The query shapes a test run sent, kept in a file: what every query of the services must find
 an index for (tests/integration/test_query_shapes_indexed.py checks each).
 
-    MONGO_COMMAND_LOG=/tmp/shapes .venv/bin/python -m pytest tests/integration ...
-    .venv/bin/python -m tools.bench.shape_capture /tmp/shapes --out tests/query_shapes/integration.json
+    MONGO_COMMAND_LOG=<directory> .venv/bin/python -m pytest tests/integration ...
+    .venv/bin/python -m tools.bench.shape_capture <directory> --out tests/query_shapes/integration.json
 
 `MONGO_COMMAND_LOG=<directory>` (shared/command_log.py) makes every service process, and the
 services' parts inside a test process, write one JSON line per MongoDB command; this reads them
