@@ -8,9 +8,13 @@ each process then appends one JSON line per command to `<directory>/<service>-<p
      "example": {...}}
 
 `shapes` are the query shapes: the filter with every value replaced by "?" (operators and
-`$exists`/`$type` arguments kept), with the sort, one per statement. `example` (on the first
+`$exists`/`$type` arguments kept; a regular expression shown as `{"$regex": "^?"}` when it is
+anchored and case-sensitive, the only kind an index bounds, else `{"$regex": "?"}`), with the
+sort, one per statement. `example` (on the first
 command of each shape in the process) is one statement's filter with its values (MongoDB
 extended JSON), so `explain` can be run on real MongoDB later.
+`"by_test": true` marks a command a test or the test kit sent itself (with a service's client,
+to look at what it stored): the nearest caller outside pymongo is under `tests/` or `testkit/`.
 Values may hold patient data: the log is for benchmark runs on test data only, never production.
 """
 
@@ -18,6 +22,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import sys
 import threading
 import time
 from collections.abc import Mapping
@@ -25,10 +31,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from bson import json_util
+from bson.regex import Regex
 from pymongo import monitoring
 
 ENV_VAR = "MONGO_COMMAND_LOG"
 HIDDEN = "?"
+ANCHORED = "^?"
 KEPT_ARGUMENTS = ("$exists", "$type")
 LOGICAL = ("$or", "$and", "$nor")
 
@@ -50,8 +58,25 @@ def shape_of(value: Any) -> Any:
     `null` stays visible: equality to null cannot use a sparse index.
     """
     if isinstance(value, dict):
+        if "$regex" in value:
+            return _regex_shape(value["$regex"], value.get("$options", ""), value)
         return {key: _shape_item(key, item) for key, item in value.items()}
+    if isinstance(value, (Regex, re.Pattern)):
+        return _regex_shape(value, "", {})
     return None if value is None else HIDDEN
+
+
+def _regex_shape(pattern: Any, options: str, rest: Mapping[str, Any]) -> dict[str, Any]:
+    """`{"$regex": "^?"}` for an anchored, case-sensitive pattern (bounded), else `"?"`."""
+    if isinstance(pattern, (re.Pattern, Regex)):
+        pattern, insensitive = pattern.pattern, bool(pattern.flags & re.IGNORECASE)
+    else:
+        insensitive = False
+    insensitive = insensitive or "i" in str(options)
+    text = pattern.decode() if isinstance(pattern, bytes) else str(pattern)
+    anchored = text.startswith("^") and not text.startswith(("^.", "^(", "^[")) and len(text) > 1
+    shape = {key: HIDDEN for key in rest if key not in ("$regex", "$options")}
+    return {**shape, "$regex": ANCHORED if anchored and not insensitive else HIDDEN}
 
 
 def _shape_item(key: str, item: Any) -> Any:
@@ -59,6 +84,10 @@ def _shape_item(key: str, item: Any) -> Any:
         return [shape_of(branch) for branch in item]
     if key in KEPT_ARGUMENTS:
         return item
+    if key == "$regex":
+        return _regex_shape(item, "", {})["$regex"]
+    if isinstance(item, (Regex, re.Pattern)):
+        return _regex_shape(item, "", {})
     if key in ("$elemMatch", "$not") or (isinstance(item, dict) and _is_operator_doc(item)):
         return shape_of(item)
     return shape_of(None) if item is None else HIDDEN
@@ -111,6 +140,9 @@ class CommandLog(monitoring.CommandListener):
         self._file: IO[str] | None = None
         self._pid: int | None = None
         self._seen: set[str] = set()
+        # Only a test process can send a command of its own (a service process started by a
+        # test runs none of its code): the caller is looked at there, not in the services.
+        self._tests_here = "pytest" in sys.modules
 
     def _out(self) -> IO[str]:
         if self._file is None or self._pid != os.getpid():
@@ -126,6 +158,8 @@ class CommandLog(monitoring.CommandListener):
         except Exception as error:  # a record must never break the command itself
             record = {"command": event.command_name, "error": repr(error)}
         record.update(t=time.time(), service=self.service, db=event.database_name)
+        if self._tests_here and _sent_by_a_test():
+            record["by_test"] = True
         if "example" in record:
             key = json.dumps(
                 [record["db"], record["collection"], record["command"], record["shapes"]]
@@ -144,6 +178,18 @@ class CommandLog(monitoring.CommandListener):
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
         pass
+
+
+_LIBRARIES = (f"{os.sep}pymongo{os.sep}", f"{os.sep}bson{os.sep}", "command_log.py")
+_TEST_CODE = (f"{os.sep}tests{os.sep}", f"{os.sep}testkit{os.sep}")
+
+
+def _sent_by_a_test() -> bool:
+    """Whether the nearest caller outside pymongo (and this module) is a test's own code."""
+    frame = sys._getframe(2)
+    while frame is not None and any(part in frame.f_code.co_filename for part in _LIBRARIES):
+        frame = frame.f_back  # type: ignore[assignment]
+    return frame is not None and any(part in frame.f_code.co_filename for part in _TEST_CODE)
 
 
 def from_environment(service: str) -> list[monitoring.CommandListener]:

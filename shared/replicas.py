@@ -45,12 +45,17 @@ PRINCIPALS = "principals"
 LOCATIONS = "locations"
 REVOCATIONS = "revocations"
 INDEXES = {
-    LOCATIONS: [IndexModel([("tenant_id", ASCENDING)], name="tenant")],
+    LOCATIONS: [
+        IndexModel([("tenant_id", ASCENDING), ("location_id", ASCENDING)], name="tenant_location")
+    ],
     PRINCIPALS: [],
     REVOCATIONS: [IndexModel([("expires_at", ASCENDING)], name="expires", expireAfterSeconds=0)],
 }
 """The replicas' indexes (principals are found by `_id`, the key's hash; revocations by `_id`
-too: `user:<tenant>/<user>` and `session:<session>`)."""
+too: `user:<tenant>/<user>` and `session:<session>`; a tenant's locations in `location_id`
+order, `locations_of`)."""
+RETIRED_INDEXES = {LOCATIONS: ("tenant",)}
+"""Replica indexes an older version created (`tenant`: served the filter, not the sort)."""
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,12 @@
 """The bare hop the benchmark compares the project with: the least work a hop can do.
 
-    python -m tools.bench.bare_consumer --amqp-url URL --mongo-url URL --db NAME --report-at 20,520
+    python -m tools.bench.bare_consumer --amqp-url URL --mongo-url URL --db NAME --report-at 20,520 \
+        [--prefetch 1] [--heartbeat 20]
 
 Takes one event from its queue, does one update (pymongo, write concern majority, as the
 services), publishes one event with confirms (kombu, on its own connection, persistent and
-mandatory, as the relay), then acks. No framework, no envelope checks, no outbox, no dedup.
+mandatory, as the relay), then acks; with the services' prefetch and heartbeats unless told
+otherwise (the old method: `--prefetch 10 --heartbeat 0`). No framework, no envelope checks, no outbox, no dedup.
 Prints `ready` once consuming and `handled <n>` when n reaches each `--report-at` value, then
 keeps running (idle) until SIGTERM, so its CPU can be read from outside.
 """
@@ -44,6 +46,8 @@ def main() -> int:
     parser.add_argument("--mongo-url", required=True)
     parser.add_argument("--db", required=True)
     parser.add_argument("--report-at", required=True, help="comma-separated counts to report at")
+    parser.add_argument("--prefetch", type=int, default=1, help="as the services' consumers")
+    parser.add_argument("--heartbeat", type=int, default=20, help="s, as AMQP_HEARTBEAT_S; 0: off")
     args = parser.parse_args()
     report_at = {int(n) for n in args.report_at.split(",")}
     stop = threading.Event()
@@ -53,7 +57,7 @@ def main() -> int:
     )["bare"]
     handled = 0
     with (
-        Connection(args.amqp_url, heartbeat=0) as consuming,
+        Connection(args.amqp_url, heartbeat=args.heartbeat) as consuming,
         Connection(args.amqp_url, transport_options={"confirm_publish": True}) as publishing,
     ):
         channel = consuming.channel()
@@ -84,12 +88,14 @@ def main() -> int:
             if handled in report_at:
                 print(f"handled {handled}", flush=True)
 
-        consumer = Consumer(channel, [IN], callbacks=[on_message], prefetch_count=10)
+        consumer = Consumer(channel, [IN], callbacks=[on_message], prefetch_count=args.prefetch)
         consumer.consume()
         print("ready", flush=True)
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
-                consuming.drain_events(timeout=0.5)
+                consuming.drain_events(timeout=1)
+            if args.heartbeat:
+                consuming.heartbeat_check()  # as the services' consumer loop
     return 0
 
 

@@ -44,16 +44,19 @@ from pymongo import MongoClient
 
 from shared.command_log import ENV_VAR as COMMAND_LOG
 from testkit import rabbit
-from testkit.metrics import metric_samples
+from testkit.metrics import LABEL, metric_samples
 from testkit.mongo import MongoStandin
 from testkit.processes import free_port, python_env
 from testkit.smtp import smtp_server
 from testkit.stack import SERVICES, LocalStack
 from tools.bench import capture, console_pages, figures, http_load
-from tools.bench.bare_hop import bare_hop
-from tools.bench.cpu import sample, spent
+from tools.bench.bare_hop import BURST, Feeding, bare_hop
+from tools.bench.care import CareDriver
+from tools.bench.cpu import resident_memory, sample, spent
+from tools.bench.hops import ack_only_types, split_hops
 from tools.bench.indexes import declared_indexes, query_shapes
 from tools.bench.loop import LoopDriver, Settling, set_up_clinic, wait_for_welcomes
+from tools.bench.profile import Profiler
 from tools.bench.sign_in import sign_in_figures
 from tools.bench.state import changes, snapshot
 
@@ -75,6 +78,9 @@ class Plan:
     idle_s: float
     bare_warmup: int
     bare_events: int
+    bare_paced_s: float
+    fast_seconds: float
+    care_referrals: int
     http_s: float
     sign_ins: int
     verifications: int
@@ -82,13 +88,17 @@ class Plan:
 
 
 FULL = Plan(
-    2.0, seconds=30, warmup_referrals=3, idle_s=5, bare_warmup=20, bare_events=600, http_s=10,
-    sign_ins=20, verifications=5000, console=console_pages.FULL,
+    2.0, seconds=30, warmup_referrals=3, idle_s=5, bare_warmup=20, bare_events=600,
+    bare_paced_s=15, fast_seconds=5, care_referrals=10, http_s=10, sign_ins=20, verifications=5000,
+    console=console_pages.FULL,
 )  # fmt: skip
 SHORT = Plan(
-    2.0, seconds=3, warmup_referrals=1, idle_s=2, bare_warmup=10, bare_events=150, http_s=2,
-    sign_ins=5, verifications=1000, console=console_pages.SHORT,
+    2.0, seconds=3, warmup_referrals=1, idle_s=2, bare_warmup=10, bare_events=150,
+    bare_paced_s=3, fast_seconds=1, care_referrals=3, http_s=2, sign_ins=5, verifications=1000,
+    console=console_pages.SHORT,
 )  # fmt: skip
+FAST_FACTOR = 5
+"""The loop is timed again at this multiple of the plan's rate (latency only)."""
 
 
 class BenchStack(LocalStack):
@@ -120,6 +130,18 @@ class BenchStack(LocalStack):
                 for kind in ("published", "consumed")
             }
         return counters
+
+    def handled_counts(self) -> dict[tuple[str, str], float]:
+        """(queue, type) -> events handled or skipped as duplicates, over the three workers."""
+        counts: dict[tuple[str, str], float] = {}
+        for service in SERVICES:
+            url = f"http://127.0.0.1:{self.metrics_ports[service]}/"
+            for name in ("events_handled_total", "events_duplicates_skipped_total"):
+                for labels, value in metric_samples(url, name).items():
+                    found = dict(LABEL.findall(labels))
+                    key = (found.get("queue", ""), found.get("type", ""))
+                    counts[key] = counts.get(key, 0.0) + value
+        return counts
 
 
 class Bench:
@@ -175,13 +197,32 @@ class Bench:
         idle = self._idle(stack)
 
         count = max(1, round(plan.rate_per_s * plan.seconds))
+        profiler = Profiler(self.run_dir / "profiles") if self.args.profile else None
+        if profiler:
+            profiler.start(stack.process_roots())
+        try:
+            trips, cpu, hops, counters, window_s = self._loops(
+                stack, clinic, settling, driver, idle, count
+            )
+        finally:
+            if profiler:
+                self.report["profile"] = profiler.stop()
+        self._bare_and_apis(stack, clinic, mongo_url, vhost, trips, cpu, hops, counters, window_s)
+
+    def _loops(self, stack, clinic, settling, driver: LoopDriver, idle, count: int) -> tuple:
+        """The measured loop, the loop at 5 times the rate, the care stages at both rates."""
+        plan = self.plan
         state_before, counters_before = snapshot(settling.db), stack.event_counters()
+        handled_before = stack.handled_counts()
         cpu_before, started = sample(stack.process_roots()), time.time()
         trips = driver.run(count, plan.rate_per_s, timeout_s=plan.seconds + 300)
-        wait_for_welcomes(inbox, trips, timeout_s=300)
+        wait_for_welcomes(driver.inbox, trips, timeout_s=300)
         settling.wait(len(driver.trips), timeout_s=300)
         cpu, ended = spent(cpu_before, sample(stack.process_roots())), time.time()
         counters = figures.counter_difference(counters_before, stack.event_counters())
+        handled_after = stack.handled_counts()
+        handled = {k: n - handled_before.get(k, 0.0) for k, n in handled_after.items()}
+        hops = split_hops(handled)
         self.report["loop"] = figures.loop_figures(
             referrals=count,
             rate_per_s=plan.rate_per_s,
@@ -191,32 +232,65 @@ class Bench:
             state=changes(state_before, snapshot(settling.db)),
             idle=idle,
         )
-        self.report["latency_publish_to_email_s"] = figures.latency_figures(
-            driver.latencies(trips), plan.rate_per_s
+        self.report["loop"]["ack_only_hops"] = ack_only_types(handled)
+        low = driver.stage_latencies(trips, settling.db("planning"))
+
+        fast_rate = plan.rate_per_s * FAST_FACTOR
+        fast = driver.run(max(1, round(fast_rate * plan.fast_seconds)), fast_rate, timeout_s=900)
+        wait_for_welcomes(driver.inbox, fast, timeout_s=900)
+        settling.wait(len(driver.trips), timeout_s=600)
+        stages = {
+            plan.rate_per_s: low,
+            fast_rate: driver.stage_latencies(fast, settling.db("planning")),
+        }
+        care = CareDriver(
+            stack.url("planning"), clinic.admin_key, settling.db, driver.wall_minus_perf
         )
+        driver.own_referrers = True  # the progress reports told apart by their address
+        for rate in stages:  # after the last settling: the plans then leave "draft"
+            care_trips = driver.run(plan.care_referrals, rate, timeout_s=300)
+            stages[rate].update(care.latencies(care.run(care_trips, rate)))
+        self.report["latency_s"] = {
+            "low_rate": figures.stage_latency_figures(stages[plan.rate_per_s], plan.rate_per_s),
+            "five_times": figures.stage_latency_figures(stages[fast_rate], fast_rate),
+            "care_referrals_per_rate": plan.care_referrals,
+        }
+        return trips, cpu, hops, counters, ended - started
+
+    def _bare_and_apis(
+        self, stack, clinic, mongo_url, vhost, trips, cpu, hops, counters, window_s: float
+    ) -> None:
+        """The bare hop (paced, in bursts), HTTP, sign-in, the console, shapes, memory."""
+        plan, count, idle = self.plan, self.report["loop"]["referrals"], self.report["loop"]["idle"]
+        bare_args = (rabbit.amqp_url(vhost), mongo_url, f"{self.prefix}_bare", plan.bare_warmup)
+        working_rate = hops["working"] / count * plan.rate_per_s  # the loop's own pace
         bare = bare_hop(
-            rabbit.amqp_url(vhost),
-            mongo_url,
-            f"{self.prefix}_bare",
-            plan.bare_warmup,
-            plan.bare_events,
+            *bare_args,
+            max(30, round(working_rate * plan.bare_paced_s)),
+            feeding=Feeding.paced(working_rate),
         )
+        bare_burst = bare_hop(*bare_args, plan.bare_events, feeding=BURST)
         self.report["cpu"] = figures.cpu_figures(
             referrals=count,
-            window_s=ended - started,
+            window_s=window_s,
             cpu=cpu,
             idle=idle,
             counters=counters,
+            hops=hops,
             bare=bare,
+            bare_burst=bare_burst,
         )
         self.report["http"] = self._http(stack, clinic.admin_key, trips[0].referral_id, mongo_url)
         self.report["sign_in"] = sign_in_figures(
             stack, clinic.tenant_id, clinic.staff, plan.sign_ins, plan.verifications
         )
-        self.report["console"] = console_pages.console_figures(
-            stack, mongo_url, self.prefix, plan.console
+        self.report["console"] = (
+            console_pages.console_figures(stack, mongo_url, self.prefix, plan.console)
+            if not self.args.no_console
+            else {"skipped": "--no-console", "pages": {}}
         )
         self.report["query_shapes"] = self._shapes(mongo_url)
+        self.report["rss_mb"] = resident_memory(stack.process_roots())
 
     def _idle(self, stack: BenchStack) -> dict[str, Any]:
         """What the processes do with nothing to do (polling), per second."""
@@ -314,6 +388,16 @@ def arguments() -> argparse.Namespace:
         "temporary directory under var/bench, removed at the end",
     )
     parser.add_argument("--keep-databases", action="store_true", help="do not drop them after")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="py-spy on every service process during the loops (tools/bench/profile.py)",
+    )
+    parser.add_argument(
+        "--no-console",
+        action="store_true",
+        help="skip the console's pages (their clinic's seeding)",
+    )
     return parser.parse_args()
 
 

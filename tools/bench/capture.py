@@ -39,6 +39,7 @@ class Command:
     n: int
     shapes: tuple[dict[str, Any], ...]
     example: dict[str, Any] | None = field(default=None, compare=False)
+    by_test: bool = False
 
     @property
     def kind(self) -> str:
@@ -62,6 +63,7 @@ def read(directory: Path) -> list[Command]:
                     n=record.get("n", 1),
                     shapes=tuple(record.get("shapes", ())),
                     example=record.get("example"),
+                    by_test=record.get("by_test", False),
                 )
             )
     return sorted(commands, key=lambda c: c.t)

@@ -60,3 +60,25 @@ def spent(before: Sample, after: Sample) -> dict[str, float]:
         name: round(sum(s - before.get(name, {}).get(pid, 0.0) for pid, s in pids.items()), 3)
         for name, pids in after.items()
     }
+
+
+def rss_mb(pid: int) -> float | None:
+    """Resident memory of one process (VmRSS), in MB."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return None
+
+
+def resident_memory(roots: Mapping[str, int]) -> dict[str, dict[str, float]]:
+    """Per named process tree: the RSS (MB) of each process in it (an API's gunicorn master and
+    workers apart) and their sum."""
+    found: dict[str, dict[str, float]] = {}
+    for name, root in roots.items():
+        sizes = {str(pid): rss for pid in descendants(root) if (rss := rss_mb(pid)) is not None}
+        found[name] = {**sizes, "total": round(sum(sizes.values()), 1)}
+    return found

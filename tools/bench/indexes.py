@@ -1,10 +1,17 @@
 """Matches each captured query shape with an index the collection declares (`list_indexes()`).
 
 A shape is served by an index when the index's first key is a field the filter bounds
-(equality, `$in`, a range, `$exists: true`, `$type`, `$elemMatch`, `$all`); the index with the
+(equality, `$in`, a range, `$exists: true`, `$type`, `$elemMatch`, `$all`, a regular expression
+anchored at the start and case-sensitive: `{"$regex": "^?"}` in the capture); the index with the
 longest such prefix wins. A partial index also needs the filter to bound every field of its
 `partialFilterExpression`; a sparse one cannot serve equality to null or `$exists: false`.
-`$or` is served when each branch is. An empty filter is a full scan: unindexed.
+`$or` is served when each branch is. An empty filter is a full scan: unindexed. An unanchored or
+case-insensitive `$regex` bounds nothing (every key of the index would be read).
+
+A sort is served by an index that bounds the filter when, after index keys the filter fixes by
+equality (or `$in`), the index's next keys are the sort's keys in order (sort keys the filter
+fixes by equality are left out); otherwise the server sorts in memory (`sort_in_memory`).
+Directions are not compared (the capture keeps the sort's keys only).
 
 This is the rule MongoDB's planner follows for index eligibility, simplified; `explain` on real
 MongoDB (tests/integration/test_query_shapes_explain.py, `make test-docker`) is the final word.
@@ -20,12 +27,18 @@ from typing import Any
 
 from tools.bench.capture import Command
 
-BOUNDING = {"$eq", "$in", "$gt", "$gte", "$lt", "$lte", "$elemMatch", "$all", "$type", "$regex"}
+BOUNDING = {"$eq", "$in", "$gt", "$gte", "$lt", "$lte", "$elemMatch", "$all", "$type"}
+EQUALITY = {"$eq", "$in"}
+ANCHORED_REGEX = "^?"  # shared.command_log's shape of an anchored, case-sensitive pattern
 WHOLE_COLLECTION_READS = {
     (
         "intake",
         "partners",
     ): "the intake worker declares every partner's status queue when it starts",
+    (
+        "intake",
+        "tenants",
+    ): "the intake API's start-up check of patients' search keys, tenant by tenant",
 }
 """Reads of a whole (small, configuration) collection, on purpose: no index could narrow them."""
 ID_INDEX_NAME = "_id_"
@@ -57,7 +70,49 @@ def _bounds(condition: Any, sparse: bool) -> bool:
         return True  # equality to a (hidden) value
     if condition.get("$exists") is True:
         return True
+    if condition.get("$regex") == ANCHORED_REGEX:
+        return True
     return bool(BOUNDING & set(condition))
+
+
+def equality_fields(shape: Mapping[str, Any]) -> set[str]:
+    """Fields the filter fixes to one value (or a few: `$in`): what a sort can skip over."""
+    fields = {
+        k
+        for k, v in shape.items()
+        if not k.startswith("$") and (not isinstance(v, dict) or (v and set(v) <= EQUALITY))
+    }
+    for branch in shape.get("$and", []):
+        fields |= equality_fields(branch)
+    return fields
+
+
+def serves_sort(index: Index, shape: Mapping[str, Any], sort: tuple[str, ...]) -> bool:
+    """Whether scanning `index` for `shape` returns the documents in `sort` order."""
+    fixed = equality_fields(shape)
+    wanted = [key for key in sort if key not in fixed]
+    if not wanted:
+        return True
+    for start in range(len(index.keys)):
+        if index.keys[start : start + len(wanted)] == tuple(wanted):
+            return True
+        if index.keys[start] not in fixed:
+            return False
+    return False
+
+
+def sort_index(
+    shape: Mapping[str, Any], sort: tuple[str, ...], indexes: Iterable[Index]
+) -> str | None:
+    """The name of an index that bounds the filter and serves the sort, or None."""
+    if "$or" in shape:
+        return None  # each branch its own scan: a merge sort at best; not claimed
+    candidates = list(indexes)
+    for index in candidates:
+        found = best_index(shape, [index])
+        if found and serves_sort(index, shape, sort):
+            return index.name
+    return None
 
 
 def bounded_fields(shape: Mapping[str, Any], sparse: bool = False) -> set[str]:
@@ -101,10 +156,16 @@ class ShapeUse:
     prefix: int
     example: Any
     whole_collection_read: str | None = None
+    sort_index: str | None = None
 
     @property
     def unindexed(self) -> bool:
         return self.index is None and self.whole_collection_read is None
+
+    @property
+    def sort_in_memory(self) -> bool:
+        """A sorted query no index returns in order (the server sorts what it found)."""
+        return bool(self.sort) and self.sort_index is None and not self.unindexed
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -116,6 +177,8 @@ class ShapeUse:
             "count": self.count,
             "index": self.index,
             "index_keys_used": self.prefix,
+            **({"sort_index": self.sort_index} if self.sort else {}),
+            **({"sort_in_memory": True} if self.sort_in_memory else {}),
             **(
                 {"whole_collection_read": self.whole_collection_read}
                 if self.whole_collection_read
@@ -153,7 +216,8 @@ def query_shapes(
     for key, count in sorted(counts.items()):
         service, db, collection, name, filter_json, sort = key
         filter_shape = json.loads(filter_json)
-        found = best_index(filter_shape, indexes.get((db, collection)) or [ID_INDEX])
+        declared = indexes.get((db, collection)) or [ID_INDEX]
+        found = best_index(filter_shape, declared)
         by_design = WHOLE_COLLECTION_READS.get((service, collection)) if not filter_shape else None
         uses.append(
             ShapeUse(
@@ -168,6 +232,7 @@ def query_shapes(
                 prefix=found[1] if found else 0,
                 example=examples.get(key),
                 whole_collection_read=by_design,
+                sort_index=sort_index(filter_shape, sort, declared) if sort else None,
             )
         )
     return uses

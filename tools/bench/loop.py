@@ -31,7 +31,11 @@ from testkit.waiting import wait_until
 STAFF_EMAIL = "front-desk@bench.example"
 EMAILS_PER_REFERRAL = 3  # the patient's welcome, the referrer's acceptance, the clinic's notice
 INTAKE_POSTERS = 2
-STATUS_LOOK_S = 0.1
+STATUS_LOOK_S = 0.05
+STAGES = ("status_to_partner", "welcome_email", "plan_drafted_after_intake")
+"""The loop's stages, each timed from its start: the partner's publish to its status, the
+publish to the patient's welcome at the SMTP server, staff posting the intake to the plan
+drafted (the plan's `created_at`)."""
 TICK_S = 0.01
 
 
@@ -77,7 +81,15 @@ def set_up_clinic(stack: LocalStack, admin: RabbitAdmin, vhost: str) -> Clinic:
             timeout=60,
             message=f"the admin key to reach {service}",
         )
-    staff.put("notifications", "/config", {"quiet_hours": None, "staff_emails": {"*": STAFF_EMAIL}})
+    staff.put(
+        "notifications",
+        "/config",
+        {
+            "quiet_hours": None,
+            "staff_emails": {"*": STAFF_EMAIL},
+            "progress_report_every_sessions": 1,  # the care stages time a report per session
+        },
+    )
     wait_until(partner.has_status_queue, timeout=60, message="the partner's status queue")
     return Clinic(tenant_id, admin_key, staff, partner)
 
@@ -89,8 +101,11 @@ class Trip:
     n: int
     partner_referral_id: str
     patient_email: str
+    referrer_email: str
     published_at: float
     referral_id: str | None = None
+    status_at: float | None = None
+    intake_sent_at: float | None = None
     intake_posted_at: float | None = None
     intake_error: str | None = None
 
@@ -104,11 +119,17 @@ class LoopDriver:
         self.trips: list[Trip] = []
         self._by_reference: dict[str, Trip] = {}
         self._to_post: queue.Queue[Trip | None] = queue.Queue()
+        self.wall_minus_perf = time.time() - time.perf_counter()  # stored times -> this clock
+        self.own_referrers = False
 
     def _referral(self, n: int) -> tuple[dict[str, Any], str]:
         email = f"patient-{self.run_id}-{n}@bench.example"
         consent = {"email": True, "sms": False}
         return distinct_referral(n, email=email, language="en", consent=consent), email
+
+    def referrer_email(self, n: int) -> str | None:
+        """A referrer of its own for each referral of a care run (None: the example's)."""
+        return f"referrer-{self.run_id}-{n}@bench.example" if self.own_referrers else None
 
     def run(self, count: int, rate_per_s: float, timeout_s: float) -> list[Trip]:
         """Publish `count` referrals, one every 1/rate seconds; returns when all are posted."""
@@ -141,7 +162,10 @@ class LoopDriver:
 
     def _publish(self, n: int) -> Trip:
         body, email = self._referral(n)
-        trip = Trip(n, body["partner_referral_id"], email, time.perf_counter())
+        if referrer := self.referrer_email(n):
+            body["requester"] = {**body["requester"], "email": referrer}
+        referrer = body["requester"]["email"]
+        trip = Trip(n, body["partner_referral_id"], email, referrer, time.perf_counter())
         self.clinic.partner.refer(self.clinic.tenant_id, body)
         self.trips.append(trip)
         self._by_reference[trip.partner_referral_id] = trip
@@ -157,6 +181,7 @@ class LoopDriver:
                     f"referral {trip.partner_referral_id} was not accepted: {status}"
                 )
             trip.referral_id = status["data"]["referral_id"]
+            trip.status_at = time.perf_counter()
             self._to_post.put(trip)
 
     def _post_intakes(self) -> None:
@@ -167,6 +192,7 @@ class LoopDriver:
             form = clear_intake_form(
                 trip.referral_id or "", signed_by=f"Patient Bench{trip.n}", pain=6
             )
+            trip.intake_sent_at = time.perf_counter()
             response = session.post(url, json=form, timeout=30)
             if response.status_code == 201:
                 trip.intake_posted_at = time.perf_counter()
@@ -181,6 +207,26 @@ class LoopDriver:
     def latencies(self, trips: list[Trip]) -> list[float]:
         """Seconds from each partner publish to the patient's welcome email at the SMTP server."""
         return [self.inbox.arrivals[t.patient_email] - t.published_at for t in trips]
+
+    def stage_latencies(self, trips: list[Trip], planning_db: Any) -> dict[str, list[float]]:
+        """Seconds of each stage (`STAGES`) of each trip; `planning_db` read with the settling
+        client (not in the capture)."""
+        ids = [t.referral_id for t in trips]
+        drafted = {
+            p["referral_id"]: p["created_at"].timestamp() - self.wall_minus_perf
+            for p in planning_db.plans.find(
+                {"referral_id": {"$in": ids}}, {"referral_id": 1, "created_at": 1}
+            )
+        }
+        return {
+            "status_to_partner": [(t.status_at or 0) - t.published_at for t in trips],
+            "welcome_email": self.latencies(trips),
+            "plan_drafted_after_intake": [
+                drafted[t.referral_id] - (t.intake_sent_at or 0)
+                for t in trips
+                if t.referral_id in drafted
+            ],
+        }
 
 
 class Settling:

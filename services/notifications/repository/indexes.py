@@ -77,7 +77,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     **replicas.INDEXES,
     "audit": AUDIT_INDEXES,
 }
-RETIRED = {"deliveries": ("tenant_log", "tenant_recipient_log")}
+RETIRED = {"deliveries": ("tenant_log", "tenant_recipient_log"), **replicas.RETIRED_INDEXES}
 """Indexes an older version created and no query uses any more."""
 
 

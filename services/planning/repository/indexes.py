@@ -24,16 +24,31 @@ PLAN_INDEXES = [
         unique=True,
     ),
     IndexModel(
-        [("tenant_id", ASCENDING), ("status", ASCENDING), ("created_at", DESCENDING)],
-        name="tenant_status_created",
+        [
+            ("tenant_id", ASCENDING),
+            ("status", ASCENDING),
+            ("created_at", DESCENDING),
+            ("_id", DESCENDING),
+        ],
+        name="tenant_status_created_id",
     ),
     IndexModel(
-        [("tenant_id", ASCENDING), ("location_id", ASCENDING), ("created_at", DESCENDING)],
-        name="tenant_location_created",
+        [
+            ("tenant_id", ASCENDING),
+            ("location_id", ASCENDING),
+            ("created_at", DESCENDING),
+            ("_id", DESCENDING),
+        ],
+        name="tenant_location_created_id",
     ),
     IndexModel(
-        [("tenant_id", ASCENDING), ("patient_id", ASCENDING), ("created_at", DESCENDING)],
-        name="tenant_patient_created",
+        [
+            ("tenant_id", ASCENDING),
+            ("patient_id", ASCENDING),
+            ("created_at", DESCENDING),
+            ("_id", DESCENDING),
+        ],
+        name="tenant_patient_created_id",
     ),
     IndexModel(
         [
@@ -69,6 +84,14 @@ INDEXES = {"plans": PLAN_INDEXES, "audit": AUDIT_INDEXES, REVOCATIONS: REPLICA_I
 only; ended sessions leave `revocations` by its TTL index."""
 
 
+RETIRED = {"plans": ("tenant_status_created", "tenant_location_created", "tenant_patient_created")}
+"""Indexes an older version created: without `_id`, they served the lists' filter but not their
+order (`NEWEST_FIRST`: created_at, then _id), so the server sorted each page in memory."""
+
+
 def create_indexes(db: Database) -> None:
     for collection, indexes in INDEXES.items():
         db[collection].create_indexes(indexes)
+    for collection, names in RETIRED.items():
+        for name in set(names) & set(db[collection].index_information()):
+            db[collection].drop_index(name)

@@ -73,7 +73,7 @@ class Plans:
         self, patient_id: str, locations: Iterable[str] | None, request: PageRequest
     ) -> Page[dict[str, Any]]:
         """The patient's visible plans with their sessions and measurements, newest first (on
-        the index `tenant_patient_created`)."""
+        the index `tenant_patient_created_id`)."""
         query: dict[str, Any] = {"patient_id": patient_id, "status": {"$in": VISIBLE_STATUSES}}
         if locations is not None:
             query["location_id"] = {"$in": sorted(set(locations))}
