@@ -19,6 +19,7 @@ from testkit import rabbit
 from testkit.errors import StepFailed
 from testkit.mongo import ROOT, MongoStandin
 from testkit.rabbit import RabbitAdmin, amqp_url
+from tests.support.service_env import process_env
 
 # `make test-docker`: MongoDB 7 and RabbitMQ from docker-compose.yml, through pytest-docker.
 DOCKER = os.environ.get("CLINIC_TEST_DOCKER") == "1"
@@ -143,15 +144,6 @@ def service_env(mongo_url: str, mongo_db_name: str, vhost: str, token_keys):
     """Environment variables for running a service as a real process against this test's stores."""
 
     def make(service: str, **extra: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k not in ("PROMETHEUS_MULTIPROC_DIR",)}
-        env.update(
-            MONGO_URL=mongo_url,
-            MONGO_DB=f"{mongo_db_name}_{service}",
-            AMQP_URL=amqp_url(vhost),
-            PYTHONUNBUFFERED="1",
-            **token_keys,
-        )
-        env.update(extra)
-        return env
+        return process_env(service, mongo_url, mongo_db_name, vhost, token_keys, **extra)
 
     return make
