@@ -109,7 +109,7 @@ def test_an_invalid_variable_stops_the_api_with_a_message_naming_it(service_env,
 def test_a_worker_beats_while_alive_and_exits_0_on_sigterm(service_env, tmp_path):
     worker = Worker("notifications", service_env("notifications"), tmp_path)
     try:
-        wait_until(worker.heartbeat.exists, timeout=20, message="worker heartbeat file")
+        wait_until(worker.heartbeat.exists, timeout=120, message="worker heartbeat file")
         worker.signal(signal.SIGTERM)
         assert worker.wait(timeout=30) == 0, worker.log()
     finally:
