@@ -33,6 +33,7 @@ class Process:
         self.popen = subprocess.Popen(
             argv, env=env, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT
         )
+        self._terminated = False
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -47,9 +48,15 @@ class Process:
     def wait(self, timeout: float = 30) -> int:
         return self.popen.wait(timeout=timeout)
 
+    def terminate(self) -> None:
+        """SIGTERM (once), without waiting: `stop()` then waits (several processes end at once)."""
+        if self.popen.poll() is None and not self._terminated:
+            self.popen.send_signal(signal.SIGTERM)
+            self._terminated = True
+
     def stop(self, timeout: float = 30) -> int | None:
         if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGTERM)
+            self.terminate()
             try:
                 self.popen.wait(timeout=timeout)
             except subprocess.TimeoutExpired:

@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import queue
+import threading
 import uuid
 from collections.abc import Iterator
 
@@ -13,8 +16,10 @@ import pytest
 from shared.config import Settings, load_settings
 from shared.token_keys import development_keys
 from testkit import rabbit
+from testkit.errors import StepFailed
 from testkit.mongo import ROOT, MongoStandin
 from testkit.rabbit import RabbitAdmin, amqp_url
+from tests.support.service_env import process_env
 
 # `make test-docker`: MongoDB 7 and RabbitMQ from docker-compose.yml, through pytest-docker.
 DOCKER = os.environ.get("CLINIC_TEST_DOCKER") == "1"
@@ -77,11 +82,36 @@ def rabbit_admin() -> RabbitAdmin:
     return RabbitAdmin(rabbit.MANAGEMENT_URL)
 
 
+@pytest.fixture(scope="session")
+def retired_vhosts(rabbit_admin: RabbitAdmin) -> Iterator[queue.SimpleQueue[str | None]]:
+    """Vhosts done with, deleted by a thread of their own while the next tests run (a test's
+    teardown does not wait on the broker); one the broker refused then (stopped by a test) is
+    deleted again at the end of the session."""
+    retired: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+    again: list[str] = []
+
+    def delete_each() -> None:
+        while (name := retired.get()) is not None:
+            try:
+                rabbit_admin.delete_vhost(name)
+            except Exception:  # the broker away or slow: the thread goes on with the next one
+                again.append(name)
+
+    deleter = threading.Thread(target=delete_each, name="vhost-deleter", daemon=True)
+    deleter.start()
+    yield retired
+    retired.put(None)
+    deleter.join(timeout=120)
+    for name in again:
+        with contextlib.suppress(StepFailed):
+            rabbit_admin.delete_vhost(name)
+
+
 @pytest.fixture
-def vhost(rabbit_admin: RabbitAdmin) -> Iterator[str]:
+def vhost(rabbit_admin: RabbitAdmin, retired_vhosts) -> Iterator[str]:
     name = rabbit_admin.create_vhost()
     yield name
-    rabbit_admin.delete_vhost(name)
+    retired_vhosts.put(name)
 
 
 @pytest.fixture(scope="session")
@@ -114,15 +144,6 @@ def service_env(mongo_url: str, mongo_db_name: str, vhost: str, token_keys):
     """Environment variables for running a service as a real process against this test's stores."""
 
     def make(service: str, **extra: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k not in ("PROMETHEUS_MULTIPROC_DIR",)}
-        env.update(
-            MONGO_URL=mongo_url,
-            MONGO_DB=f"{mongo_db_name}_{service}",
-            AMQP_URL=amqp_url(vhost),
-            PYTHONUNBUFFERED="1",
-            **token_keys,
-        )
-        env.update(extra)
-        return env
+        return process_env(service, mongo_url, mongo_db_name, vhost, token_keys, **extra)
 
     return make

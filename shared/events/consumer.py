@@ -57,6 +57,9 @@ ANY_TYPE = "*"
 REASON_HEADER = "x-dead-letter-reason"
 RETRY_HEADER = "x-retry-count"
 OUTAGE_RETRY_HEADER = "x-outage-retry-count"
+# How long one wait for a delivery lasts before the stop flag is looked at again: a stopping
+# worker (SIGTERM, a test's teardown) ends within it.
+DRAIN_TIMEOUT_S = 0.2
 
 
 class Reject(Exception):
@@ -179,7 +182,7 @@ class EventConsumer:
         log.info("consuming", extra={"queues": [s.spec.name for s in self.subscriptions]})
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
-                connection.drain_events(timeout=1)
+                connection.drain_events(timeout=DRAIN_TIMEOUT_S)
             connection.heartbeat_check()
         for consumer in consumers:
             consumer.cancel()

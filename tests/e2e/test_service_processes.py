@@ -1,7 +1,9 @@
 """The services as real processes: gunicorn APIs and workers against the real RabbitMQ and MongoDB."""
 
 import signal
+import uuid
 
+import pymongo
 import pytest
 import requests
 from openapi_spec_validator import validate
@@ -9,20 +11,36 @@ from openapi_spec_validator import validate
 from testkit.processes import Api, Worker
 from testkit.rabbit import rabbitmqctl
 from testkit.waiting import wait_until
+from tests.support.service_env import process_env
 
 SERVICES = ("intake", "planning", "notifications")
 
 
-@pytest.fixture
-def apis(service_env, tmp_path):
-    started = {s: Api(s, service_env(s), tmp_path, workers=2) for s in SERVICES}
+@pytest.fixture(scope="module")
+def apis(mongo_url, rabbit_admin, retired_vhosts, token_keys, tmp_path_factory):
+    """The three APIs (two gunicorn workers each) on a vhost and databases of the module's own,
+    shared by the tests that only ask them (one stops and starts the broker under them)."""
+    vhost = rabbit_admin.create_vhost()
+    prefix = f"t_{uuid.uuid4().hex[:16]}"
+    log_dir = tmp_path_factory.mktemp("service-processes")
+    started = {
+        s: Api(s, process_env(s, mongo_url, prefix, vhost, token_keys), log_dir, workers=2)
+        for s in SERVICES
+    }
     try:
         for api in started.values():
             api.wait_live()
         yield started
     finally:
         for api in started.values():
+            api.terminate()
+        for api in started.values():
             api.stop()
+        retired_vhosts.put(vhost)
+        client = pymongo.MongoClient(mongo_url)
+        for service in SERVICES:
+            client.drop_database(f"{prefix}_{service}")
+        client.close()
 
 
 def readiness(api):
@@ -64,11 +82,15 @@ def test_readiness_follows_rabbitmq_down_and_back_without_a_restart(apis):
         )
 
 
-def test_metrics_aggregate_across_gunicorn_workers(apis):
-    api = apis["planning"]
-    for _ in range(6):
-        requests.get(f"{api.url}/healthz", timeout=5)
-    text = requests.get(f"{api.url}/metrics", timeout=5).text
+def test_metrics_aggregate_across_gunicorn_workers(service_env, tmp_path):
+    api = Api("planning", service_env("planning"), tmp_path, workers=2)  # its counts its own
+    try:
+        api.wait_live()
+        for _ in range(6):
+            requests.get(f"{api.url}/healthz", timeout=5)
+        text = requests.get(f"{api.url}/metrics", timeout=5).text
+    finally:
+        api.stop()
     line = next(
         row
         for row in text.splitlines()
@@ -87,7 +109,7 @@ def test_an_invalid_variable_stops_the_api_with_a_message_naming_it(service_env,
 def test_a_worker_beats_while_alive_and_exits_0_on_sigterm(service_env, tmp_path):
     worker = Worker("notifications", service_env("notifications"), tmp_path)
     try:
-        wait_until(worker.heartbeat.exists, timeout=20, message="worker heartbeat file")
+        wait_until(worker.heartbeat.exists, timeout=120, message="worker heartbeat file")
         worker.signal(signal.SIGTERM)
         assert worker.wait(timeout=30) == 0, worker.log()
     finally:

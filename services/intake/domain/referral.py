@@ -26,8 +26,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import phonenumbers
-import simple_icd_10_cm as icd
 from email_validator import EmailNotValidError, validate_email
+
+from services.intake.domain import icd10
 
 ICD10CM_SYSTEM = "http://hl7.org/fhir/sid/icd-10-cm"
 NPI_SYSTEM = "http://hl7.org/fhir/sid/us-npi"
@@ -158,10 +159,7 @@ def validate_icd10(code: str) -> str | None:
     Only leaf (billable) codes pass: a category such as M54.5 (split into M54.50/M54.51/M54.59
     in FY2022) is not specific enough to bill a visit against.
     """
-    candidate = code.strip().upper()
-    if not icd.is_valid_item(candidate) or not icd.is_leaf(candidate):
-        return None
-    return icd.add_dot(candidate)
+    return icd10.billable(code)
 
 
 def _date_problems(referral: Referral, today: date) -> list[str]:

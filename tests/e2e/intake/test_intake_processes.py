@@ -28,7 +28,7 @@ def stack(world, partner, service_env, vhost, tmp_path):
     worker = Worker("intake", env, tmp_path)
     api = Api("intake", env, tmp_path, workers=2)
     try:
-        wait_until(worker.heartbeat.exists, timeout=30, message="the intake worker")
+        wait_until(worker.heartbeat.exists, timeout=120, message="the intake worker")
         wait_until(partner.has_status_queue, timeout=30, message="the status queue")
         api.wait_live()
         yield {
@@ -38,6 +38,8 @@ def stack(world, partner, service_env, vhost, tmp_path):
             "metrics": f"http://127.0.0.1:{metrics_port}/metrics",
         }
     finally:
+        api.terminate()  # both told at once: they end side by side
+        worker.terminate()
         api.stop()
         assert worker.stop() == 0, worker.log()
         sink.close()

@@ -32,7 +32,7 @@ def stack(service_env, tmp_path, make_settings, mongo_url, mongo_db_name):
     try:
         api.wait_live()
         wait_until(  # touched once the worker declared its queues and bindings
-            worker.heartbeat.exists, timeout=30, message="the worker to start"
+            worker.heartbeat.exists, timeout=120, message="the worker to start"
         )
         tap = EventTap(make_settings("intake").amqp_url, "planning.events")
         db = pymongo.MongoClient(mongo_url, tz_aware=True)[f"{mongo_db_name}_planning"]
@@ -47,6 +47,8 @@ def stack(service_env, tmp_path, make_settings, mongo_url, mongo_db_name):
         tap.close()
         db.client.close()
     finally:
+        api.terminate()  # both told at once: they end side by side
+        worker.terminate()
         api.stop()
         assert worker.stop() == 0, worker.log()
 
