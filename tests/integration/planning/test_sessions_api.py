@@ -205,7 +205,9 @@ def test_recording_nprs_7_to_4_emits_progress_with_nprs_clinically_improved(
         "clinically_improved": True,
         "target": 5.0,
         "goal_met": True,
-    }
+        "points": [{"score": 4.0, "taken_at": session["starts_at"].replace("+00:00", "Z")}],
+    }  # every measurement too: the referrer's progress report draws the chart from them
+    assert progress["baseline_at"].endswith("Z")
     assert progress["newly_improved"] == ["NPRS"] and progress["sessions_completed"] == 1
     assert progress["referrer"]["email"] == "ada.reyes@example.org"
     assert events_of(db, plan_id, "session.completed")[0]["session_id"] == session["session_id"]
