@@ -289,7 +289,12 @@ def test_the_referrers_progress_report_carries_the_outcome_chart_with_the_new_po
         )
     except StepFailed:
         sent = [(m.subject, [f.filename for f in m.attachments]) for m in world.inbox.messages()]
-        raise AssertionError(f"no progress report with the new point; sent: {sent}") from None
+        planned = admin.get("notifications", "/deliveries?event_type=progress.updated")
+        progress = world.api("therapist").get("planning", f"/plans/{plan_id}/progress")
+        raise AssertionError(
+            f"no progress report with the new point; sent: {sent}; "
+            f"progress deliveries: {planned}; progress: {progress}"
+        ) from None
     assert mail.subject.startswith("Progress report for your referral")
     assert chart.content_type == "image/svg+xml" and b"<script" not in chart.content
     assert "NPRS.svg" in mail.text  # the letter says what it carries
