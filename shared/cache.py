@@ -40,11 +40,15 @@ class TtlCache[K: Hashable, V]:
             if self._clock() - stored_at < ttl:
                 return value
         value = self._load(key)
+        self.put(key, value)
+        return value
+
+    def put(self, key: K, value: V) -> None:
+        """Keep a value this process was given anyway (it counts as loaded now)."""
         with self._lock:
             if len(self._items) >= self._max_items:
                 self._items.clear()
             self._items[key] = (self._clock(), value)
-        return value
 
     def forget(self, key: K | None = None) -> None:
         """Drop one key (or everything), e.g. after this process changed the value itself."""

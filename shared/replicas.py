@@ -84,6 +84,8 @@ class Location:
     name: str
     timezone: str
     address: dict[str, Any] | None = None
+    room_ids: tuple[str, ...] | None = None
+    """The ids of its rooms; None: not known here (the replica came from an event before rooms)."""
 
 
 def location_key(tenant_id: str, location_id: str) -> str:
@@ -136,6 +138,8 @@ def replica_handlers(
         fields = {
             k: data.get(k) for k in ("tenant_id", "location_id", "name", "timezone", "address")
         }
+        rooms = data.get("rooms")
+        fields["room_ids"] = None if rooms is None else [r["room_id"] for r in rooms]
         return upsert_versioned(
             locations, location_key(data["tenant_id"], data["location_id"]), fields, data["version"]
         )
@@ -189,6 +193,7 @@ def _location(document: Mapping[str, Any]) -> Location:
         document.get("name") or document["location_id"],
         document.get("timezone") or "UTC",
         document.get("address"),
+        None if document.get("room_ids") is None else tuple(document["room_ids"]),
     )
 
 

@@ -31,6 +31,15 @@ from testkit.waiting import wait_until
 
 
 @dataclass(frozen=True)
+class Attached:
+    """A file a message carries: its name, media type and content."""
+
+    filename: str
+    content_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
 class Mail:
     key: str  # stable per message within its source
     to: tuple[str, ...]
@@ -39,13 +48,19 @@ class Mail:
     html: str | None = None
     message_id: str = ""
     headers: dict[str, str] = field(default_factory=dict)
+    attachments: tuple[Attached, ...] = ()
 
 
 def as_mail(key: str, message: Message, to: Iterable[str] | None = None) -> Mail:
     """A parsed message as `Mail`; `to` is the envelope's recipients (else the To header's)."""
     plain = html = None
+    attached: list[Attached] = []
     if isinstance(message, EmailMessage):
         plain, html = message.get_body(("plain",)), message.get_body(("html",))
+        for part in message.iter_attachments():
+            content = part.get_payload(decode=True)
+            name = part.get_filename() or ""
+            attached.append(Attached(name, part.get_content_type(), bytes(content or b"")))
     if to is None:
         to = [a.strip() for a in str(message.get("To", "")).split(",") if a.strip()]
     return Mail(
@@ -56,6 +71,7 @@ def as_mail(key: str, message: Message, to: Iterable[str] | None = None) -> Mail
         html=html.get_content() if isinstance(html, EmailMessage) else None,
         message_id=str(message.get("Message-ID", "")),
         headers={k: str(v) for k, v in message.items()},
+        attachments=tuple(attached),
     )
 
 

@@ -10,18 +10,25 @@ Each worker serves its metrics on a port of its own (`Worker.metrics_url`); `res
 stops one (SIGTERM) and starts another in its place, with more environment if asked (e.g. a
 `testkit.pause.PausePoint`); `all_logs()` is the whole output of every process started so far.
 `readiness_problems(urls)` says what keeps a stack (this one or `make run`'s) from being used.
+`own_stack(...)` is a started stack on stores of its own with the SMTP inbox it sends to, all of
+it removed afterwards (the fixtures that share one system per module or package).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
+import pymongo
 import requests
 
 from shared.token_keys import development_keys
 from testkit.ops import OpsCli
 from testkit.processes import Api, Worker, free_port, python_env
+from testkit.rabbit import RabbitAdmin, amqp_url
+from testkit.smtp import SmtpInbox, smtp_server
 from testkit.waiting import wait_until
 
 SERVICES = ("intake", "planning", "notifications")
@@ -170,3 +177,37 @@ def readiness_problems(urls: Mapping[str, str]) -> list[str]:
         if response.status_code != 200:
             problems.append(f"{service} at {url} is not ready: {response.text[:300]}")
     return problems
+
+
+@contextmanager
+def own_stack(
+    mongo_url: str,
+    rabbit_admin: RabbitAdmin,
+    log_dir: Path,
+    extra_env: Mapping[str, str] | None = None,
+) -> Iterator[tuple[LocalStack, SmtpInbox]]:
+    """A started stack on a vhost and databases of its own (a fresh prefix), sending email to
+    the inbox given with it; the vhost and the databases are removed afterwards."""
+    vhost = rabbit_admin.create_vhost()
+    prefix = f"t_{uuid.uuid4().hex[:12]}"
+    with smtp_server() as (inbox, smtp_port):
+        stack = LocalStack(
+            mongo_url=mongo_url,
+            db_prefix=prefix,
+            amqp_url=amqp_url(vhost),
+            log_dir=log_dir,
+            smtp_port=smtp_port,
+            extra_env=dict(extra_env or {}),
+        )
+        try:
+            yield stack.start(), inbox
+        finally:
+            stack.stop()
+            rabbit_admin.delete_vhost(vhost)
+            client = pymongo.MongoClient(mongo_url)
+            try:
+                for name in client.list_database_names():
+                    if name.startswith(prefix):
+                        client.drop_database(name)
+            finally:
+                client.close()

@@ -127,8 +127,10 @@ def staffed_clinic(
     name: str = "Northside Massage",
     locations: tuple[str, ...] = ("Main:America/New_York", "Lakeside:America/Chicago"),
     password: str = "granite-orchard-listens-7",
+    rooms: tuple[str, ...] = ("1", "2", "3", "4"),
 ) -> StaffedClinic:
-    """`ops` is an `OpsCli` with intake's environment."""
+    """`ops` is an `OpsCli` with intake's environment. Each location gets `rooms` (named as
+    their ids), by the admin: a session books one of them."""
     made = ops("create-tenant", "--name", name, "--id", tenant_id,
                *[a for loc in locations for a in ("--location", loc)])  # fmt: skip
     location_ids = [loc["location_id"] for loc in made["locations"]]
@@ -141,6 +143,18 @@ def staffed_clinic(
     enrolling = accounts.sign_in(tenant_id, admin.email, password)
     admin.totp_secret, admin.signed_in = accounts.enrol_totp(enrolling)
     admin.recovery_codes = accounts.recovery_codes
+    for location in made["locations"]:
+        answer = accounts.session.put(
+            f"{intake_url}/admin/locations/{location['location_id']}",
+            json={"name": location["name"], "timezone": location["timezone"],
+                  "address": location.get("address"), "rooms": [{"name": r} for r in rooms]},
+            headers={"Authorization": f"Bearer {admin.signed_in.access_token}"},
+            timeout=30,
+        )  # fmt: skip
+        if answer.status_code != 200:
+            raise StepFailed(
+                f"the rooms of {location['name']}: {answer.status_code} {answer.text[:300]}"
+            )
     members = {}
     for role, person, limited in (
         ("front_desk", "Fran Desk", False),

@@ -48,8 +48,12 @@ def internal(type: str, tenant_id: str, data: dict[str, Any], subject: str | Non
 
 
 def location_upserted(tenant_id: str, location: Doc) -> Outgoing:
+    """The location as the other services keep it: its zone, and its rooms (a booking names one)."""
     fields = ("location_id", "name", "timezone", "address", "version")
     data = {"tenant_id": tenant_id, **{k: location.get(k) for k in fields}}
+    data["rooms"] = [
+        {"room_id": r["room_id"], "name": r["name"]} for r in location.get("rooms") or []
+    ]
     return internal("tenant.location_upserted", tenant_id, data, location["location_id"])
 
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from services.planning.domain.plan_document import (
+    measure_points,
     measures_payload,
     progress_of,
     referrer_of,
@@ -84,13 +85,23 @@ def closed(type_: str, plan: Mapping[str, Any], reason: str) -> outbox.Outgoing:
 
 
 def progress_updated(plan: Mapping[str, Any], newly_improved: list[str]) -> outbox.Outgoing:
+    """Each measure with every measurement (`points`) and when the baseline was taken, so the
+    referrer's progress report can carry the same chart as the console."""
+    measures = [
+        {**m, "points": [
+            {"score": p["score"], "taken_at": utc_text(p["taken_at"])}
+            for p in measure_points(plan, m["measure"])
+        ]}
+        for m in measures_payload(progress_of(plan))
+    ]  # fmt: skip
     return plan_event(
         "progress.updated",
         plan,
         referrer=referrer_of(plan),
-        measures=measures_payload(progress_of(plan)),
+        measures=measures,
         newly_improved=newly_improved,
         sessions_completed=sessions_completed(plan),
+        baseline_at=utc_text(plan["created_at"]),
     )
 
 

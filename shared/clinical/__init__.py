@@ -1,1 +1,2 @@
-"""Clinical rules that two services share (apart from the plumbing): outcome measures."""
+"""Clinical rules that two services share (apart from the plumbing): outcome measures, and
+their chart."""

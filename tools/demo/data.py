@@ -11,6 +11,8 @@ from datetime import date, timedelta
 from typing import Any
 
 CLINIC_NAME = "Harbor Massage Therapy"
+ROOMS = [{"name": "Room 1"}, {"name": "Room 2"}]
+"""Each location's rooms (ids `room-1`, `room-2`): a session books one of them."""
 LOCATIONS = {  # display name -> (IANA time zone, street address)
     "Downtown": (
         "America/New_York",

@@ -176,7 +176,7 @@ def set_up_clinic(
         staff["admin"].put(
             "intake",
             f"/admin/locations/{result.location_ids[name]}",
-            {"name": name, "timezone": tz, "address": address},
+            {"name": name, "timezone": tz, "address": address, "rooms": data.ROOMS},
         )
     say.step(
         "clinic",
@@ -186,7 +186,7 @@ def set_up_clinic(
             f"{location_id} ({data.LOCATIONS[name][0]})"
             for name, location_id in result.location_ids.items()
         ),
-        "named and given addresses by the admin (PUT /admin/locations/{id})",
+        "named, given addresses and rooms by the admin (PUT /admin/locations/{id})",
     )
     for member in staff.values():  # the keys reach planning and notifications as events
         wait_for(

@@ -10,6 +10,7 @@ Pure: the pages give it the forms and the APIs' answers.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -129,10 +130,10 @@ def rooms_text(location: Mapping[str, Any]) -> str:
 
 
 def location_on_form(api_errors: Mapping[str, list[str]]) -> dict[str, list[str]]:
-    """`rooms.1.name` is about the rooms."""
+    """`rooms[1].name` (or `rooms.1.name`) is about the rooms: shown next to the one field."""
     placed: dict[str, list[str]] = {}
     for path, problems in api_errors.items():
-        placed.setdefault(path.split(".")[0], []).extend(problems)
+        placed.setdefault(re.split(r"[.\[]", path, maxsplit=1)[0], []).extend(problems)
     return placed
 
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from services.console.domain.outcome_chart import number
+from shared.clinical.outcome_chart import number
 
 OUTCOMES = ("complete", "discontinue")
 DEFAULT_COMPLETE_REASON = "treatment completed"

@@ -57,7 +57,3 @@ def row(patient: Mapping[str, Any], places: Iterable[Place]) -> PatientRow:
         locations=", ".join(p.name for p in located if p is not None),
         precautions=precautions_of(patient.get("screening")),
     )
-
-
-def pages(total: int, page_size: int) -> int:
-    return max(1, -(-total // page_size))

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from services.console.domain.outcome_chart import number
+from shared.clinical.outcome_chart import number
 
 FIELD_LABELS = {
     "techniques": "Techniques",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, g, redirect, render_template, request, url_for
 
 from services.console.domain.inbox import DEFAULT_TAB, TABS, query_for, row
+from services.console.domain.paging import asked_page, page_count
 from services.console.web.signed_in import apis, deps, person, signed_in
 
 blp = Blueprint("inbox", __name__)
@@ -28,8 +29,7 @@ def inbox():
     tab = tab if tab in TABS else DEFAULT_TAB
     location = request.args.get("location") or None
     partner = request.args.get("partner") or None
-    page = request.args.get("page", "1")
-    page_number = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
+    page_number = asked_page(request.args.get("page"))
     now = deps().clock()
     intake = apis().intake
     found = intake.referrals(
@@ -42,7 +42,7 @@ def inbox():
     partners = {p["partner_id"]: p.get("name") or p["partner_id"] for p in intake.partners()}
     places = person().places
     rows = [row(item, places, partners, now) for item in found["items"]]
-    pages = max(1, -(-found["total"] // PAGE_SIZE))
+    pages = page_count(found["total"], PAGE_SIZE)
     return render_template(
         "inbox.html",
         tabs=TABS,

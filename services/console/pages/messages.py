@@ -20,6 +20,7 @@ from services.console.domain.messages import (
     patient_ids,
     row,
 )
+from services.console.domain.paging import asked_page, page_count
 from services.console.domain.places import zone_for
 from services.console.web.forms import field_errors
 from services.console.web.signed_in import apis, person, signed_in
@@ -36,8 +37,7 @@ def log():
     places = person().places
     zone = zone_for(places, None)
     filters = filters_from(request.args, zone)
-    page_arg = request.args.get("page", "1")
-    page = int(page_arg) if page_arg.isdigit() and 0 < int(page_arg) < 10_000 else 1
+    page = asked_page(request.args.get("page"))
     found = {"items": [], "total": 0}
     errors = filters.errors
     if not errors:
@@ -60,7 +60,7 @@ def log():
         rows=rows,
         total=total,
         page=page,
-        pages=max(1, -(-total // PAGE_SIZE)),
+        pages=page_count(total, PAGE_SIZE),
         values=filters.values,
         asked=asked,
         errors=errors,

@@ -11,13 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, g, render_template
+from markupsafe import Markup
 
-from services.console.domain.outcome_chart import OutcomeChart, number, outcome_chart
 from services.console.domain.places import zone_for
 from services.console.domain.plan_page import plan_facts
 from services.console.domain.times import parse_instant
 from services.console.pages.plans import offered
 from services.console.web.signed_in import apis, person, signed_in
+from shared.clinical.outcome_chart import OutcomeChart, chart_svg, number, outcome_chart
 
 blp = Blueprint("outcomes", __name__)
 
@@ -48,10 +49,14 @@ def show(plan_id: str):
     progress = planning.progress(plan_id)
     referral = apis().intake.referral(plan["referral_id"]) if plan.get("referral_id") else None
     facts = plan_facts(plan, referral, person().places, person().user_id)
+    drawn = charts(plan, progress)
     return render_template(
         "outcomes.html",
         p=facts,
-        charts=charts(plan, progress),
+        charts=drawn,
+        svgs={
+            c.measure: Markup(chart_svg(c, f"chart-{c.measure}", standalone=False)) for c in drawn
+        },
         progress=progress,
         measures={m["measure"]: m for m in progress.get("measures", ())},
         zone=zone_for(person().places, plan.get("location_id")),
@@ -71,7 +76,5 @@ def image(plan_id: str, measure: str):
     )
     if chart is None:
         abort(404)
-    svg = render_template(
-        "_outcome_chart.svg", c=chart, standalone=True, chart_id=f"chart-{measure}"
-    )
+    svg = chart_svg(chart, f"chart-{measure}")
     return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "private, no-store"})

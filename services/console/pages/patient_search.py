@@ -10,10 +10,10 @@ from __future__ import annotations
 from flask import Blueprint, g, render_template, request
 
 from services.console.api_clients import ApiError
+from services.console.domain.paging import asked_page, page_count
 from services.console.domain.patient_search import (
     FILTER_LABELS,
     FILTERS,
-    pages,
     row,
     typed_filters,
 )
@@ -29,8 +29,7 @@ PAGE_SIZE = 25
 def search():
     g.section = "patients"
     typed = typed_filters(request.args)
-    page = request.args.get("page", "1")
-    page_number = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
+    page_number = asked_page(request.args.get("page"))
     try:
         found = apis().intake.search_patients(**typed, page=page_number, page_size=PAGE_SIZE)
     except ApiError as error:
@@ -51,7 +50,7 @@ def _show(typed, errors, rows, total, page_number, status):
         rows=rows,
         total=total,
         page=page_number,
-        pages=pages(total, PAGE_SIZE),
+        pages=page_count(total, PAGE_SIZE),
         searched=bool(typed),
     )
     return body, status

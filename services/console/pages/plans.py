@@ -14,6 +14,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 
 from services.console.api_clients import ApiError
 from services.console.domain.offers import may
+from services.console.domain.paging import asked_page, page_count
 from services.console.domain.places import zone_for
 from services.console.domain.plan_form import (
     FIELD_LABELS,
@@ -52,8 +53,7 @@ def plans():
     g.section = "plans"
     tab = request.args.get("tab", DEFAULT_TAB)
     tab = tab if tab in TABS else DEFAULT_TAB
-    page = request.args.get("page", "1")
-    page_number = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
+    page_number = asked_page(request.args.get("page"))
     found = apis().planning.plans(status=tab, page=page_number, page_size=PAGE_SIZE)
     ids = [p["patient_id"] for p in found["items"] if p.get("patient_id")]
     names = names_of(apis().intake.patients(ids))
@@ -65,7 +65,7 @@ def plans():
         rows=rows,
         total=found["total"],
         page=page_number,
-        pages=max(1, -(-found["total"] // PAGE_SIZE)),
+        pages=page_count(found["total"], PAGE_SIZE),
     )
 
 

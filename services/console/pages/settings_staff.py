@@ -26,6 +26,7 @@ from services.console.domain.clinic_settings import (
     staff_row,
 )
 from services.console.domain.offers import may
+from services.console.domain.paging import asked_page, page_count
 from services.console.web.forms import field_errors, typed
 from services.console.web.signed_in import apis, person, signed_in
 
@@ -41,8 +42,7 @@ def offered() -> None:
 
 
 def _list(errors: dict[str, list[str]] | None = None, status: int = 200):
-    page_arg = request.args.get("page", "1")
-    page = int(page_arg) if page_arg.isdigit() and 0 < int(page_arg) < 10_000 else 1
+    page = asked_page(request.args.get("page"))
     found = apis().intake.users(page=page, page_size=PAGE_SIZE)
     places = person().places
     values: dict[str, Any] = typed() if errors else {}
@@ -53,7 +53,7 @@ def _list(errors: dict[str, list[str]] | None = None, status: int = 200):
         rows=[staff_row(u, places) for u in found["items"]],
         total=found["total"],
         page=page,
-        pages=max(1, -(-found["total"] // PAGE_SIZE)),
+        pages=page_count(found["total"], PAGE_SIZE),
         places=places,
         roles=ROLES,
         values=values,

@@ -111,14 +111,19 @@ def seconds_left(idle_minutes: int) -> int:
 
 
 def refresh_tokens(force: bool = False) -> None:
-    """Renew the tokens when due (or now); `ApiError("signed_out")` once intake ended it."""
+    """Renew the tokens when due (or now); `ApiError("signed_out")` once intake ended it. The
+    answer describes the person too: kept for the new token, so a page that renews the tokens
+    makes no `/auth/me` call besides (one call of the page's four, not two)."""
     tokens = session[TOKENS]
     now = time.time()
     due = now - tokens["refreshed_at"] > REFRESH_AFTER_S
     expiring = tokens["expires_at"] - now < EXPIRY_MARGIN_S
     if force or due or expiring:
         renew = deps().apis(forwarded_for=request.remote_addr).intake.refresh
-        keep_tokens(deps().refreshes.refresh(tokens["refresh"], renew))
+        answer = deps().refreshes.refresh(tokens["refresh"], renew)
+        keep_tokens(answer)
+        if answer.get("person"):
+            deps().people.put(answer["access_token"], answer["person"])
 
 
 def safe_next(target: str | None) -> str | None:

@@ -19,6 +19,7 @@ from services.intake.api.schemas import (
     PasswordResetCompleteSchema,
     PasswordResetCreateSchema,
     RecoveryCodesSchema,
+    RefreshedSchema,
     SecondFactorCreateSchema,
     SignInCreateSchema,
     SignInSchema,
@@ -100,12 +101,15 @@ class SecondFactor(View):
 class Refresh(View):
     @blp.doc(**PUBLIC)
     @blp.arguments(TokenRefreshSchema)
-    @blp.response(200, TokensSchema)
+    @blp.response(200, RefreshedSchema)
     @blp.alt_response(401, description="The session has ended (sign in again)")
     def post(self, body):
         """New tokens for the session; the refresh token is replaced (an old one used again ends
-        the session). Sessions end when idle (the clinic's setting) and after 12 hours."""
-        return staff_sessions.refresh(deps(), body["refresh_token"])
+        the session). Sessions end when idle (the clinic's setting) and after 12 hours. The
+        answer describes the person as `GET /auth/me` would with the new token (`person`)."""
+        tokens = staff_sessions.refresh(deps(), body["refresh_token"])
+        assert tokens.principal is not None
+        return {**vars(tokens), "person": users.whoami(deps(), tokens.principal)}
 
 
 @blp.route("/sign-out")

@@ -57,13 +57,27 @@ def _iso(value: Any) -> str:
 # --- admin -------------------------------------------------------------------------------------
 
 
+ROOM_NAME_MAX = 60
+
+
+def _room_name(value: str) -> None:
+    if not value.strip():
+        raise ValidationError("a room needs a name")
+    if len(value.strip()) > ROOM_NAME_MAX:
+        raise ValidationError(f"at most {ROOM_NAME_MAX} characters")
+
+
 class RoomSchema(Strict):
     room_id = fields.String(
         load_default=None,
         validate=ID,
         metadata={"description": "Kept as it is; omitted for a new room: derived from its name"},
     )
-    name = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    name = fields.String(
+        required=True,
+        validate=_room_name,
+        metadata={"description": f"1-{ROOM_NAME_MAX} characters, unique within the location"},
+    )
 
 
 class LocationCreateSchema(Strict):
@@ -801,6 +815,13 @@ class MeSchema(UserSchema):
     staff_session_id = fields.String()
     scope = fields.String(metadata={"enum": ["all", "enrol_totp"]})
     clinic = fields.Nested(MyClinicSchema)
+
+
+class RefreshedSchema(TokensSchema):
+    person = fields.Nested(
+        MeSchema,
+        metadata={"description": "The person, as `GET /auth/me` answers with the new token"},
+    )
 
 
 class TotpSchema(Schema):

@@ -80,8 +80,11 @@ def named_rooms(rooms: Iterable[Mapping[str, Any]]) -> tuple[list[dict[str, str]
     problem under `rooms` (a session books a room by its id within its location)."""
     listed = [dict(r) for r in rooms]
     names = [str(r["name"]).strip() for r in listed]
-    if len({n.casefold() for n in names}) < len(names):
-        return [], {"rooms": ["two rooms have the same name"]}
+    seen: set[str] = set()
+    for name in names:
+        if name.casefold() in seen:
+            return [], {"rooms": [f"two rooms have the same name, {name!r}: each needs its own"]}
+        seen.add(name.casefold())
     kept = [r.get("room_id") for r in listed if r.get("room_id")]
     if len(set(kept)) < len(kept):
         return [], {"rooms": ["two rooms have the same room_id"]}

@@ -11,7 +11,7 @@ and locations, and a disabled user gets none.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,6 +31,7 @@ from shared.errors import Unauthorized
 from shared.ids import new_id
 from shared.replicas import AccessState
 from shared.tokens import sign
+from shared.web.auth import Principal, principal_from_claims
 
 SESSION_GONE = "this session has ended or the refresh token is not valid: sign in again"
 
@@ -46,6 +47,8 @@ class Tokens:
     scope: str
     user_id: str
     token_type: str = "Bearer"
+    principal: Principal | None = field(default=None, repr=False, compare=False)
+    """Whom the access token names (for an answer that describes them too: the refresh's)."""
 
 
 def start_session(
@@ -185,4 +188,5 @@ def _tokens(
         staff_session_id=session["_id"],
         scope=scope,
         user_id=user["_id"],
+        principal=principal_from_claims(claims),
     )

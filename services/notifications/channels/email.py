@@ -15,13 +15,14 @@ from __future__ import annotations
 import smtplib
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from email.errors import MessageError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from typing import Literal
 
+from ..domain.progress_charts import Attachment
 from .errors import PermanentFailure, TemporaryFailure
 
 CREDENTIAL_CODES = frozenset({530, 534, 535, 538})
@@ -58,6 +59,7 @@ class SmtpSender:
         *,
         delivery_key: str | None = None,
         unsubscribe_url: str | None = None,
+        attachments: Sequence[Attachment] = (),
     ) -> str:
         """Send one message; return the server's answer to DATA (e.g. "250 queued as X").
 
@@ -77,6 +79,11 @@ class SmtpSender:
         message.set_content(text)
         if html is not None:
             message.add_alternative(html, subtype="html")
+        for file in attachments:
+            maintype, _, subtype = file.content_type.partition("/")
+            message.add_attachment(
+                file.content, maintype=maintype, subtype=subtype, filename=file.filename
+            )
         return self._transmit(to, message)
 
     def _addressed(self, to: str, subject: str) -> EmailMessage:

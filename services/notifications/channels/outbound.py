@@ -59,6 +59,7 @@ class Channels:
                 message.html,
                 delivery_key=key,
                 unsubscribe_url=envelope.unsubscribe_url,
+                attachments=message.attachments,
             )
         if envelope.channel == "sms":
             return self.sms.send(envelope.address, message.text, idempotency_key=key)

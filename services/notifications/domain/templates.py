@@ -31,6 +31,7 @@ from jinja2 import TemplateError as JinjaTemplateError
 from .bounded_sandbox import BoundedSandbox
 from .patient_context import patient_context
 from .phi_guard import assert_patient_safe, clinical_terms
+from .progress_charts import Attachment
 from .rules import Notification
 from .template_filters import FILTERS
 
@@ -61,6 +62,7 @@ class RenderedMessage:
     text: str  # email text body, SMS text, or the webhook JSON as text
     subject: str | None = None
     html: str | None = None
+    attachments: tuple[Attachment, ...] = ()  # email only: e.g. a progress report's charts
 
     @property
     def body_bytes(self) -> bytes:

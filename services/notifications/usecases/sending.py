@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,7 @@ from shared.retry import retry_on_conflict
 from .. import events, metrics
 from ..channels.errors import PermanentFailure, TemporaryFailure
 from ..channels.outbound import Channels, Envelope
+from ..domain import quiet_hours
 from ..domain.contacts import patient_address, prefs_of
 from ..domain.deliveries import (
     FAILED,
@@ -37,7 +39,9 @@ from ..domain.deliveries import (
 from ..domain.delivery_plan import failure_notice, failure_report
 from ..domain.failure_digest import DIGEST_PERIOD, digest_data, period_end
 from ..domain.phi_guard import PhiLeak
+from ..domain.progress_charts import Attachment, charts_for
 from ..domain.referrer_letters import clinic_name_of, letter_context
+from ..domain.rules import local_timezone
 from ..domain.templates import TemplateError, render_notification
 from ..repository.deliveries import (
     cancelled_update,
@@ -106,10 +110,18 @@ def _envelope(deps: Deps, delivery: Mapping[str, Any], tenant: TenantSettings) -
     if not address:
         raise PermanentFailure("no address is configured for this recipient")
     clinic_name = clinic_name_of(tenant.clinic_name, data, contact, delivery["tenant_id"])
+    notification = notification_of(delivery)
+    charts: tuple[Attachment, ...] = ()
+    if channel == "email":  # a referrer's progress report: its outcome charts, attached
+        zone = quiet_hours.zone(local_timezone(data, tenant.rules))
+        charts = charts_for(notification.event_type, delivery["audience"], data, zone)
+    if charts:
+        extras["attached"] = [chart.filename for chart in charts]
     message = render_notification(
-        deps.renderer, notification_of(delivery), data,
+        deps.renderer, notification, data,
         tenant_id=delivery["tenant_id"], clinic_name=clinic_name, **extras,
     )  # fmt: skip
+    message = replace(message, attachments=charts)
     partner = delivery["recipient_key"].removeprefix("partner:")
     return Envelope(
         channel, address, message, delivery["_id"],

@@ -9,7 +9,7 @@ Cancelled sessions do not count, and neither do no-shows: no treatment was deliv
 none can be billed, so the visit stays available (``COUNTED_STATUSES`` holds this choice).
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -87,6 +87,18 @@ class Session:
     def overlaps(self, other: "Session") -> bool:
         """Half-open intervals [start, end): back-to-back sessions do not overlap."""
         return self.start < other.end and other.start < self.end
+
+
+def room_problem(
+    room_ids: Sequence[str] | None, room_id: str | None, location_name: str
+) -> str | None:
+    """Why a session may not take place in `room_id` at a location with these rooms (None: it
+    may; also when the location's rooms are not known here, from an event before rooms)."""
+    if room_id is None or room_ids is None or room_id in room_ids:
+        return None
+    if not room_ids:
+        return f"{location_name} has no rooms: book the session without one"
+    return f"{location_name} has no room {room_id!r}; its rooms: {', '.join(room_ids)}"
 
 
 def find_conflicts(new_session: Session, existing_sessions: Iterable[Session]) -> list[str]:

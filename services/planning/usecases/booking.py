@@ -28,6 +28,7 @@ from services.planning.domain.scheduling import (
     LocalTimeError,
     check_authorization,
     find_conflicts,
+    room_problem,
     to_utc,
     zone,
 )
@@ -136,7 +137,10 @@ def _booking(
 def placement(
     location: Location, therapist_id: str, room_id: str | None, start: datetime, minutes: int
 ) -> dict[str, Any]:
-    """Where, when and with whom a session takes place (rooms are named within a location)."""
+    """Where, when and with whom a session takes place (rooms are named within a location: a
+    room the location does not have is refused, 422 under `room_id`)."""
+    if problem := room_problem(location.room_ids, room_id, location.name):
+        raise Invalid({"room_id": [problem]}, "unknown room")
     return {
         "location_id": location.location_id,
         "location_name": location.name,

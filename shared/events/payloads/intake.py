@@ -35,6 +35,11 @@ class Address(Payload):
     country = _maybe()
 
 
+class Room(Payload):
+    room_id = _text()
+    name = _text()
+
+
 class LocationUpsertedPayload(Payload):
     tenant_id = _text()
     location_id = _text()
@@ -42,6 +47,10 @@ class LocationUpsertedPayload(Payload):
     timezone = _text(metadata={"description": "IANA time zone"})
     address = fields.Nested(Address, required=True, allow_none=True)
     version = fields.Integer(required=True)
+    rooms = fields.List(
+        fields.Nested(Room),
+        metadata={"description": "its rooms, in order; absent from events sent before rooms"},
+    )
 
 
 class PrincipalUpsertedPayload(Payload):

@@ -57,6 +57,11 @@ class SummaryGoal(Payload):
     target = _number()
 
 
+class MeasurePoint(Payload):
+    score = _number()
+    taken_at = fields.DateTime(required=True, metadata={"description": "UTC"})
+
+
 class MeasureProgress(Payload):
     measure = _text()
     baseline = _number()
@@ -66,6 +71,10 @@ class MeasureProgress(Payload):
     clinically_improved = fields.Boolean(required=True)
     target = _number(allow_none=True)
     goal_met = fields.Boolean(required=True)
+    points = fields.List(
+        fields.Nested(MeasurePoint),
+        metadata={"description": "progress.updated: every measurement, oldest first"},
+    )
 
 
 class PlanSummary(Payload):
@@ -130,6 +139,7 @@ class ProgressUpdatedPayload(PlanPayload):
     measures = fields.List(fields.Nested(MeasureProgress), required=True)
     newly_improved = fields.List(_text(), required=True, metadata={"description": "measures"})
     sessions_completed = _whole()
+    baseline_at = fields.DateTime(metadata={"description": "when the baseline was taken (UTC)"})
 
 
 class ReferralExpiredPayload(PlanPayload):

@@ -4,19 +4,17 @@ processes: one stack and one staffed clinic per module (the stand-in store is sl
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import pymongo
 import pytest
 from flask.testing import FlaskClient
 
 from services.console.app import create_app
-from testkit.rabbit import amqp_url
+from services.console.web.signed_in import TOKENS
 from testkit.referrals import native_referral
-from testkit.smtp import smtp_server
-from testkit.stack import LocalStack
+from testkit.smtp import SmtpInbox
+from testkit.stack import LocalStack, own_stack
 from testkit.staff import StaffClient
 from testkit.staff_accounts import StaffedClinic, staffed_clinic
 
@@ -31,6 +29,7 @@ class World:
     stack: LocalStack
     clinic: StaffedClinic
     referrals: dict[str, str]  # what -> referral id
+    inbox: SmtpInbox  # every email the stack sent
 
     def api(self, who: str) -> StaffClient:
         member = getattr(self.clinic, who)
@@ -39,52 +38,34 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(mongo_url, rabbit_admin, tmp_path_factory) -> Iterator[World]:
-    vhost = rabbit_admin.create_vhost()
-    prefix = f"t_{uuid.uuid4().hex[:12]}"
-    with smtp_server() as (_inbox, smtp_port):
-        stack = LocalStack(
-            mongo_url=mongo_url,
-            db_prefix=prefix,
-            amqp_url=amqp_url(vhost),
-            log_dir=tmp_path_factory.mktemp("console-stack"),
-            smtp_port=smtp_port,
-            extra_env={"SIGN_IN_RATE_LIMIT": "10000"},
-        )
-        try:
-            stack.start()
-            clinic = staffed_clinic(stack.ops, stack.url("intake"), f"clinic-{prefix[-6:]}")
-            desk = clinic.front_desk.signed_in.client(stack.urls, "front desk")
-            made = {
-                "plain": desk.post("intake", "/referrals", native_referral(location_id="main")),
-                "hostile": desk.post(
-                    "intake",
-                    "/referrals",
-                    native_referral(
-                        location_id="lakeside",
-                        patient={
-                            **native_referral()["patient"],
-                            "given_name": HOSTILE_NAME,
-                            "family_name": HOSTILE_FAMILY,
-                            "identifiers": [{"system": "urn:t", "value": "HOSTILE-1"}],
-                        },
-                        notes=[HOSTILE_NOTE],
-                    ),
-                ),  # fmt: skip
-                "held": desk.post(
-                    "intake",
-                    "/referrals",
-                    native_referral(location_id="main", authorized_visits=None),
+    log_dir = tmp_path_factory.mktemp("console-stack")
+    unlimited = {"SIGN_IN_RATE_LIMIT": "10000"}
+    with own_stack(mongo_url, rabbit_admin, log_dir, unlimited) as (stack, inbox):
+        clinic = staffed_clinic(stack.ops, stack.url("intake"), f"clinic-{stack.db_prefix[-6:]}")
+        desk = clinic.front_desk.signed_in.client(stack.urls, "front desk")
+        made = {
+            "plain": desk.post("intake", "/referrals", native_referral(location_id="main")),
+            "hostile": desk.post(
+                "intake",
+                "/referrals",
+                native_referral(
+                    location_id="lakeside",
+                    patient={
+                        **native_referral()["patient"],
+                        "given_name": HOSTILE_NAME,
+                        "family_name": HOSTILE_FAMILY,
+                        "identifiers": [{"system": "urn:t", "value": "HOSTILE-1"}],
+                    },
+                    notes=[HOSTILE_NOTE],
                 ),
-            }
-            yield World(stack, clinic, {k: v["referral_id"] for k, v in made.items()})
-        finally:
-            stack.stop()
-            rabbit_admin.delete_vhost(vhost)
-            client = pymongo.MongoClient(mongo_url)
-            for name in client.list_database_names():
-                if name.startswith(prefix):
-                    client.drop_database(name)
-            client.close()
+            ),  # fmt: skip
+            "held": desk.post(
+                "intake",
+                "/referrals",
+                native_referral(location_id="main", authorized_visits=None),
+            ),
+        }
+        yield World(stack, clinic, {k: v["referral_id"] for k, v in made.items()}, inbox)
 
 
 def console_app(world: World, **overrides):
@@ -130,6 +111,38 @@ class Browser:
             )
         assert answer.status_code == 302, answer.get_data(as_text=True)[-2000:]
         return answer
+
+
+MOST_API_CALLS = 4
+"""A page's API calls at most (docs/conventions.md, "The console"), whatever happens besides."""
+SERVER_TIMING_CALLS = re.compile(r'api;dur=[\d.]+;desc="(\d+) calls"')
+
+
+def calls_at_worst(app, person: Browser, path: str, status: int = 200) -> list[str]:
+    """The API calls a page makes at worst, each asked twice: once with the person not kept
+    (`/auth/me` is called), once with the tokens due for renewal too (`/auth/refresh`); the
+    longer list, after checking that the page's `Server-Timing` counts the same calls."""
+    deps = app.extensions["deps"]
+    calls: list[str] = []
+    hook = lambda response, *a, **k: calls.append(response.request.path_url)  # noqa: E731
+    seen: list[list[str]] = []
+    deps.http.hooks["response"].append(hook)
+    try:
+        for renew in (False, True):
+            calls.clear()
+            deps.people.forget()
+            if renew:
+                with person.client.session_transaction() as cookie:
+                    cookie[TOKENS] = {**cookie[TOKENS], "refreshed_at": 0}
+            answer = person.get(path)
+            assert answer.status_code == status, (path, answer.status_code)
+            assert ("/auth/refresh" in calls) is renew, (path, calls)
+            timing = SERVER_TIMING_CALLS.search(answer.headers["Server-Timing"])
+            assert timing is not None and int(timing[1]) == len(calls), (path, calls, timing)
+            seen.append(list(calls))
+    finally:
+        deps.http.hooks["response"].remove(hook)
+    return max(seen, key=len)
 
 
 @pytest.fixture

@@ -141,6 +141,12 @@ def test_a_location_has_rooms_that_keep_their_ids_and_an_edit_without_them_keeps
     twice = {**body, "rooms": [{"name": "A"}, {"name": "a"}]}
     refused = client.put(url, json=twice, headers=admin)
     assert refused.status_code == 422 and "rooms" in refused.json["errors"]["json"]
+    assert "same name, 'a'" in refused.json["errors"]["json"]["rooms"][0]
+    for bad in ("   ", "x" * 61, ""):
+        refused = client.put(url, json={**body, "rooms": [{"name": "A"}, {"name": bad}]},
+                             headers=admin)  # fmt: skip
+        assert refused.status_code == 422, bad
+        assert any(p.startswith("rooms") for p in refused.json["errors"]["json"]), refused.json
     tenant = client.get("/admin/tenant", headers=admin).json
     [bay] = [m for m in tenant["locations"] if m["location_id"] == made["location_id"]]
     assert bay["rooms"] == edited["rooms"]
@@ -170,9 +176,9 @@ def test_every_principal_and_location_change_is_an_event_for_the_replicas(client
         for e in world.pending_events(indexes.TENANTS)
         if e["data"]["location_id"] == "harbor"
     ]
-    assert [(d["name"], d["version"], d["timezone"]) for d in locations] == [
-        ("Harbor", 1, "America/Los_Angeles"),
-        ("Harbor View", 2, "America/Los_Angeles"),
+    assert [(d["name"], d["version"], d["timezone"], d["rooms"]) for d in locations] == [
+        ("Harbor", 1, "America/Los_Angeles", []),
+        ("Harbor View", 2, "America/Los_Angeles", []),
     ]
     events = [
         e for e in world.pending_events(indexes.PRINCIPALS) if e["data"]["key_id"] == made["key_id"]

@@ -205,7 +205,9 @@ def test_recording_nprs_7_to_4_emits_progress_with_nprs_clinically_improved(
         "clinically_improved": True,
         "target": 5.0,
         "goal_met": True,
-    }
+        "points": [{"score": 4.0, "taken_at": session["starts_at"].replace("+00:00", "Z")}],
+    }  # every measurement too: the referrer's progress report draws the chart from them
+    assert progress["baseline_at"].endswith("Z")
     assert progress["newly_improved"] == ["NPRS"] and progress["sessions_completed"] == 1
     assert progress["referrer"]["email"] == "ada.reyes@example.org"
     assert events_of(db, plan_id, "session.completed")[0]["session_id"] == session["session_id"]
@@ -400,3 +402,30 @@ def test_a_calendar_window_beyond_a_month_or_a_room_without_its_location_is_a_qu
     reply = api.transport.call("GET", "/sessions", keys.front_desk, **query)
     assert reply.status == 422, reply.body
     assert list(reply.body["errors"]["query"]) == [field]
+
+
+def test_a_booking_naming_a_room_the_location_lacks_is_refused_with_its_rooms(
+    api, keys, active_plan, db, deliver
+):
+    plan_id = active_plan()
+    assert deliver(data.location_upserted(version=2, rooms=["room-1", "room-2"]))
+    refused = api.schedule(keys.front_desk, plan_id, local(3), room_id="room-9")
+    assert refused.status == 422, refused.body
+    [problem] = refused.body["errors"]["json"]["room_id"]
+    assert "no room 'room-9'" in problem and "room-1, room-2" in problem
+    assert stored(db, plan_id).get("sessions", []) == []  # nothing stored
+
+    booked = api.schedule(keys.front_desk, plan_id, local(3), room_id="room-2")
+    assert booked.status == 201, booked.body
+    moved = {"starts_at_local": local(4).strftime("%Y-%m-%dT%H:%M"), "room_id": "room-7"}
+    session_id = booked.body["session_id"]
+    refused = api.session_action(keys.front_desk, plan_id, session_id, "reschedule", moved)
+    assert refused.status == 422 and "room_id" in refused.body["errors"]["json"]
+    [session] = stored(db, plan_id)["sessions"]
+    assert session["room_id"] == "room-2"
+
+    assert deliver(data.location_upserted(version=3, rooms=[]))
+    no_rooms = api.schedule(keys.front_desk, plan_id, local(5), room_id="room-1")
+    assert no_rooms.status == 422
+    assert "has no rooms" in no_rooms.body["errors"]["json"]["room_id"][0]
+    assert api.schedule(keys.front_desk, plan_id, local(5)).status == 201  # no room: booked

@@ -11,6 +11,7 @@ from services.console.domain.clinic_settings import (
     config_on_form,
     invited,
     location_body,
+    location_on_form,
     places_words,
 )
 from services.console.domain.messages import (
@@ -147,4 +148,11 @@ def test_the_notification_form_changes_only_what_it_shows_and_says_what_is_missi
     assert config_on_form({"quiet_hours.start": ["x"], "staff_emails.main.value": ["y"],
                            "reminders.0.minutes_before": ["z"]}) == {
         "quiet_start": ["x"], "inbox-main": ["y"], "reminder-0-hours": ["z"],
+    }  # fmt: skip
+
+
+def test_an_error_about_one_room_is_shown_next_to_the_rooms_field():
+    api = {"rooms[1].name": ["at most 60 characters"], "rooms": ["two rooms..."], "name": ["x"]}
+    assert location_on_form(api) == {
+        "rooms": ["at most 60 characters", "two rooms..."], "name": ["x"],
     }  # fmt: skip

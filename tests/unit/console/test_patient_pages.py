@@ -5,6 +5,7 @@ a clearance's body; and what each role is offered."""
 
 from __future__ import annotations
 
+import pytest
 from werkzeug.datastructures import MultiDict
 
 from services.console.domain.intake_page import (
@@ -15,6 +16,7 @@ from services.console.domain.intake_page import (
     review,
 )
 from services.console.domain.offers import may, navigation_for
+from services.console.domain.paging import asked_page, page_count
 from services.console.domain.patient_chart import chart
 from services.console.domain.patient_search import row, typed_filters
 from services.console.domain.places import Place
@@ -159,3 +161,14 @@ def test_every_role_finds_the_patients_and_only_clinicians_record_a_clearance():
         assert "patient_search.search" in [i.endpoint for i in navigation_for(role)]
         assert may(role, "intake.record")
     assert may("therapist", "intake.clearance") and not may("front_desk", "intake.clearance")
+
+
+@pytest.mark.parametrize(
+    ("asked", "page"), [(None, 1), ("", 1), ("3", 3), ("0", 1), ("-2", 1), ("x", 1), ("99999", 1)]
+)
+def test_the_page_asked_for_is_a_page_or_the_first(asked, page):
+    assert asked_page(asked) == page
+
+
+def test_a_list_fills_whole_pages_and_an_empty_one_is_one_page():
+    assert [page_count(n, 25) for n in (0, 1, 25, 26, 100)] == [1, 1, 1, 2, 4]

@@ -47,6 +47,7 @@ def stored_plan() -> dict[str, Any]:
         "location_id": intake.location_id,
         "status": "draft",
         "version": 1,
+        "created_at": STARTS_AT - timedelta(days=7),
         "content": content_from_draft(draft_plan(intake, date.today())),
         "baseline": {b.measure: b.score for b in intake.baseline},
         "referral": referral_document(intake.referral, intake_data["referral"]["referrer"], 0),

@@ -13,6 +13,7 @@ from services.planning.domain.scheduling import (
     counted_visits,
     find_conflicts,
     referral_ends_at,
+    room_problem,
     session_transition,
     to_utc,
 )
@@ -272,3 +273,17 @@ def test_a_session_in_a_final_state_stays_there(current, target):
 def test_an_unknown_session_state_is_refused():
     with pytest.raises(InvalidTransition, match="unknown session state 'rescheduled'"):
         session_transition("scheduled", "rescheduled")
+
+
+@pytest.mark.parametrize(
+    ("rooms", "room_id", "problem"),
+    [
+        (("1", "2"), "2", None),
+        (("1", "2"), None, None),  # no room: always bookable
+        (None, "anything", None),  # the location's rooms are not known here
+        (("1", "2"), "9", "Main has no room '9'; its rooms: 1, 2"),
+        ((), "1", "Main has no rooms: book the session without one"),
+    ],
+)
+def test_a_session_takes_place_in_one_of_its_locations_rooms(rooms, room_id, problem):
+    assert room_problem(rooms, room_id, "Main") == problem

@@ -3,18 +3,21 @@ measurement are drawn, and what the chart says in words."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from xml.etree import ElementTree
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.console.domain.outcome_chart import (
+from shared.clinical.outcome_chart import (
     BOTTOM,
     HEIGHT,
     LEFT,
     RIGHT,
     TOP,
     WIDTH,
+    chart_svg,
     improvement_threshold,
     outcome_chart,
 )
@@ -108,3 +111,25 @@ def test_the_baseline_is_drawn_first_even_when_a_measurement_is_dated_earlier():
     chart = outcome_chart("NPRS", 7, day(1), [(4, day(0))], None, ZONE)
     baseline, latest = chart.points
     assert baseline.x == LEFT and latest.x == PLOT_RIGHT and baseline.at <= latest.at
+
+
+def test_the_svg_is_an_image_of_its_own_with_its_words_and_no_style_or_script():
+    chart = outcome_chart("NPRS", 7, day(0), [(6, day(7)), (4, day(14))], 5, ZONE)
+    text = chart_svg(chart, "chart-NPRS")
+    root = ElementTree.fromstring(text.encode())  # well-formed, with its declaration
+    ns = "{http://www.w3.org/2000/svg}"
+    assert root.tag == f"{ns}svg" and root.get("role") == "img"
+    assert root.find(f"{ns}title").text == chart.title
+    assert root.find(f"{ns}desc").text == chart.summary
+    assert len(root.findall(f".//{ns}circle")) == 2 + 2  # the two measurements, two in the legend
+    assert "style" not in text and "script" not in text
+
+
+def test_the_svg_in_a_page_has_no_namespace_and_its_words_are_escaped():
+    chart = outcome_chart("NPRS", 7, day(0), [(6, day(7))], None, ZONE)
+    hostile = replace(chart, title="<b>&'\"", summary="</desc><script>1</script>")
+    text = chart_svg(hostile, 'x" onload="1', standalone=False)
+    assert text.startswith("<svg ") and "xmlns" not in text
+    root = ElementTree.fromstring(text)
+    assert "onload" not in root.attrib and root.get("aria-labelledby").startswith('x" onload')
+    assert root.find("title").text == "<b>&'\"" and not root.findall(".//script")

@@ -1,12 +1,15 @@
-"""The geometry of an outcome chart: one measure of one plan over time, drawn as SVG by the
-server (templates/_outcome_chart.svg), so no script is needed to see it.
+"""An outcome chart: one measure of one plan over time, as SVG text, so no script is needed to
+see it. The console shows it on a plan's outcomes page and serves it as an image of its own;
+notifications attaches it to the referrer's progress report. Both draw it here, once.
 
 What it shows: the score axis over the measure's whole scale, the baseline (the intake's score)
 as a line, the MCID band (from the baseline to the score that counts as "clinically improved":
 the points MCID, or the relative one where the measure has one and it asks less), the goal as a
 dashed line, and each measurement as a point in time, joined from the baseline. A point past the
 band is clinically improved and drawn filled; one inside it is drawn hollow. Pure: numbers and
-labels in, coordinates and words out (times already in the location's zone).
+labels in, coordinates and words out (`outcome_chart`), then those as SVG (`chart_svg`):
+presentation attributes only (no style, no script), `role="img"` with its `<title>` and `<desc>`
+(the same words a page gives as a table), every text escaped.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from xml.sax.saxutils import escape, quoteattr
 from zoneinfo import ZoneInfo
 
 from shared.clinical.outcome_measures import MEASURES, is_clinically_improved
@@ -203,3 +207,105 @@ def outcome_chart(
         title=f"{spec.name} ({measure}) over time",
         summary=summary,
     )
+
+
+SVG_NAMESPACE = "http://www.w3.org/2000/svg"
+INK, MUTED, GRID, BAND, LINE, GOAL, EDGE = (
+    "#1b1f24", "#4a5360", "#e1e5ea", "#fbe7b2", "#0b5cad", "#1d6b32", "#7a4a00",
+)  # fmt: skip
+
+
+def _f(value: float) -> str:
+    return f"{value:.1f}"
+
+
+def _hline(c: OutcomeChart, y: float, stroke: str, width: float, dashes: str = "") -> str:
+    dashed = f' stroke-dasharray="{dashes}"' if dashes else ""
+    return (
+        f'<line x1="{c.left}" x2="{c.right}" y1="{_f(y)}" y2="{_f(y)}" stroke="{stroke}" '
+        f'stroke-width="{width}"{dashed}/>'
+    )
+
+
+def _x_anchor(c: OutcomeChart, tick: Tick, first: bool) -> str:
+    if first and tick.at <= c.left + 1:
+        return "start"
+    return "end" if tick.at >= c.right - 1 else "middle"
+
+
+def _marker(point: Point, first: bool) -> str:
+    if first:  # the baseline: a square
+        return (
+            f'<rect x="{_f(point.x - 5)}" y="{_f(point.y - 5)}" width="10" height="10" '
+            f'fill="{MUTED}"/>'
+        )
+    if point.improved:
+        return (
+            f'<circle cx="{_f(point.x)}" cy="{_f(point.y)}" r="6" fill="{GOAL}" '
+            'stroke="#ffffff" stroke-width="1.5"/>'
+        )
+    return (
+        f'<circle cx="{_f(point.x)}" cy="{_f(point.y)}" r="5.5" fill="#ffffff" '
+        f'stroke="{LINE}" stroke-width="2.5"/>'
+    )
+
+
+LEGEND = (
+    f'<rect x="0" y="-9" width="12" height="10" fill="{BAND}"/>'
+    f'<text x="16" y="0" fill="{INK}">MCID band</text>'
+    f'<line x1="100" x2="124" y1="-4" y2="-4" stroke="{GOAL}" stroke-width="2" '
+    f'stroke-dasharray="8 5"/><text x="130" y="0" fill="{INK}">Goal</text>'
+    f'<circle cx="186" cy="-4" r="5" fill="{GOAL}"/>'
+    f'<text x="196" y="0" fill="{INK}">Clinically improved</text>'
+    f'<circle cx="340" cy="-4" r="4.5" fill="#ffffff" stroke="{LINE}" stroke-width="2"/>'
+    f'<text x="350" y="0" fill="{INK}">Not yet</text>'
+    f'<rect x="416" y="-9" width="10" height="10" fill="{MUTED}"/>'
+    f'<text x="432" y="0" fill="{INK}">Baseline</text>'
+)
+
+
+def chart_svg(c: OutcomeChart, chart_id: str, *, standalone: bool = True) -> str:
+    """The chart as SVG text: `standalone`, an image of its own (its XML namespace and
+    declaration: a `.svg` file, an email's attachment); else an element to put in a page.
+    `chart_id` names its title and description (unique within a page)."""
+    ids = quoteattr(f"{chart_id}-title {chart_id}-desc")
+    head = f' xmlns="{SVG_NAMESPACE}"' if standalone else ""
+    parts = [
+        f'<svg{head} viewBox="0 0 {c.width} {c.height}" width="{c.width}" '
+        f'height="{c.height}" role="img" aria-labelledby={ids} class="chart" '
+        'font-family="system-ui, sans-serif" font-size="13">',
+        f"<title id={quoteattr(chart_id + '-title')}>{escape(c.title)}</title>",
+        f"<desc id={quoteattr(chart_id + '-desc')}>{escape(c.summary)}</desc>",
+        f'<rect x="0" y="0" width="{c.width}" height="{c.height}" fill="#ffffff"/>',
+        '<g aria-hidden="true">',
+    ]
+    for t in c.y_ticks:
+        parts.append(_hline(c, t.at, GRID, 1))
+        parts.append(
+            f'<text x="{c.left - 8}" y="{_f(t.at + 4)}" text-anchor="end" '
+            f'fill="{MUTED}">{escape(t.label)}</text>'
+        )
+    parts.append(
+        f'<rect x="{c.left}" y="{_f(c.band_top)}" width="{c.right - c.left}" '
+        f'height="{_f(c.band_height)}" fill="{BAND}" fill-opacity="0.8"/>'
+    )
+    parts.append(_hline(c, c.baseline_y, MUTED, 2))
+    parts.append(_hline(c, c.improved_y, EDGE, 1.5, "2 3"))
+    if c.goal_y is not None:
+        parts.append(_hline(c, c.goal_y, GOAL, 2, "8 5"))
+    parts.append(
+        f'<line x1="{c.left}" x2="{c.left}" y1="{c.top}" y2="{c.bottom}" stroke="{INK}" '
+        'stroke-width="1"/>'
+    )
+    parts.append(_hline(c, c.bottom, INK, 1))
+    for i, t in enumerate(c.x_ticks):
+        parts.append(
+            f'<text x="{_f(t.at)}" y="{c.bottom + 18}" text-anchor="{_x_anchor(c, t, i == 0)}" '
+            f'fill="{MUTED}">{escape(t.label)}</text>'
+        )
+    parts.append(f'<polyline points="{c.line}" fill="none" stroke="{LINE}" stroke-width="2.5"/>')
+    parts.extend(_marker(p, i == 0) for i, p in enumerate(c.points))
+    parts.append(f'<g transform="translate({c.left}, {c.height - 14})">{LEGEND}</g>')
+    parts.append("</g></svg>")
+    body = "\n".join(parts)
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n' if standalone else body
