@@ -62,8 +62,14 @@ def admin(app, world) -> Browser:
 def logged(world) -> None:
     """The delivery log has the welcome messages of the world's referrals."""
     desk = world.api("front_desk")
+
+    def welcomed(referral: str) -> bool:  # the patient's own welcome (not the staff invitations)
+        patient_id = desk.get("intake", f"/referrals/{world.referrals[referral]}").get("patient_id")
+        query = f"/deliveries?channel=email&recipient=patient:{patient_id}"
+        return bool(patient_id) and desk.get("notifications", query)["total"] >= 1
+
     wait_until(
-        lambda: desk.get("notifications", "/deliveries?channel=email")["total"] >= 2,
+        lambda: welcomed("plain") and welcomed("hostile"),
         timeout=60,
         message="the welcome emails in the delivery log",
     )
