@@ -18,16 +18,18 @@ def example(name: str) -> dict[str, Any]:
 
 
 def _dates() -> dict[str, str]:
+    """Valid from yesterday (UTC): a clinic west of UTC may still be on yesterday's date, and a
+    session booked there now must fall within the referral at any hour of the UTC day."""
     today = datetime.now(UTC).date()
     return {
         "authored_on": (today - timedelta(days=2)).isoformat(),
-        "valid_from": today.isoformat(),
+        "valid_from": (today - timedelta(days=1)).isoformat(),
         "expires_on": (today + timedelta(days=90)).isoformat(),
     }
 
 
 def native_referral(**changes: Any) -> dict[str, Any]:
-    """The native example, valid today, with a fresh partner referral id unless given."""
+    """The native example, valid now, with a fresh partner referral id unless given."""
     referral = example("referral_native.json")
     referral.pop("tenant_id", None)
     referral.update(_dates())
@@ -37,7 +39,7 @@ def native_referral(**changes: Any) -> dict[str, Any]:
 
 
 def fhir_referral(partner_referral_id: str | None = None) -> dict[str, Any]:
-    """The FHIR example bundle, valid today, with a fresh partner referral id unless given."""
+    """The FHIR example bundle, valid now, with a fresh partner referral id unless given."""
     bundle = copy.deepcopy(example("referral_bundle.json"))
     dates = _dates()
     request = next(
