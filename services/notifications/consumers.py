@@ -1,14 +1,12 @@
 """What the notifications worker listens to: translate each event, call its use case.
 
-Two queues, their bindings derived from the event catalogue (`shared.events.catalog`):
-
-- `notifications.inbox`: EVERY type intake and planning publish. Notifications is the audience
-  of last resort: the relay publishes with `mandatory`, so an event no queue is bound to would
-  stay pending as unroutable; binding every documented type means none ever is. Types that make
-  deliveries or feed the contact directory go to `usecases.delivery_planning`, the access
-  replicas to `shared.replicas`, the rest are acknowledged (`ANY_TYPE`).
-- `notifications.outcomes`: the service's own `notification.*` events, acknowledged. Until
-  another service consumes them, this queue does (for the same reason).
+One queue, `notifications.inbox`, bound to exactly the types it handles (its bindings derived
+from the event catalogue, `shared.events.catalog`): those that make deliveries or feed the
+contact directory go to `usecases.delivery_planning`, the access replicas to `shared.replicas`.
+Types no service consumes (its own `notification.*` among them) go to their publisher's
+`.unheard` sink (`catalog.UNHEARD`), not through a consumer that would only acknowledge them.
+Bindings an earlier version had (every documented type, and a `notifications.outcomes` queue)
+are removed when the queue is declared.
 """
 
 from __future__ import annotations
@@ -19,7 +17,6 @@ from typing import TYPE_CHECKING
 from shared.config import Settings
 from shared.errors import Invalid
 from shared.events import Event, Reject, Subscription, catalog, subscribe
-from shared.events.consumer import ANY_TYPE
 from shared.replicas import replica_handlers
 
 from .domain.contacts import CONTACT_FIELD_OF_EVENT
@@ -57,23 +54,17 @@ def inbox_handlers(deps: Deps, save: SaveDeliveries) -> dict[str, Handler]:
 
 
 def subscriptions(settings: Settings, deps: Deps, save: SaveDeliveries) -> list[Subscription]:
-    return [inbox(settings, inbox_handlers(deps, save)), outcomes(settings)]
+    return [inbox(settings, inbox_handlers(deps, save))]
 
 
 def inbox(settings: Settings, handlers: Mapping[str, Handler]) -> Subscription:
-    """One queue bound to every documented intake and planning event type (see above)."""
-    published = [t for p in INBOX_PUBLISHERS for t in catalog.published_by(p)]
-    every_type = {ANY_TYPE: _nothing_to_do, **handlers}
+    """One queue bound to the intake and planning types it handles (see above)."""
     # The planner saves no event (the senders' outcomes do, and they wake the relay).
-    return subscribe(settings, "inbox", catalog.bindings(published), every_type, wakes_relay=False)
-
-
-def outcomes(settings: Settings) -> Subscription:
-    """The service's own `notification.*` events, acknowledged (see above)."""
-    own = catalog.published_by("notifications")
-    handlers: dict[str, Handler] = dict.fromkeys(own, _nothing_to_do)
-    return subscribe(settings, "outcomes", catalog.bindings(own), handlers, wakes_relay=False)
-
-
-def _nothing_to_do(event: Event) -> bool:
-    return True
+    return subscribe(
+        settings,
+        "inbox",
+        catalog.bindings(handlers),
+        handlers,
+        stale_bindings=catalog.stale_bindings(handlers, INBOX_PUBLISHERS),
+        wakes_relay=False,
+    )

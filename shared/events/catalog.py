@@ -111,6 +111,23 @@ CATALOG: dict[str, EventType] = {
     for name in names
 }
 
+UNHEARD = frozenset(
+    {
+        "plan.drafted",
+        "plan.held",
+        "plan.cannot_plan",
+        "session.completed",
+        "session.no_show",
+        "notification.sent",
+        "notification.failed",
+    }
+)
+"""The types no service consumes (for partners, ops and services to come): each publisher's
+worker binds them to its `<exchange>.unheard` sink (shared.events.topology), so that none is
+unroutable and no consumer spends a hop only acknowledging it. A type that a service comes to
+consume leaves this set (tests/unit/test_event_catalog.py checks it against the services'
+handlers)."""
+
 ACCESS_TYPES = (
     "access.principal_upserted",
     "access.principal_revoked",
@@ -138,6 +155,25 @@ def exchange_of(name: str) -> str:
 
 def published_by(publisher: str) -> tuple[str, ...]:
     return tuple(t.name for t in CATALOG.values() if t.publisher == publisher)
+
+
+def unheard_bindings(publisher: str) -> dict[str, list[str]]:
+    """{the publisher's exchange: its types no service consumes}, for `topology.declare` (empty
+    when it has none)."""
+    unheard = sorted(set(published_by(publisher)) & UNHEARD)
+    return {events_exchange(publisher): unheard} if unheard else {}
+
+
+def stale_bindings(names: Iterable[str], publishers: Iterable[str]) -> list[tuple[str, str]]:
+    """The (exchange, routing key) of every type of these publishers that is not among `names`:
+    what a queue once bound to all their types unbinds."""
+    kept = set(names)
+    return [
+        (exchange_of(name), name)
+        for publisher in publishers
+        for name in published_by(publisher)
+        if name not in kept
+    ]
 
 
 def bindings(names: Iterable[str]) -> list[tuple[str, str]]:

@@ -52,8 +52,6 @@ log = logging.getLogger("events.consumer")
 Handler = Callable[[Event], bool | None]
 """Applies an event; returns False when it recognised a duplicate (None or True: applied)."""
 
-ANY_TYPE = "*"
-"""A handler under this key takes the event types that have no handler of their own."""
 REASON_HEADER = "x-dead-letter-reason"
 RETRY_HEADER = "x-retry-count"
 OUTAGE_RETRY_HEADER = "x-outage-retry-count"
@@ -93,17 +91,20 @@ def subscribe(
     bindings: Sequence[tuple[str, str]],
     handlers: Mapping[str, Handler],
     owned_exchanges: Sequence[str] = (),
+    stale_bindings: Sequence[tuple[str, str]] = (),
     **options: Any,
 ) -> Subscription:
     """'On these events, call these functions': a queue `<service>.<purpose>` with its bindings.
 
-    `owned_exchanges`: exchanges bound from that this service declares (rather than checks).
+    `owned_exchanges`: exchanges bound from that this service declares (rather than checks);
+    `stale_bindings`: bindings an earlier version of the queue had, removed when it is declared.
     """
     spec = topology.QueueSpec(
         service=settings.service,
         purpose=purpose,
         bindings=tuple(bindings),
         owned_exchanges=tuple(owned_exchanges),
+        stale_bindings=tuple(stale_bindings),
         delivery_limit=settings.amqp_delivery_limit,
         retry_delays_ms=settings.retry_delays_ms,
     )
@@ -198,7 +199,7 @@ class EventConsumer:
         except InvalidEvent as error:
             self._dead_letter(sub, message, error.reason, kind="invalid")
             return
-        handler = sub.handlers.get(event.type) or sub.handlers.get(ANY_TYPE)
+        handler = sub.handlers.get(event.type)
         if handler is None:
             self._dead_letter(
                 sub, message, f"no handler for event type {event.type!r}", kind="unhandled"

@@ -4,7 +4,9 @@ runs out of memory or disk, with overflow `reject-publish` so that publishers wa
 A full queue refuses new messages (the publisher gets a `basic.nack`): the outbox relay keeps the
 event pending and tries again about a second later (`shared.events.relay`), while events to
 other queues keep flowing. `drop-head` (RabbitMQ's default overflow) would silently discard the
-oldest messages: never used here.
+oldest messages: never used for a queue a consumer reads. The one exception is outside these
+policies: each publisher's `<exchange>.unheard` sink of the types no service consumes, bounded by
+its own arguments (100,000 messages, 7 days, drop-head; shared/events/topology.py).
 
 Dead-lettering by the broker (an expired retry back to its queue, a message over its delivery
 limit to the `.dlq`) keeps RabbitMQ's default strategy, at-most-once: measured on RabbitMQ 3.10,

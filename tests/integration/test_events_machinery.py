@@ -11,7 +11,7 @@ import pytest
 from kombu import Connection
 from pymongo import monitoring
 
-from shared.events import event_components, new_event, outbox, subscribe, topology
+from shared.events import catalog, event_components, new_event, outbox, subscribe, topology
 from shared.events.consumer import REASON_HEADER
 from shared.events.publisher import ConfirmedPublisher, Unroutable
 from shared.events.relay import OutboxRelay
@@ -106,6 +106,62 @@ def test_an_unroutable_publish_is_detected_not_dropped(make_settings):
             publisher.publish("intake.events", "nobody.listens", b"{}", message_id="m1")
     finally:
         publisher.close()
+
+
+def test_types_nobody_consumes_go_to_their_publishers_sink_and_an_upgraded_broker_routes_as_a_fresh_one(
+    make_settings, vhost, rabbit_admin
+):
+    """The notifications worker of an earlier version bound every type to its inbox and its own
+    `notification.*` to `notifications.outcomes`: declaring today's topology unbinds the types
+    the inbox does not handle and deletes the retired queue; each type nobody consumes lands in
+    its publisher's `.unheard` sink, and none is unroutable."""
+    settings = make_settings("notifications")
+    every_type = [t for p in ("intake", "planning") for t in catalog.published_by(p)]
+    handled = ["referral.accepted", "progress.updated"]
+    with Connection(settings.amqp_url) as conn:
+        old_inbox = subscribe(settings, "inbox", catalog.bindings(every_type), {}).spec
+        old_outcomes = subscribe(
+            settings, "outcomes", catalog.bindings(catalog.published_by("notifications")), {}
+        ).spec
+        topology.declare(
+            conn,
+            publishes_to=["intake.events", "planning.events", "notifications.events"],
+            queues=[old_inbox, old_outcomes],
+        )
+        inbox = subscribe(
+            settings,
+            "inbox",
+            catalog.bindings(handled),
+            {},
+            stale_bindings=catalog.stale_bindings(handled, ["intake", "planning"]),
+        ).spec
+        for publisher in ("planning", "notifications"):
+            topology.declare(conn, unheard=catalog.unheard_bindings(publisher))
+        topology.declare(
+            conn, queues=[inbox], retired_queues=topology.RETIRED_QUEUES["notifications"]
+        )
+        topology.declare(conn, queues=[inbox])  # again: unbinding and deleting are idempotent
+    assert not rabbit_admin.has_queue(vhost, "notifications.outcomes")
+    assert not rabbit_admin.has_queue(vhost, "notifications.outcomes.retry.1000ms")
+    assert not rabbit_admin.has_queue(vhost, "notifications.outcomes.dlq")  # it was empty
+    publisher = ConfirmedPublisher(settings)
+    try:
+        for type_ in (
+            "referral.accepted",
+            "plan.drafted",
+            "session.completed",
+            "notification.sent",
+        ):
+            publisher.publish(catalog.exchange_of(type_), type_, b"{}", message_id=type_)
+        with pytest.raises(Unroutable):  # heard by a queue (planning's) that is not bound here
+            publisher.publish("intake.events", "intake.completed", b"{}", message_id="ic")
+    finally:
+        publisher.close()
+    assert ready_messages(settings.amqp_url, "notifications.inbox") == 1
+    assert ready_messages(settings.amqp_url, "planning.events.unheard") == 2
+    assert ready_messages(settings.amqp_url, "notifications.events.unheard") == 1
+    sink = rabbit_admin.queue(vhost, "planning.events.unheard")["arguments"]
+    assert sink["x-overflow"] == "drop-head" and sink["x-max-length"] == 100_000
 
 
 def test_unroutable_events_stay_pending_and_flow_once_a_queue_is_bound(

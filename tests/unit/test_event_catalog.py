@@ -39,3 +39,47 @@ def test_bindings_name_the_publishing_exchange_of_each_type():
 def test_an_unknown_type_is_refused_with_where_to_add_it():
     with pytest.raises(catalog.UnknownEventType, match="shared/events/catalog.py"):
         catalog.exchange_of("plan.exploded")
+
+
+def heard_by_the_services() -> set[str]:
+    """Every type some service's worker has a handler for (what its queues are bound to)."""
+    from collections import defaultdict
+    from types import SimpleNamespace
+
+    from services.intake.domain.milestones import OF_PLANNING_EVENT
+    from services.notifications.consumers import planned_event_types
+    from services.planning.consumers import handlers as planning_handlers
+    from shared.replicas import replica_handlers
+
+    names_only = SimpleNamespace(db=defaultdict(lambda: None), zones=None)  # no handler runs
+    return (
+        set(OF_PLANNING_EVENT)
+        | set(planning_handlers(names_only))  # type: ignore[arg-type]
+        | set(planned_event_types())
+        | set(replica_handlers(None, None, None))  # type: ignore[arg-type]
+    )
+
+
+def test_the_unheard_types_are_exactly_those_no_service_consumes():
+    heard = heard_by_the_services()
+    assert heard <= set(catalog.CATALOG)
+    assert set(catalog.CATALOG) - heard == catalog.UNHEARD
+
+
+def test_each_publisher_binds_its_unheard_types_to_its_own_sink():
+    assert catalog.unheard_bindings("notifications") == {
+        "notifications.events": ["notification.failed", "notification.sent"]
+    }
+    assert catalog.unheard_bindings("planning") == {
+        "planning.events": [
+            "plan.cannot_plan", "plan.drafted", "plan.held", "session.completed", "session.no_show"
+        ]
+    }  # fmt: skip
+    assert catalog.unheard_bindings("intake") == {}
+
+
+def test_a_queue_once_bound_to_every_type_unbinds_those_it_no_longer_handles():
+    stale = catalog.stale_bindings(["plan.activated"], ["planning"])
+    assert ("planning.events", "plan.activated") not in stale
+    assert ("planning.events", "plan.drafted") in stale
+    assert len(stale) == len(catalog.published_by("planning")) - 1

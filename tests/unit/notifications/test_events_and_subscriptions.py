@@ -4,6 +4,7 @@ unroutable), and its own outcomes too."""
 
 import json
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 from marshmallow import ValidationError
@@ -72,20 +73,27 @@ def test_a_failure_without_its_reason_or_with_a_wrong_kind_is_refused_naming_the
     assert set(refused.value.messages) == {"reason", "attempts"}
 
 
-def test_the_inbox_binds_every_type_intake_and_planning_publish_on_its_exchange():
+def test_the_inbox_binds_the_types_it_handles_and_unbinds_the_others_an_earlier_version_bound():
     settings = load_settings("notifications", environ={})
-    spec = consumers.inbox(settings, {}).spec
-    published = [t for p in ("intake", "planning") for t in catalog.published_by(p)]
-    assert sorted(spec.bindings) == sorted((catalog.exchange_of(t), t) for t in published)
-    assert {"intake.events", "planning.events"} == {exchange for exchange, _ in spec.bindings}
+    handled = {"referral.accepted": None, "progress.updated": None}
+    spec = consumers.inbox(settings, handled).spec  # type: ignore[arg-type]
+    assert sorted(spec.bindings) == [
+        ("intake.events", "referral.accepted"),
+        ("planning.events", "progress.updated"),
+    ]
+    published = {t for p in ("intake", "planning") for t in catalog.published_by(p)}
+    assert {t for _, t in spec.stale_bindings} == published - set(handled)
 
 
-def test_the_outcomes_queue_binds_the_services_own_events():
-    spec = consumers.outcomes(load_settings("notifications", environ={})).spec
-    assert spec.bindings == (
-        ("notifications.events", "notification.failed"),
-        ("notifications.events", "notification.sent"),
-    )
+def test_the_service_has_one_queue_its_own_events_going_to_the_unheard_sink():
+    db = SimpleNamespace(principals=None, locations=None, revocations=None)  # names only
+    deps = SimpleNamespace(db=db)
+    settings = load_settings("notifications", environ={})
+    queues = consumers.subscriptions(settings, deps, None)  # type: ignore[arg-type]
+    assert [s.spec.name for s in queues] == ["notifications.inbox"]
+    assert catalog.unheard_bindings("notifications") == {
+        "notifications.events": ["notification.failed", "notification.sent"]
+    }
 
 
 def test_every_published_type_a_rule_names_has_a_handler_and_internal_ones_do_not():
