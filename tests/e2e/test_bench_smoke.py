@@ -91,6 +91,8 @@ def test_cpu_is_compared_with_the_bare_hop_in_the_same_run(report):
     assert cpu["working_hops_per_referral"] + cpu["ack_only_hops_per_referral"] == pytest.approx(
         cpu["hops_per_referral"], abs=0.05
     )
+    # every queue is bound to the types its consumer handles only (shared/events/catalog.py)
+    assert cpu["ack_only_hops_per_referral"] == 0 and report["loop"]["ack_only_hops"] == []
     # the fair bare hop: the services' prefetch and heartbeats, at the loop's working-hop rate
     assert cpu["bare"]["feeding"]["prefetch"] == 1 and cpu["bare"]["feeding"]["heartbeat_s"] > 0
     assert cpu["bare"]["events"] >= 30 and cpu["bare"]["cpu_ms_per_hop"] > 0

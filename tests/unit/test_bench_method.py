@@ -7,6 +7,7 @@ import pytest
 
 from tools.bench.figures import stage_latency_figures
 from tools.bench.hops import ack_only, split_hops
+from tools.bench.scale import saturation_rate, stage_figures, worst_p99
 from tools.bench.state import SUPPRESSED_AT_ONCE, changes
 
 
@@ -16,8 +17,8 @@ from tools.bench.state import SUPPRESSED_AT_ONCE, changes
         ("notifications.inbox", "referral.accepted", False),  # deliveries planned
         ("notifications.inbox", "patient.registered", False),  # the contact directory
         ("notifications.inbox", "access.principal_upserted", False),  # a replica
-        ("notifications.inbox", "plan.drafted", True),  # bound so it is never unroutable
-        ("notifications.outcomes", "notification.sent", True),
+        ("notifications.inbox", "plan.drafted", True),  # nobody consumes it: never bound so
+        ("notifications.outcomes", "notification.sent", True),  # the queue of an earlier version
         ("planning.intake-events", "intake.completed", False),
     ],
 )
@@ -63,3 +64,29 @@ def test_each_stage_has_its_percentiles():
         0.4,
         4,
     )
+
+
+def scale_step(rate: float, worst_p99: float, welcomed: bool = True) -> dict:
+    return {"rate_per_s": rate, "worst_p99_s": worst_p99, "all_welcomed": welcomed}
+
+
+@pytest.mark.parametrize(
+    ("steps", "rate"),
+    [
+        ([scale_step(2, 0.4), scale_step(4, 0.9), scale_step(6, 1.4)], 4),
+        ([scale_step(2, 0.4), scale_step(4, 1.0)], 4),  # at the limit still counts
+        ([scale_step(2, 1.2)], None),  # not even the lowest rate
+        ([scale_step(2, 0.4), scale_step(4, 0.5, welcomed=False)], 2),  # emails left behind
+        ([scale_step(2, 0.4), scale_step(4, 1.5), scale_step(6, 0.8)], 2),  # the first past it
+    ],
+)
+def test_the_saturation_rate_is_the_last_rate_within_the_p99_limit_before_the_first_past_it(
+    steps, rate
+):
+    assert saturation_rate(steps) == rate
+
+
+def test_the_worst_p99_is_that_of_the_slowest_stage():
+    figures = stage_figures({"welcome_email": [0.1, 0.2, 0.9], "status_to_partner": [0.05]})
+    assert figures["welcome_email"]["p99"] == 0.9
+    assert worst_p99(figures) == 0.9

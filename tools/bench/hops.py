@@ -1,33 +1,23 @@
 """Which hops do work: an event a consumer handles with an effect, against one it only acks.
 
-Notifications binds every documented event type so that none is ever unroutable
-(services/notifications/consumers.py); the types it neither plans deliveries for nor keeps a
-replica of are acknowledged and nothing else (`ack_only`). The fair CPU ratio divides by the
-hops that do work; the ack-only ones are counted apart.
+Every queue is bound to exactly the types its consumer handles (shared/events/catalog.py); the
+types no service consumes (`catalog.UNHEARD`) go to their publisher's `.unheard` sink, which no
+consumer reads. A hop of such a type would be one a consumer only acknowledges (`ack_only`):
+the report counts them apart (none since the bindings were narrowed, Dec 2026; before, the
+notifications worker bound every type so that none was unroutable, and acknowledged 4 hops per
+referral). The fair CPU ratio divides by the hops that do work.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from services.notifications.consumers import planned_event_types
-from shared.replicas import replica_handlers
-
-ACK_ONLY_QUEUES = frozenset({"notifications.outcomes"})
-"""Queues whose every type is only acknowledged."""
-DOING_QUEUE = "notifications.inbox"
-
-
-def handled_in_notifications_inbox() -> frozenset[str]:
-    """The types notifications' inbox does something with (deliveries, contacts, replicas)."""
-    replicas = replica_handlers(None, None, None)  # type: ignore[arg-type]  # the names only
-    return planned_event_types() | frozenset(replicas)
+from shared.events import catalog
 
 
 def ack_only(queue: str, event_type: str) -> bool:
-    if queue in ACK_ONLY_QUEUES:
-        return True
-    return queue == DOING_QUEUE and event_type not in handled_in_notifications_inbox()
+    """A hop of a type no service consumes: its consumer could only acknowledge it."""
+    return event_type in catalog.UNHEARD
 
 
 def split_hops(handled: Mapping[tuple[str, str], float]) -> dict[str, float]:

@@ -19,6 +19,7 @@ from typing import Any
 import requests
 from pymongo import MongoClient
 
+from shared.events.topology import is_unheard_queue
 from testkit.partner import PartnerSystem
 from testkit.rabbit import RabbitAdmin, ready_messages
 from testkit.referrals import distinct_referral
@@ -264,13 +265,18 @@ class Settling:
         )
 
     def queues_empty(self) -> bool:
-        """Whether every service queue (not a partner's, a retry or a dead-letter queue) is empty."""
+        """Whether every service queue (not a partner's, a retry or a dead-letter queue, nor the
+        sinks of the events nobody consumes) is empty."""
         names = [
             q["name"]
             for q in self.admin.queues(self.vhost)
             if not q["name"].startswith(("partner.", "bench."))
         ]
-        service_queues = [n for n in names if not n.endswith(".dlq") and ".retry." not in n]
+        service_queues = [
+            n
+            for n in names
+            if not n.endswith(".dlq") and ".retry." not in n and not is_unheard_queue(n)
+        ]
         return all(ready_messages(self.amqp, name) == 0 for name in service_queues)
 
     def retries_empty(self) -> bool:
