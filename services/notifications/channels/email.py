@@ -16,8 +16,9 @@ import smtplib
 import ssl
 import time
 from collections.abc import Mapping, Sequence
+from email import policy as email_policy
 from email.errors import MessageError
-from email.headerregistry import Address
+from email.headerregistry import Address, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from typing import Literal
@@ -29,6 +30,28 @@ CREDENTIAL_CODES = frozenset({530, 534, 535, 538})
 """Authentication refusals: our configuration, not the recipient; retried (and so noticed)."""
 KEEP_OPEN_S = 20.0
 """How long an idle connection is reused (well under the 5 minutes servers wait, RFC 5321)."""
+
+
+class _HeaderClassesMadeOnce(HeaderRegistry):
+    """The stdlib's registry makes a new class (`type(...)`) for every header it parses or
+    folds: a third of the time spent building a message. Made once per header name here."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._made: dict[str, type] = {}
+
+    def __getitem__(self, name: str) -> type:
+        made = self._made.get(name.lower())
+        if made is None:
+            made = self._made[name.lower()] = super().__getitem__(name)
+        return made
+
+
+POLICY = email_policy.default.clone(header_factory=_HeaderClassesMadeOnce())
+"""`email.policy.default` with the header classes made once."""
+WIRE_POLICY = POLICY.clone(linesep="\r\n")
+"""What goes on the wire: smtplib sends bytes as they are, and SMTP needs CRLF for
+dot-stuffing to work."""
 
 
 class SmtpSender:
@@ -88,7 +111,7 @@ class SmtpSender:
 
     def _addressed(self, to: str, subject: str) -> EmailMessage:
         """A new message from us to `to`, dated now; a malformed address or subject is permanent."""
-        message = EmailMessage()
+        message = EmailMessage(policy=POLICY)
         try:
             message["From"] = self.sender
             message["To"] = Address(addr_spec=to)
@@ -100,8 +123,7 @@ class SmtpSender:
 
     def _transmit(self, to: str, message: EmailMessage) -> str:
         """Hand the message over for `to` on the kept connection or a new one; the DATA answer."""
-        # smtplib sends bytes as they are: SMTP needs CRLF for dot-stuffing to work.
-        wire = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+        wire = message.as_bytes(policy=WIRE_POLICY)
         try:
             smtp, reused = self._connection()
             try:
