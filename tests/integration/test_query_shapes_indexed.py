@@ -24,9 +24,6 @@ from tools.bench.capture import Command
 from tools.bench.indexes import declared_indexes, query_shapes
 
 SHAPES = Path(__file__).resolve().parents[1] / "query_shapes"
-KNOWN_IN_MEMORY_SORTS = SHAPES / "known" / "sorted_in_memory.json"
-"""Sorted lists no index returns in order yet (intake's: its indexes end before the `_id` the
-pages are ordered by last; docs/benchmark.md). The test fails on any other."""
 TEST_COLLECTIONS = {"things", "sources"}
 """Collections of the shared machinery's own tests (test_tenant_scoped_writes,
 test_events_machinery): no service has them."""
@@ -88,7 +85,6 @@ def test_every_recorded_query_shape_has_an_index(uses):
     assert unindexed == []
 
 
-def test_no_sorted_query_is_sorted_in_memory_but_the_known_ones(uses):
-    known = json.loads(KNOWN_IN_MEMORY_SORTS.read_text())
+def test_no_sorted_query_is_sorted_in_memory(uses):
     in_memory = [sort_key(u) for u in uses if u.sort_in_memory]
-    assert [shape for shape in in_memory if shape not in known] == []
+    assert in_memory == []

@@ -6,8 +6,11 @@ match key within a tenant (see `domain/patient_matching.match_keys`), one intake
 one staff user per email within a tenant. The staff's referral inbox filters by status,
 location, partner or arrival, each on an index of its own (newest first). Staff find a patient
 by a name prefix, birth date, identifier or phone, each on an index of its own over the search
-key (`domain/patient_search`). Staff sessions, sign-in failures and rate-limit
-counters leave by TTL indexes (their reads are by `_id`).
+key (`domain/patient_search`); a name prefix alone (a range on the words, which gives no order)
+is read in name order from `search_sort_id`. Every list's index ends in the list's order, `_id`
+last, so no page is sorted in memory (tests/integration/test_query_shapes_indexed.py). Staff
+sessions, sign-in failures and rate-limit counters leave by TTL indexes (their reads are by
+`_id`).
 Keys stored in an earlier format are not recomputed here: such patients are simply not matched
 automatically any more (docs/ops.md, "Patient records").
 """
@@ -45,79 +48,67 @@ OUTBOX_COLLECTIONS = (
 SESSION_RECORDS_KEPT_S = 90 * 24 * 3600
 """How long an ended or expired staff session stays (for the record) after its absolute end."""
 
+NEWEST = [("received_at", DESCENDING), ("_id", DESCENDING)]
+"""The referrals' order (`Referrals.order`): every inbox index ends in it."""
+BY_NAME = [("search.sort", ASCENDING), ("_id", ASCENDING)]
+"""The patients' search order (`patients.SEARCH_ORDER`): every search index ends in it."""
+BY_ID = [("_id", ASCENDING)]
+"""The order of the other pages (`PatientData.order`)."""
+TENANT = ("tenant_id", ASCENDING)
+
 INDEXES: dict[str, list[IndexModel]] = {
     TENANTS: [],
-    PRINCIPALS: [IndexModel([("tenant_id", ASCENDING), ("key_id", ASCENDING)], name="tenant_key")],
+    PRINCIPALS: [
+        IndexModel([TENANT, ("key_id", ASCENDING)], name="tenant_key"),
+        IndexModel(  # the keys' list (`Principals.page`), oldest first
+            [TENANT, ("created_at", ASCENDING), ("_id", ASCENDING)], name="tenant_created_id"
+        ),
+    ],
     PARTNERS: [
         IndexModel([("status_queue_declared", ASCENDING)], name="status_queue_declared"),
-        IndexModel([("tenants", ASCENDING)], name="tenants"),
+        IndexModel([("tenants", ASCENDING), *BY_ID], name="tenants_id"),
     ],
     PATIENTS: [
+        IndexModel([TENANT, ("match_keys", ASCENDING)], name="match", unique=True),
+        IndexModel([TENANT, ("location_ids", ASCENDING), *BY_NAME], name="locations_sort_id"),
         IndexModel(
-            [("tenant_id", ASCENDING), ("match_keys", ASCENDING)], name="match", unique=True
-        ),
-        IndexModel([("tenant_id", ASCENDING), ("location_ids", ASCENDING)], name="locations"),
-        IndexModel(
-            [("tenant_id", ASCENDING), ("search.words", ASCENDING), ("search.sort", ASCENDING)],
+            [TENANT, ("search.words", ASCENDING), ("search.sort", ASCENDING)],
             name="search_name",
         ),
-        IndexModel(
-            [("tenant_id", ASCENDING), ("birth_date", ASCENDING), ("search.sort", ASCENDING)],
-            name="search_birth_date",
-        ),
-        IndexModel([("tenant_id", ASCENDING), ("search.ids", ASCENDING)], name="search_identifier"),
-        IndexModel([("tenant_id", ASCENDING), ("search.phone", ASCENDING)], name="search_phone"),
-        IndexModel([("tenant_id", ASCENDING), ("search.sort", ASCENDING)], name="search_sort"),
+        IndexModel([TENANT, ("birth_date", ASCENDING), *BY_NAME], name="search_birth_date_id"),
+        IndexModel([TENANT, ("search.ids", ASCENDING), *BY_NAME], name="search_identifier_sort_id"),
+        IndexModel([TENANT, ("search.phone", ASCENDING), *BY_NAME], name="search_phone_sort_id"),
+        IndexModel([TENANT, *BY_NAME], name="search_sort_id"),
+        IndexModel([TENANT, *BY_ID], name="tenant_by_id"),
     ],
     REFERRALS: [
         IndexModel(
-            [
-                ("tenant_id", ASCENDING),
-                ("partner_id", ASCENDING),
-                ("partner_referral_id", ASCENDING),
-            ],
+            [TENANT, ("partner_id", ASCENDING), ("partner_referral_id", ASCENDING)],
             name="partner_referral",
             unique=True,
         ),
-        IndexModel([("tenant_id", ASCENDING), ("patient_id", ASCENDING)], name="patient"),
-        IndexModel(  # a patient's referrals, newest first (the chart): no sort in memory
-            [
-                ("tenant_id", ASCENDING),
-                ("patient_id", ASCENDING),
-                ("received_at", DESCENDING),
-                ("_id", DESCENDING),
-            ],
-            name="patient_newest",
-        ),
-        IndexModel([("tenant_id", ASCENDING), ("location_id", ASCENDING)], name="location"),
-        IndexModel(
-            [("tenant_id", ASCENDING), ("status", ASCENDING), ("received_at", DESCENDING)],
-            name="status_received",
-        ),
-        IndexModel([("tenant_id", ASCENDING), ("received_at", DESCENDING)], name="received"),
+        IndexModel([TENANT, ("patient_id", ASCENDING), *NEWEST], name="patient_newest"),
+        IndexModel([TENANT, ("location_id", ASCENDING), *NEWEST], name="location_received_id"),
+        IndexModel([TENANT, ("status", ASCENDING), *NEWEST], name="status_received_id"),
+        IndexModel([TENANT, ("partner_id", ASCENDING), *NEWEST], name="partner_received_id"),
+        IndexModel([TENANT, *NEWEST], name="received_id"),
     ],
     INTAKES: [
-        IndexModel(
-            [("tenant_id", ASCENDING), ("referral_id", ASCENDING)], name="referral", unique=True
-        ),
-        IndexModel([("tenant_id", ASCENDING), ("patient_id", ASCENDING)], name="patient"),
-        IndexModel(  # a patient's intakes, newest first (the chart): no sort in memory
-            [
-                ("tenant_id", ASCENDING),
-                ("patient_id", ASCENDING),
-                ("completed_at", DESCENDING),
-                ("_id", DESCENDING),
-            ],
+        IndexModel([TENANT, ("referral_id", ASCENDING)], name="referral", unique=True),
+        IndexModel([TENANT, ("patient_id", ASCENDING), *BY_ID], name="patient_by_id"),
+        IndexModel(  # a patient's intakes, newest first (the chart)
+            [TENANT, ("patient_id", ASCENDING), ("completed_at", DESCENDING), ("_id", DESCENDING)],
             name="patient_newest",
         ),
-        IndexModel([("tenant_id", ASCENDING), ("location_id", ASCENDING)], name="location"),
+        IndexModel([TENANT, ("location_id", ASCENDING), *BY_ID], name="location_by_id"),
+        IndexModel([TENANT, *BY_ID], name="tenant_by_id"),
     ],
     PARTNER_REJECTIONS: [
         IndexModel([("partner_id", ASCENDING), ("at", DESCENDING)], name="partner_at"),
     ],
     USERS: [
-        IndexModel([("tenant_id", ASCENDING), ("email", ASCENDING)], name="email", unique=True),
-        IndexModel([("tenant_id", ASCENDING), ("name", ASCENDING)], name="tenant_name"),
+        IndexModel([TENANT, ("email", ASCENDING)], name="email", unique=True),
+        IndexModel([TENANT, ("name", ASCENDING), *BY_ID], name="tenant_name_id"),
     ],
     STAFF_SESSIONS: [
         IndexModel(
@@ -131,6 +122,25 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("expires_at", ASCENDING)], name="expires", expireAfterSeconds=0),
     ],
 }
+"""Every list's index ends in the list's order, `_id` last (the pages' tie-break), so the
+server returns a page in order from the index rather than sorting what it found."""
+
+RETIRED = {
+    PARTNERS: ("tenants",),
+    PATIENTS: (
+        "locations",
+        "search_birth_date",
+        "search_identifier",
+        "search_phone",
+        "search_sort",
+    ),
+    REFERRALS: ("patient", "location", "status_received", "received"),
+    INTAKES: ("patient", "location"),
+    USERS: ("tenant_name",),
+}
+"""Indexes an older version created: without the trailing order (`_id` last) they served the
+lists' filters but not their order, so the server sorted each page in memory. (Referrals'
+`patient`, on (tenant, patient), is a prefix of `patient_newest`, which serves its queries.)"""
 
 
 def create_indexes(db: Database) -> None:
@@ -141,3 +151,6 @@ def create_indexes(db: Database) -> None:
         if name in OUTBOX_COLLECTIONS:
             db[name].create_indexes([OUTBOX_INDEX])
     db.audit.create_indexes(AUDIT_INDEXES)
+    for name, retired in RETIRED.items():
+        for index in set(retired) & set(db[name].index_information()):
+            db[name].drop_index(index)
