@@ -20,10 +20,13 @@ batch: then more may be due at once, and it polls again straight away.
 What the relay asks the store is paced (`_Pacing`), because every service's relay shares the
 store with the work itself: a collection whose look found nothing is looked at again after a
 growing pause (the poll interval doubled each time, up to `IDLE_POLL_MAX_S`), one that found
-something at the poll interval. A wake (the worker's consumer saved events) looks at once at the
-collections whose last look found events, or at every collection when none did (a quiet
-system); the others within `IDLE_POLL_MAX_S`. Woken polls come at most every `WOKEN_GAP_S`, so
-a busy consumer waking it after every event does not keep the relay querying back to back.
+something at the poll interval, and for `WARM_FOR_S` after it last did (a collection with steady
+traffic, say an event a second from an API, is not left to its longest pause between two
+events: that pause was the p99 of the loop's stages at low rates). A wake (the worker's consumer
+saved events) looks at once at the warm collections, or at every collection when none is (a
+quiet system); the others within `IDLE_POLL_MAX_S`. Woken polls come at most every
+`WOKEN_GAP_S`, so a busy consumer waking it after every event does not keep the relay querying
+back to back.
 Measured in the soak on the MongoDB stand-in: intake's relay, polling its eight collections twice a second and
 counting their backlog every 10 s, was never idle and took the store's time from the consumers,
 whose backlog (partners' milestones) then outgrew the settle deadline.
@@ -52,6 +55,7 @@ BATCH = 50
 BACKLOG_EVERY_S = 60.0
 IDLE_POLL_MAX_S = 1.0  # an API's event in a quiet collection waits at most this
 WOKEN_GAP_S = 0.5  # woken polls at most this often (or once a poll interval, if shorter)
+WARM_FOR_S = 2.0  # a collection that found events is looked at each poll interval this long after
 UNROUTABLE_PAUSE = timedelta(seconds=5)
 REFUSED_PAUSE = timedelta(seconds=1)
 
@@ -75,10 +79,18 @@ class _Relayed:
 class _Pacing:
     """When the relay looks at each collection next (see the module's docstring)."""
 
-    def __init__(self, names: Sequence[str], interval_s: float, idle_max_s: float) -> None:
+    def __init__(
+        self,
+        names: Sequence[str],
+        interval_s: float,
+        idle_max_s: float,
+        warm_for_s: float = WARM_FOR_S,
+    ) -> None:
         self.interval_s, self.idle_max_s = interval_s, max(idle_max_s, interval_s)
+        self.warm_for_s = warm_for_s
         self._pause = dict.fromkeys(names, interval_s)
         self._next_at = dict.fromkeys(names, 0.0)
+        self._found_at = dict.fromkeys(names, float("-inf"))
 
     def due(self, names: Sequence[str], woken: bool) -> list[str]:
         now = time.monotonic()
@@ -88,9 +100,13 @@ class _Pacing:
 
     def looked(self, name: str, found: int) -> None:
         """`found`: how many due documents the look returned (a full batch: look again at once)."""
-        pause = self.interval_s if found else min(self._pause[name] * 2, self.idle_max_s)
+        now = time.monotonic()
+        if found:
+            self._found_at[name] = now
+        warm = now - self._found_at[name] < self.warm_for_s
+        pause = self.interval_s if warm else min(self._pause[name] * 2, self.idle_max_s)
         self._pause[name] = pause
-        self._next_at[name] = time.monotonic() + (0.0 if found >= BATCH else pause)
+        self._next_at[name] = now + (0.0 if found >= BATCH else pause)
 
     def wait_s(self) -> float:
         """Until the next collection's look is due (at least a poll interval)."""

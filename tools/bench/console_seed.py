@@ -136,9 +136,19 @@ def _wait_until_settled(desk: StaffClient, journey: Journey, timeout_s: float) -
 
 
 def clone_journey(
-    mongo_url: str, db_prefix: str, journey: Journey, clones: int, weeks: int, seed: int = 14
+    mongo_url: str,
+    db_prefix: str,
+    journey: Journey,
+    clones: int,
+    weeks: int,
+    seed: int = 14,
+    first: int = 1,
+    batch: int = BATCH,
 ) -> dict[str, Any]:
-    """`clones` more patients like the journey's; what was inserted, per collection, and how long."""
+    """`clones` more patients like the journey's; what was inserted, per collection, and how long.
+    `first`: the number of the first clone (a later call goes on from where an earlier ended, so
+    their MRNs, emails and hashed ids stay unique); `batch`: documents per `insert_many` (larger
+when no worker waits on the stand-in meanwhile)."""
     started = time.monotonic()
     client = MongoClient(mongo_url, connectTimeoutMS=30_000)  # a slow stand-in is not down
     try:
@@ -146,18 +156,18 @@ def clone_journey(
         rng = random.Random(seed)
         batches: dict[tuple[str, str], list[dict[str, Any]]] = {k: [] for k in templates}
         inserted = dict.fromkeys(templates, 0)
-        for n in range(1, clones + 1):
+        for n in range(first, first + clones):
             clone = Clone(journey, n, rng, weeks)
             for key, documents in templates.items():
                 batches[key].extend(clone.of(key[1], d) for d in documents)
-                if len(batches[key]) >= BATCH:
+                if len(batches[key]) >= batch:
                     inserted[key] += _insert(client, db_prefix, key, batches[key])
             if n % 100 == 0:
                 print(
                     f"console bench: {n} of {clones} patients cloned", file=sys.stderr, flush=True
                 )
-        for key, batch in batches.items():
-            inserted[key] += _insert(client, db_prefix, key, batch)
+        for key, rest in batches.items():
+            inserted[key] += _insert(client, db_prefix, key, rest)
     finally:
         client.close()
     return {
