@@ -4,14 +4,16 @@ real RabbitMQ: intake's events in, planning's events out, bad events dead-letter
 from __future__ import annotations
 
 import json
+import threading
 from datetime import date, timedelta
 
 import pytest
 
-from services.planning import worker
+from services.planning import bootstrap, worker
 from shared.events.publisher import ConfirmedPublisher
 from shared.mongo import Mongo
 from testkit.event_tap import EventTap
+from testkit.mongo import MongoStandin
 from testkit.waiting import wait_until
 from tests.support import planning_data as data
 from tests.support.oversized import padded
@@ -107,3 +109,37 @@ def test_a_5_mb_event_is_dead_lettered_unread_and_the_next_one_is_handled(
     )
     assert headers["x-dead-letter-kind"] == "invalid"
     assert Mongo(running_worker).db.plans.count_documents({}) == 1
+
+
+def test_the_referral_tracker_waits_out_a_store_outage_instead_of_ending_the_worker(
+    make_settings, caplog
+):
+    """Seen in `make bench-scale`: the stand-in, busy filling a big clinic, had pymongo cancel
+    the tracker's query (an `AutoReconnect`), the component failed and the worker exited."""
+    store = MongoStandin()  # its own: this test kills it
+    try:
+        settings = make_settings("planning", mongo_url=store.url, mongo_timeout_ms=500)
+        deps = bootstrap.build(settings, Mongo(settings), cache_ttl_s=0)
+        tracker = worker.ReferralTracker(deps, poll_interval_s=0.05)
+        stop, failed = threading.Event(), []
+
+        def run() -> None:
+            try:
+                tracker.run(stop)
+            except BaseException as error:  # what would end the worker
+                failed.append(error)
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        store.kill()
+        wait_until(
+            lambda: "referral checks wait" in caplog.text or failed,
+            timeout=30,
+            message="the tracker to meet the outage",
+        )
+        assert not failed and thread.is_alive()
+        stop.set()
+        thread.join(timeout=10)
+        assert not thread.is_alive()
+    finally:
+        store.stop()
