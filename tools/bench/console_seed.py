@@ -146,9 +146,9 @@ def clone_journey(
     batch: int = BATCH,
 ) -> dict[str, Any]:
     """`clones` more patients like the journey's; what was inserted, per collection, and how long.
-    `first`: the number of the first clone (a later call goes on from where an earlier ended, so
-    their MRNs, emails and hashed ids stay unique); `batch`: documents per `insert_many` (larger
-when no worker waits on the stand-in meanwhile)."""
+        `first`: the number of the first clone (a later call goes on from where an earlier ended, so
+        their MRNs, emails and hashed ids stay unique); `batch`: documents per `insert_many` (larger
+    when no worker waits on the stand-in meanwhile)."""
     started = time.monotonic()
     client = MongoClient(mongo_url, connectTimeoutMS=30_000)  # a slow stand-in is not down
     try:
@@ -162,9 +162,11 @@ when no worker waits on the stand-in meanwhile)."""
                 batches[key].extend(clone.of(key[1], d) for d in documents)
                 if len(batches[key]) >= batch:
                     inserted[key] += _insert(client, db_prefix, key, batches[key])
-            if n % 100 == 0:
+            if (done := n - first + 1) % 100 == 0:
                 print(
-                    f"console bench: {n} of {clones} patients cloned", file=sys.stderr, flush=True
+                    f"console bench: {done} of {clones} patients cloned",
+                    file=sys.stderr,
+                    flush=True,
                 )
         for key, rest in batches.items():
             inserted[key] += _insert(client, db_prefix, key, rest)
