@@ -60,7 +60,9 @@ STOP_P99_S = 5.0
 """The steps go on past the limit (to show how latency grows) until a step's worst p99 passes
 this, or not every welcome arrived."""
 LOW_RATE = 2.0
-CLONE_BATCH = 200  # larger batches keep the stand-in from answering pymongo's heartbeats: pools reset
+CLONE_BATCH = (
+    200  # larger batches keep the stand-in from answering pymongo's heartbeats: pools reset
+)
 
 
 @dataclass(frozen=True)
