@@ -15,7 +15,7 @@ help:
 	@echo "make lint         ruff and mypy only"
 	@echo "make bench        the whole loop on fresh databases: cost per referral, CPU against a bare hop, latency, HTTP, every query on an index; JSON (docs/benchmark.md)"
 	@echo "make bench-console the staff console's main pages on a clinic of 1,000 patients and 5,000 sessions: server time p50/p95 and API calls per page, as JSON"
-	@echo "make bench-scale  the largest referral rate before p99 passes 1 s (in-memory stand-in), and the cost per referral in a clinic of 1,000 and of 10,000 referrals, as JSON"
+	@echo "make bench-scale  the largest referral rate before p99 passes 1 s (in-memory stand-in), and the cost per referral in a clinic of 1,000 and of 3,000 referrals, as JSON"
 	@echo "make bench-events one event hop (outbox -> publish -> consume -> effect) against bare kombu, as JSON"
 	@echo "make soak         MINUTES (default 30) of partner and staff traffic while workers, API processes, the broker and the store are killed; then every effect counted once; JSON, exit 1 on a loss or a double (docs/ops.md)"
 	@echo "make clean        remove local data (var/) and the virtualenv"

@@ -73,7 +73,9 @@ class Plan:
     size_seconds: float
 
 
-FULL = Plan(rates=(1, 2, 3, 4, 6, 8, 10), step_s=30, sizes=(1000, 10000), size_seconds=30)
+FULL = Plan(rates=(1, 2, 3, 4, 6, 8, 10), step_s=30, sizes=(1000, 3000), size_seconds=30)
+"""3,000, not 10,000: the stand-in fills a clinic at about 3 referrals a second by then, slowing
+(docs/benchmark.md, "Scale"); `--sizes 1000,10000` asks for the rest."""
 SHORT = Plan(rates=(2, 4), step_s=3, sizes=(30,), size_seconds=3)
 
 
