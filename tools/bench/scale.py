@@ -42,7 +42,7 @@ from testkit import rabbit
 from testkit.mongo import MongoStandin
 from testkit.smtp import smtp_server
 from testkit.stack import SERVICES, LocalStack
-from testkit.waiting import StepFailed, wait_until
+from testkit.waiting import StepFailed
 from tools.bench.console_seed import Journey, clone_journey
 from tools.bench.cpu import cpu_seconds, resident_memory, sample, spent
 from tools.bench.figures import percentile
@@ -174,7 +174,7 @@ class Scale:
             wait_for_welcomes(driver.inbox, trips, timeout_s=600)
         except StepFailed:
             welcomed = False
-        settled(settling, [t.referral_id for t in trips if t.referral_id], timeout_s=900)
+        settling.wait_for([t.referral_id for t in trips if t.referral_id], timeout_s=900)
         cpu = spent(before, sample(self._roots(stack)))
         standin_cpu = self._standin_cpu() - standin_before
         stages = stage_figures(driver.stage_latencies(trips, settling.db("planning")))
@@ -236,31 +236,6 @@ class Scale:
             timed = self._timed(stack, driver, settling, count, LOW_RATE)
             out.append({"referrals_in_clinic": size, "cloning_s": cloned["seconds"], **timed})
         return out
-
-
-def settled(settling: Settling, referral_ids: list[str], timeout_s: float) -> None:
-    """Like `Settling.wait`, twice in a row, but with reads that stay cheap in a clinic of 10,000
-    referrals (the stand-in's counts copy every document they count): these referrals' plans are
-    drafted, no delivery is due, no outbox holds an event, the services' queues are empty."""
-
-    def now_settled() -> bool:
-        plans = settling.db("planning").plans.find(
-            {"referral_id": {"$in": referral_ids}}, {"_id": 1}
-        )
-        due = {"status": {"$in": ["queued", "deferred"]}}
-        return (
-            len(list(plans)) >= len(referral_ids)
-            and settling.db("notifications").deliveries.find_one(due, {"_id": 1}) is None
-            and not any(
-                settling.db(service)[name].find_one({"outbox_due": {"$exists": True}}, {"_id": 1})
-                for service in SERVICES
-                for name in settling.db(service).list_collection_names()
-            )
-            and settling.queues_empty()
-        )
-
-    wait_until(lambda: now_settled() and now_settled(), timeout=timeout_s, interval=0.3,
-               message=f"{len(referral_ids)} referrals settled")  # fmt: skip
 
 
 def journey_of(mongo_url: str, prefix: str, driver: LoopDriver, trip: Trip) -> Journey:
