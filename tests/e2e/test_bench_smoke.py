@@ -122,12 +122,18 @@ def test_the_resident_memory_of_every_process_is_reported(report):
     assert all(20 < tree["total"] < 4000 for tree in rss.values())
 
 
-def test_http_is_measured_for_the_real_and_the_bare_endpoint(report):
+def test_http_is_measured_for_a_read_and_a_write_on_the_real_and_the_bare_endpoint(report):
     http = report["http"]
-    for side in ("real", "bare"):
-        assert http[side]["requests"] > 10 and http[side]["errors"] == 0
-        assert http[side]["requests_per_s"] > 0 and http[side]["cpu_ms_per_request"] > 0
-    assert http["ratio_cpu_per_request"] > 0
+    for kind in ("read", "write"):
+        for side in ("real", "bare"):
+            measured = http[kind][side]
+            assert measured["requests"] > 10 and measured["errors"] == 0, (kind, side, measured)
+            assert measured["requests_per_s"] > 0 and measured["cpu_ms_per_request"] > 0
+        assert http[kind]["ratio_cpu_per_request"] > 0
+    assert report["summary"]["http_write_cpu_ms_per_request_real_bare"] == [
+        http["write"]["real"]["cpu_ms_per_request"],
+        http["write"]["bare"]["cpu_ms_per_request"],
+    ]
 
 
 def test_the_console_pages_are_timed_from_server_timing_within_four_api_calls(report):

@@ -67,6 +67,15 @@ SERVICE_SETTINGS = {
     "SIGN_IN_RATE_LIMIT": "1000",  # the sign-ins measured all come from this one address
 }
 API_WORKERS = 2
+ENDPOINTS = {
+    "read": "GET /referrals/{id} (intake: bearer key, audited)",
+    "write": "PUT /patients/{id}/consent (intake: bearer key, validated, version-guarded, "
+    "an event in the outbox, audited)",
+}
+BARE_ENDPOINTS = {
+    "read": "GET /referrals/{id} (tools/bench/bare_app.py: one find by _id)",
+    "write": "PUT /patients/{id}/consent (tools/bench/bare_app.py: one find_one_and_update)",
+}
 EXAMPLES_FILE = "query_examples.json"
 
 
@@ -280,7 +289,9 @@ class Bench:
             bare=bare,
             bare_burst=bare_burst,
         )
-        self.report["http"] = self._http(stack, clinic.admin_key, trips[0].referral_id, mongo_url)
+        self.report["http"] = self._http(
+            stack, clinic.admin_key, [t.referral_id for t in trips if t.referral_id], mongo_url
+        )
         self.report["sign_in"] = sign_in_figures(
             stack, clinic.tenant_id, clinic.staff, plan.sign_ins, plan.verifications
         )
@@ -300,44 +311,86 @@ class Bench:
         commands = capture.within(capture.read(self.capture_dir), started, ended)
         return figures.idle_figures(ended - started, commands, cpu)
 
-    def _http(self, stack: BenchStack, key: str, referral_id: str, mongo_url: str) -> dict:
-        headers, path = {"Authorization": f"Bearer {key}"}, f"/referrals/{referral_id}"
-        real = http_load.measure(
-            "intake-api",
-            stack.apis["intake"].popen.pid,
-            f"{stack.url('intake')}{path}",
-            headers,
-            self.plan.http_s,
-        )
-        self._copy_referral_for_the_bare_app(mongo_url, referral_id)
-        env = {**python_env(), "MONGO_URL": mongo_url, "BENCH_BARE_DB": f"{self.prefix}_bare"}
+    def _http(self, stack: BenchStack, key: str, referral_ids: list[str], mongo_url: str) -> dict:
+        """A read (a referral) and a write (a patient's consent, each client thread on a patient
+        of its own, email consent switched on and off) on intake and on the bare app."""
+        patient_ids = self._copy_for_the_bare_app(mongo_url, referral_ids)
+        endpoints = {
+            "read": ("GET", ["/referrals/" + referral_ids[0]], [None]),
+            "write": (
+                "PUT",
+                [f"/patients/{patient_id}/consent" for patient_id in patient_ids],
+                [{"email": on, "sms": False} for on in (False, True)],
+            ),
+        }
+        headers = {"Authorization": f"Bearer {key}"}
+
+        def measure_all(name: str, pid: int, base_url: str) -> dict[str, dict[str, Any]]:
+            return {
+                kind: http_load.measure(
+                    name,
+                    pid,
+                    [base_url + path for path in paths],
+                    headers,
+                    self.plan.http_s,
+                    method=method,
+                    bodies=bodies,
+                )
+                for kind, (method, paths, bodies) in endpoints.items()
+            }
+
+        real = measure_all("intake-api", stack.apis["intake"].popen.pid, stack.url("intake"))
+        env = {
+            **python_env(),
+            "MONGO_URL": mongo_url,
+            "BENCH_BARE_DB": f"{self.prefix}_bare",
+            COMMAND_LOG: str(self.run_dir / "bare-commands"),  # the same capture, kept apart
+        }
         bare_app = http_load.bare_app(env, self.run_dir / "logs", API_WORKERS)
         try:
-            bare = http_load.measure(
-                "bare-api", bare_app.popen.pid, f"{bare_app.url}{path}", headers, self.plan.http_s
-            )
+            bare = measure_all("bare-api", bare_app.popen.pid, bare_app.url)
         finally:
             bare_app.stop()
         return {
-            "endpoint": "GET /referrals/{id} (intake: bearer key, audited)",
-            "bare_endpoint": "GET /referrals/{id} (tools/bench/bare_app.py: one find by _id)",
             "gunicorn": f"shared/gunicorn_conf.py, {API_WORKERS} sync workers",
             "client_threads": http_load.THREADS,
-            "real": real,
-            "bare": bare,
-            "ratio_cpu_per_request": figures.ratio(
-                real["cpu_ms_per_request"], bare["cpu_ms_per_request"]
-            ),
-            "ratio_requests_per_s": figures.ratio(real["requests_per_s"], bare["requests_per_s"]),
+            **{
+                kind: {
+                    "endpoint": ENDPOINTS[kind],
+                    "bare_endpoint": BARE_ENDPOINTS[kind],
+                    "real": real[kind],
+                    "bare": bare[kind],
+                    "ratio_cpu_per_request": figures.ratio(
+                        real[kind]["cpu_ms_per_request"], bare[kind]["cpu_ms_per_request"]
+                    ),
+                    "ratio_requests_per_s": figures.ratio(
+                        real[kind]["requests_per_s"], bare[kind]["requests_per_s"]
+                    ),
+                }
+                for kind in endpoints
+            },
         }
 
-    def _copy_referral_for_the_bare_app(self, mongo_url: str, referral_id: str) -> None:
+    def _copy_for_the_bare_app(self, mongo_url: str, referral_ids: list[str]) -> list[str]:
+        """The read's referral (the first), and the patients of the first `http_load.THREADS` referrals (the
+        write's), copied into the bare app's database; returns those patients' ids."""
         client = MongoClient(mongo_url)
         try:
-            found = client[f"{self.prefix}_intake"].referrals.find_one({"_id": referral_id}) or {}
-            document = {k: v for k, v in found.items() if not k.startswith("outbox")}
-            plain = json.loads(json.dumps(document, default=str))
-            client[f"{self.prefix}_bare"].referrals.insert_one(plain)
+            intake, bare = client[f"{self.prefix}_intake"], client[f"{self.prefix}_bare"]
+
+            def plain(document: dict[str, Any] | None) -> dict[str, Any]:
+                kept = {k: v for k, v in (document or {}).items() if not k.startswith("outbox")}
+                return json.loads(json.dumps(kept, default=str))
+
+            read = intake.referrals.find_one({"_id": referral_ids[0]})
+            bare.referrals.insert_one(plain(read))
+            referrals = intake.referrals.find(
+                {"_id": {"$in": referral_ids[: http_load.THREADS]}}, {"patient_id": 1}
+            )
+            patient_ids = [r["patient_id"] for r in referrals]
+            patients = intake.patients.find({"_id": {"$in": patient_ids}})
+            bare.patients.insert_many([plain(p) for p in patients])
+            return patient_ids
         finally:
             client.close()
 

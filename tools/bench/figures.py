@@ -11,6 +11,7 @@ from tools.bench import capture, care, loop
 
 SERVICES = ("intake", "planning", "notifications")
 STAGE_NAMES = (*loop.STAGES, *care.STAGES)
+HTTP_KINDS = ("read", "write")  # the endpoints measured against the bare app (benchmark._http)
 Counters = dict[str, dict[str, float]]
 MOST_API_CALLS = 4  # a console page's (docs/conventions.md, "The console")
 
@@ -200,14 +201,18 @@ def summary(report: dict[str, Any]) -> dict[str, Any]:
         "latency_s_p50_p95_p99": {name: p(stages.get(name)) for name in STAGE_NAMES},
         "latency_s_p50_p95_p99_at_5x": {name: p(stages_5x.get(name)) for name in STAGE_NAMES},
         "rss_mb": {name: tree["total"] for name, tree in report["rss_mb"].items()},
-        "http_requests_per_s_real_bare": [
-            http["real"]["requests_per_s"],
-            http["bare"]["requests_per_s"],
-        ],
-        "http_cpu_ms_per_request_real_bare": [
-            http["real"]["cpu_ms_per_request"],
-            http["bare"]["cpu_ms_per_request"],
-        ],
+        **{
+            f"http_{kind}_{figure}_real_bare": [
+                http[kind]["real"][figure],
+                http[kind]["bare"][figure],
+            ]
+            for kind in HTTP_KINDS
+            for figure in ("requests_per_s", "cpu_ms_per_request")
+        },
+        **{
+            f"http_{kind}_ratio_cpu_per_request": http[kind]["ratio_cpu_per_request"]
+            for kind in HTTP_KINDS
+        },
         "sign_in_cpu_ms": report["sign_in"]["sign_in_cpu_ms"],
         "token_verification_in_planning_cpu_ms": report["sign_in"]["token_verification_cpu_ms"],
         "console_page_server_ms_p95": {
@@ -238,10 +243,15 @@ def problems(report: dict[str, Any]) -> list[str]:
     for name, value in (
         ("cpu ratio", cpu["ratio_per_working_hop_to_paced_bare"]),
         ("working hops per referral", cpu["working_hops_per_referral"]),
-        ("http real requests/s", http["real"]["requests_per_s"]),
-        ("http bare requests/s", http["bare"]["requests_per_s"]),
-        ("http real cpu per request", http["real"]["cpu_ms_per_request"]),
-        ("http bare cpu per request", http["bare"]["cpu_ms_per_request"]),
+        *(
+            (f"http {kind} {side} {label}", http[kind][side][figure])
+            for kind in HTTP_KINDS
+            for side in ("real", "bare")
+            for label, figure in (
+                ("requests/s", "requests_per_s"),
+                ("cpu per request", "cpu_ms_per_request"),
+            )
+        ),
         *(
             (f"latency p50 of {name}", report["latency_s"]["low_rate"].get(name, {}).get("p50"))
             for name in STAGE_NAMES
@@ -252,9 +262,10 @@ def problems(report: dict[str, Any]) -> list[str]:
     ):
         if not value or value <= 0:
             found.append(f"{name} is missing or not positive: {value}")
-    for side in ("real", "bare"):
-        if http[side]["errors"]:
-            found.append(f"http {side}: {http[side]['errors']} requests failed")
+    for kind in HTTP_KINDS:
+        for side in ("real", "bare"):
+            if http[kind][side]["errors"]:
+                found.append(f"http {kind} {side}: {http[kind][side]['errors']} requests failed")
     return found + console_problems(report["console"])
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import statistics
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,20 +21,30 @@ MAX_REQUESTS = 100_000
 
 
 def load(
-    url: str, headers: dict[str, str], seconds: float, threads: int = THREADS
+    urls: Sequence[str],
+    headers: dict[str, str],
+    seconds: float,
+    threads: int = THREADS,
+    method: str = "GET",
+    bodies: Sequence[dict[str, Any] | None] = (None,),
 ) -> dict[str, Any]:
-    """GET `url` from `threads` threads for `seconds`; counts answers and their latency."""
+    """`method` from `threads` threads for `seconds`, thread k on `urls[k % len(urls)]` (a write
+    endpoint: a resource per thread, so they do not race), request j of a thread sending
+    `bodies[j % len(bodies)]` as JSON; counts answers and their latency."""
     latencies: list[float] = []
     errors: list[int] = []
     lock = threading.Lock()
     deadline = time.perf_counter() + seconds
 
-    def client() -> None:
+    def client(url: str) -> None:
         session = requests.Session()
         session.headers.update(headers)
+        sent = 0
         while time.perf_counter() < deadline and len(latencies) < MAX_REQUESTS:
             started = time.perf_counter()
-            status = session.get(url, timeout=10).status_code
+            body = bodies[sent % len(bodies)]
+            status = session.request(method, url, json=body, timeout=10).status_code
+            sent += 1
             with lock:
                 (latencies if status == 200 else errors).append(
                     time.perf_counter() - started if status == 200 else status
@@ -41,7 +52,10 @@ def load(
         session.close()
 
     started = time.perf_counter()
-    workers = [threading.Thread(target=client, daemon=True) for _ in range(threads)]
+    workers = [
+        threading.Thread(target=client, args=(urls[k % len(urls)],), daemon=True)
+        for k in range(threads)
+    ]
     for worker in workers:
         worker.start()
     for worker in workers:
@@ -56,12 +70,18 @@ def load(
 
 
 def measure(
-    name: str, pid: int, url: str, headers: dict[str, str], seconds: float
+    name: str,
+    pid: int,
+    urls: Sequence[str],
+    headers: dict[str, str],
+    seconds: float,
+    method: str = "GET",
+    bodies: Sequence[dict[str, Any] | None] = (None,),
 ) -> dict[str, Any]:
-    """Requests/s and CPU seconds per request of the gunicorn tree at `pid` serving `url`."""
-    load(url, headers, min(1.0, seconds))  # warm-up: imports, connections, caches
+    """Requests/s and CPU seconds per request of the gunicorn tree at `pid` (see `load`)."""
+    load(urls, headers, min(1.0, seconds), method=method, bodies=bodies)  # warm-up
     before = sample({name: pid})
-    result = load(url, headers, seconds)
+    result = load(urls, headers, seconds, method=method, bodies=bodies)
     cpu = spent(before, sample({name: pid}))[name]
     served = result["requests"]
     return {
