@@ -26,7 +26,8 @@ class TtlCache[K: Hashable, V]:
     ) -> None:
         self._load, self.ttl_s = load, ttl_s
         self.miss_ttl_s = ttl_s if miss_ttl_s is None else miss_ttl_s
-        self._max_items, self._clock = max_items, clock
+        self._max_items = max_items
+        self.clock = clock  # the time source (a test moves it on rather than wait out a ttl)
         self._items: dict[K, tuple[float, V]] = {}
         self._lock = threading.Lock()
 
@@ -37,7 +38,7 @@ class TtlCache[K: Hashable, V]:
         if hit is not None:
             stored_at, value = hit
             ttl = self.ttl_s if value is not None else self.miss_ttl_s
-            if self._clock() - stored_at < ttl:
+            if self.clock() - stored_at < ttl:
                 return value
         value = self._load(key)
         self.put(key, value)
@@ -48,7 +49,7 @@ class TtlCache[K: Hashable, V]:
         with self._lock:
             if len(self._items) >= self._max_items:
                 self._items.clear()
-            self._items[key] = (self._clock(), value)
+            self._items[key] = (self.clock(), value)
 
     def forget(self, key: K | None = None) -> None:
         """Drop one key (or everything), e.g. after this process changed the value itself."""
