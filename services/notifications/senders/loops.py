@@ -18,6 +18,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from shared import outages
+
 from .. import metrics
 from ..repository.deliveries import DeliveryStore
 from .handoff import Handoff
@@ -94,7 +96,14 @@ class SenderLoop:
             if delivery is None:
                 return False
             self.deliver(delivery)
-        except Exception:  # a store outage or a bug: the lease runs out and it is tried again
+        except outages.STORE_OUTAGE_ERRORS as error:  # nobody's fault: said, without a trace
+            metrics.SENDER_ERRORS.inc()
+            log.warning(
+                "store unavailable; deliveries wait",
+                extra={"error": f"{type(error).__name__}: {str(error)[:300]}"},
+            )
+            return False
+        except Exception:  # a bug: the lease runs out and the delivery is tried again
             metrics.SENDER_ERRORS.inc()
             log.exception("sender error")
             return False

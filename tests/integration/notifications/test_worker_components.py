@@ -4,11 +4,17 @@ planning's exchanges, emails out, `notification.*` events published through the 
 from __future__ import annotations
 
 import json
+import logging
+from datetime import UTC, datetime
 
 from kombu import Connection
+from pymongo import MongoClient
 
+from services.notifications.repository.deliveries import DeliveryStore
+from services.notifications.senders.loops import SenderLoop
 from shared.events.catalog import exchange_of
 from shared.events.consumer import REASON_HEADER
+from testkit.processes import free_port
 from testkit.rabbit import ready_messages
 from testkit.waiting import wait_until
 from tests.integration.notifications.harness import OUTCOMES_OBSERVER
@@ -84,3 +90,21 @@ def test_a_5_mb_event_is_dead_lettered_unread_and_the_next_one_is_handled(
     assert headers["x-dead-letter-kind"] == "invalid"
     assert service.contact("pat-9") is None  # nothing of it stored
     assert service.db.deliveries.count_documents({"address": "huge@example.org"}) == 0
+
+
+def test_a_sender_loop_waits_out_a_store_outage_with_a_warning_not_a_traceback(caplog):
+    """A store that does not answer (nothing listens on its port) is an outage, not a bug: the
+    loop says so in one warning line and has nothing to deliver; it does not raise."""
+    client = MongoClient(f"mongodb://127.0.0.1:{free_port()}", serverSelectionTimeoutMS=200)
+    try:
+        store = DeliveryStore(client.notifications.deliveries)
+        loop = SenderLoop("t", lambda d: "sent", store, 5, 1, lambda: datetime.now(UTC))
+        with caplog.at_level(logging.WARNING, logger="notifications.sender"):
+            assert loop.run_once() is False
+    finally:
+        client.close()
+    [said] = [r for r in caplog.records if r.name == "notifications.sender"]
+    assert (said.levelno, said.getMessage(), said.exc_info) == (
+        logging.WARNING, "store unavailable; deliveries wait", None,
+    )  # fmt: skip
+    assert "ServerSelectionTimeoutError" in said.error
