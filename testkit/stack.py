@@ -11,13 +11,14 @@ stops one (SIGTERM) and starts another in its place, with more environment if as
 `testkit.pause.PausePoint`); `all_logs()` is the whole output of every process started so far.
 `readiness_problems(urls)` says what keeps a stack (this one or `make run`'s) from being used.
 `own_stack(...)` is a started stack on stores of its own with the SMTP inbox it sends to, all of
-it removed afterwards (the fixtures that share one system per module or package).
+it removed afterwards: the one way the fixtures that share one system per module or package, the
+benchmarks (tools/bench) and the soak (tools/soak) start one.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -42,6 +43,7 @@ class LocalStack:
         db_prefix: str,
         amqp_url: str,
         log_dir: Path,
+        vhost: str = "",
         smtp_port: int,
         sms_base_url: str = "http://127.0.0.1:9",
         extra_env: Mapping[str, str] | None = None,
@@ -49,6 +51,7 @@ class LocalStack:
         start_timeout_s: float = 180.0,
     ) -> None:
         self.mongo_url, self.db_prefix, self.amqp_url = mongo_url, db_prefix, amqp_url
+        self.vhost = vhost  # amqp_url's, when the caller says (own_stack does)
         self.log_dir = log_dir
         self.common = {
             "MONGO_URL": mongo_url,
@@ -185,29 +188,51 @@ def own_stack(
     rabbit_admin: RabbitAdmin,
     log_dir: Path,
     extra_env: Mapping[str, str] | None = None,
+    *,
+    api_workers: int = 1,
+    db_prefix: str | None = None,
+    stack_type: Callable[..., LocalStack] = LocalStack,
+    keep_databases: bool = False,
 ) -> Iterator[tuple[LocalStack, SmtpInbox]]:
-    """A started stack on a vhost and databases of its own (a fresh prefix), sending email to
-    the inbox given with it; the vhost and the databases are removed afterwards."""
-    vhost = rabbit_admin.create_vhost()
-    prefix = f"t_{uuid.uuid4().hex[:12]}"
-    with smtp_server() as (inbox, smtp_port):
-        stack = LocalStack(
-            mongo_url=mongo_url,
-            db_prefix=prefix,
-            amqp_url=amqp_url(vhost),
-            log_dir=log_dir,
-            smtp_port=smtp_port,
-            extra_env=dict(extra_env or {}),
-        )
-        try:
-            yield stack.start(), inbox
-        finally:
-            stack.stop()
-            rabbit_admin.delete_vhost(vhost)
-            client = pymongo.MongoClient(mongo_url)
+    """A started stack on a vhost and databases of its own, sending email to the inbox given with
+    it; the vhost and the databases (every one named `<db_prefix>_...`) are removed afterwards,
+    the databases unless `keep_databases`. The one way the fixtures that share a system, the
+    benchmarks and the soak start a stack.
+
+    `db_prefix`: a fresh `t_<hex>` unless given (the vhost is named after it: `stack.vhost`);
+    `stack_type`: `LocalStack` or a subclass (a `functools.partial` of one, for arguments of
+    its own), called with LocalStack's keyword arguments."""
+    prefix = db_prefix or f"t_{uuid.uuid4().hex[:12]}"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    vhost = rabbit_admin.create_vhost(prefix.replace("_", "-"))
+    try:
+        with smtp_server() as (inbox, smtp_port):
+            stack = stack_type(
+                mongo_url=mongo_url,
+                db_prefix=prefix,
+                amqp_url=amqp_url(vhost),
+                vhost=vhost,
+                log_dir=log_dir,
+                smtp_port=smtp_port,
+                extra_env=dict(extra_env or {}),
+                api_workers=api_workers,
+            )
             try:
-                for name in client.list_database_names():
-                    if name.startswith(prefix):
-                        client.drop_database(name)
+                yield stack.start(), inbox
             finally:
-                client.close()
+                stack.stop()
+    finally:
+        rabbit_admin.delete_vhost(vhost)
+        if not keep_databases:
+            drop_databases(mongo_url, prefix)
+
+
+def drop_databases(mongo_url: str, prefix: str) -> None:
+    """Every database whose name starts with `prefix`."""
+    client = pymongo.MongoClient(mongo_url, serverSelectionTimeoutMS=5000)
+    try:
+        for name in client.list_database_names():
+            if name.startswith(prefix):
+                client.drop_database(name)
+    finally:
+        client.close()

@@ -33,8 +33,8 @@ from testkit.metrics import LABEL, metric_samples
 from testkit.partner import Partner, PartnerSystem
 from testkit.pause import PausePoint
 from testkit.rabbit import RabbitAdmin, amqp_url, rabbitmqctl, ready_messages
-from testkit.smtp import SmtpInbox, smtp_server
-from testkit.stack import LocalStack
+from testkit.smtp import SmtpInbox
+from testkit.stack import LocalStack, own_stack
 from testkit.staff_forms import clear_intake_form, session_notes
 from testkit.waiting import wait_until
 
@@ -94,28 +94,18 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(mongo_url, rabbit_admin, tmp_path_factory) -> Iterator[World]:
-    vhost = rabbit_admin.create_vhost()
-    prefix = f"t_{uuid.uuid4().hex[:16]}"
     log_dir = tmp_path_factory.mktemp("worker-faults")
-    taps = {
-        exchange: EventTap(amqp_url(vhost), exchange)
-        for exchange in ("intake.events", "planning.events", "notifications.events")
-    }
-    with smtp_server() as (inbox, smtp_port):
-        stack = LocalStack(
-            mongo_url=mongo_url,
-            db_prefix=prefix,
-            amqp_url=amqp_url(vhost),
-            log_dir=log_dir,
-            smtp_port=smtp_port,
-            api_workers=2,  # property 12: each gunicorn worker its own connections
-        )
+    workers = 2  # property 12: each gunicorn worker its own connections
+    with own_stack(mongo_url, rabbit_admin, log_dir, api_workers=workers) as (stack, inbox):
+        taps = {
+            exchange: EventTap(stack.amqp_url, exchange)
+            for exchange in ("intake.events", "planning.events", "notifications.events")
+        }  # bound before the clinic opens: every event of the module is seen
         partner = None
         try:
-            stack.start()
-            partner = PartnerSystem(rabbit_admin, vhost)
+            partner = PartnerSystem(rabbit_admin, stack.vhost)
             clinic = open_clinic(stack, partner.partner_id)
-            yield World(stack, inbox, partner, clinic, rabbit_admin, vhost, log_dir, taps)
+            yield World(stack, inbox, partner, clinic, rabbit_admin, stack.vhost, log_dir, taps)
         except BaseException:
             print(stack.logs())
             raise
@@ -124,12 +114,6 @@ def world(mongo_url, rabbit_admin, tmp_path_factory) -> Iterator[World]:
                 tap.close()
             if partner is not None:
                 partner.close()
-            stack.stop()
-            rabbit_admin.delete_vhost(vhost)
-            client = pymongo.MongoClient(mongo_url)
-            for service in ("intake", "planning", "notifications", "console"):
-                client.drop_database(f"{prefix}_{service}")
-            client.close()
 
 
 def counter(metrics_url: str | None, name: str, **labels: str) -> float:

@@ -37,6 +37,7 @@ import uuid
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +48,7 @@ from testkit import rabbit
 from testkit.metrics import LABEL, metric_samples
 from testkit.mongo import MongoStandin
 from testkit.processes import free_port, python_env
-from testkit.smtp import smtp_server
-from testkit.stack import SERVICES, LocalStack
+from testkit.stack import SERVICES, LocalStack, own_stack
 from tools.bench import capture, console_pages, figures, http_load
 from tools.bench.bare_hop import BURST, Feeding, bare_hop
 from tools.bench.care import CareDriver
@@ -163,30 +163,25 @@ class Bench:
 
     def run(self) -> dict[str, Any]:
         with ExitStack() as cleanup:
-            vhost = self.admin.create_vhost(f"bench-{uuid.uuid4().hex[:8]}")
-            cleanup.callback(self.admin.delete_vhost, vhost)
             mongo_url = self.args.mongo_url
             if not mongo_url:
                 store = None if self.args.memory else self.run_dir / "mongo.sqlite"
                 standin = MongoStandin(path=store)
                 cleanup.callback(standin.stop)
                 mongo_url = standin.url
-            if not self.args.keep_databases:
-                cleanup.callback(self._drop_databases, mongo_url)
-            inbox, smtp_port = cleanup.enter_context(smtp_server())
-            (self.run_dir / "logs").mkdir(parents=True, exist_ok=True)
-            stack = BenchStack(
-                self.capture_dir,
-                mongo_url=mongo_url,
-                db_prefix=self.prefix,
-                amqp_url=rabbit.amqp_url(vhost),
-                log_dir=self.run_dir / "logs",
-                smtp_port=smtp_port,
-                extra_env=SERVICE_SETTINGS,
-                api_workers=API_WORKERS,
+            stack, inbox = cleanup.enter_context(
+                own_stack(
+                    mongo_url,
+                    self.admin,
+                    self.run_dir / "logs",
+                    SERVICE_SETTINGS,
+                    api_workers=API_WORKERS,
+                    db_prefix=self.prefix,
+                    stack_type=partial(BenchStack, self.capture_dir),
+                    keep_databases=self.args.keep_databases,
+                )
             )
-            cleanup.callback(stack.stop)
-            stack.start()
+            vhost = stack.vhost
             settling = Settling(mongo_url, self.prefix, self.admin, vhost, rabbit.amqp_url(vhost))
             cleanup.callback(settling.close)
             clinic = set_up_clinic(stack, self.admin, vhost)
@@ -418,14 +413,6 @@ class Bench:
             "unindexed": [u.to_json() for u in uses if u.unindexed],
             "shapes": [u.to_json() for u in uses],
         }
-
-    def _drop_databases(self, mongo_url: str) -> None:
-        client = MongoClient(mongo_url, serverSelectionTimeoutMS=5000)
-        try:
-            for service in (*SERVICES, "bare"):
-                client.drop_database(f"{self.prefix}_{service}")
-        finally:
-            client.close()
 
 
 def arguments() -> argparse.Namespace:

@@ -40,8 +40,7 @@ from pymongo import MongoClient
 
 from testkit import rabbit
 from testkit.mongo import MongoStandin
-from testkit.smtp import smtp_server
-from testkit.stack import SERVICES, LocalStack
+from testkit.stack import SERVICES, LocalStack, own_stack
 from testkit.waiting import StepFailed
 from tools.bench.console_seed import Journey, clone_journey
 from tools.bench.cpu import cpu_seconds, resident_memory, sample, spent
@@ -112,25 +111,21 @@ class Scale:
 
     def run(self) -> dict[str, Any]:
         with ExitStack() as cleanup:
-            vhost = self.admin.create_vhost(f"scale-{uuid.uuid4().hex[:8]}")
-            cleanup.callback(self.admin.delete_vhost, vhost)
             self.standin = MongoStandin(
                 path=self.run_dir / "mongo.sqlite" if self.args.sqlite else None
             )
             cleanup.callback(self.standin.stop)
-            inbox, smtp_port = cleanup.enter_context(smtp_server())
-            (self.run_dir / "logs").mkdir(parents=True, exist_ok=True)
-            stack = LocalStack(
-                mongo_url=self.standin.url,
-                db_prefix=self.prefix,
-                amqp_url=rabbit.amqp_url(vhost),
-                log_dir=self.run_dir / "logs",
-                smtp_port=smtp_port,
-                extra_env=SERVICE_SETTINGS,
-                api_workers=API_WORKERS,
+            stack, inbox = cleanup.enter_context(
+                own_stack(
+                    self.standin.url,
+                    self.admin,
+                    self.run_dir / "logs",
+                    SERVICE_SETTINGS,
+                    api_workers=API_WORKERS,
+                    db_prefix=self.prefix,
+                )
             )
-            cleanup.callback(stack.stop)
-            stack.start()
+            vhost = stack.vhost
             settling = Settling(
                 self.standin.url, self.prefix, self.admin, vhost, rabbit.amqp_url(vhost)
             )

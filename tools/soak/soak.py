@@ -32,13 +32,14 @@ import urllib.parse
 import uuid
 from contextlib import ExitStack
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from testkit import rabbit
 from testkit.partner import PartnerSystem
-from testkit.smtp import SmtpInbox, smtp_server
-from testkit.stack import SERVICES
+from testkit.smtp import SmtpInbox
+from testkit.stack import SERVICES, own_stack
 from testkit.staff import StaffClient
 from testkit.waiting import wait_until
 from tools.bench.loop import Settling
@@ -97,24 +98,23 @@ class Soak:
 
     def run(self) -> dict[str, Any]:
         with ExitStack() as cleanup:
-            vhost = self.admin.create_vhost(f"soak-{uuid.uuid4().hex[:8]}")
-            cleanup.callback(self.admin.delete_vhost, vhost)
             store = Store(self.run_dir / "mongo.sqlite")
             cleanup.callback(store.stop)
-            inbox, smtp_port = cleanup.enter_context(smtp_server())
-            (self.run_dir / "logs").mkdir(parents=True, exist_ok=True)
-            stack = SoakStack(
-                mongo_url=store.url,
-                db_prefix=self.prefix,
-                amqp_url=rabbit.amqp_url(vhost),
-                log_dir=self.run_dir / "logs",
-                smtp_port=smtp_port,
-                extra_env=SERVICE_SETTINGS,
-                api_workers=API_WORKERS,
-                start_timeout_s=300,  # seven processes starting at once on a loaded machine
+            stack, inbox = cleanup.enter_context(
+                own_stack(
+                    store.url,
+                    self.admin,
+                    self.run_dir / "logs",
+                    SERVICE_SETTINGS,
+                    api_workers=API_WORKERS,
+                    db_prefix=self.prefix,
+                    # seven processes starting at once on a loaded machine
+                    stack_type=partial(SoakStack, start_timeout_s=300),
+                    keep_databases=True,  # its store's file goes with the run directory
+                )
             )
-            cleanup.callback(stack.stop)
-            stack.start()
+            assert isinstance(stack, SoakStack)
+            vhost = stack.vhost
             tenant_id, location_id, staff, partner = self._clinic(stack, vhost)
             cleanup.callback(partner.close)
             chaos = Chaos(stack, store, self.args.chaos_every, self.args.seed)
