@@ -24,6 +24,15 @@ OUTAGE_ERRORS: tuple[type[Exception], ...] = (
 )
 
 
+OUTAGE_PAUSE_MAX_S = 3.0
+
+
+def pause_s(failures: int) -> float:
+    """How long a looping component (a consumer, the relay, a tracker) waits before it tries
+    again, after `failures` outages in a row: 0.5, 1, 2, then 3 s at most."""
+    return min(0.25 * 2**failures, OUTAGE_PAUSE_MAX_S)
+
+
 def is_outage(error: BaseException) -> bool:
     """Whether `error` says a dependency is away (retry later), rather than that the work is bad."""
     return isinstance(error, OUTAGE_ERRORS)

@@ -55,7 +55,7 @@ class ReferralTracker:
                     "store unavailable; referral checks wait",
                     extra={"error": f"{type(error).__name__}: {str(error)[:300]}"},
                 )
-                stop.wait(min(0.25 * 2**failures, 3.0))
+                stop.wait(outages.pause_s(failures))
                 continue
             failures = 0
             if done.events_saved:

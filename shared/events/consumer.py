@@ -151,7 +151,7 @@ class EventConsumer:
                 if isinstance(error, PublishFailed):
                     self._drop_publisher()
                 failures += 1
-                pause = min(0.25 * 2**failures, 3.0)
+                pause = outages.pause_s(failures)
                 log.warning(
                     "broker connection lost; reconnecting",
                     extra={"error": f"{type(error).__name__}: {error}", "pause_s": pause},

@@ -159,7 +159,7 @@ class OutboxRelay:
                     )
                 self._report_backlog()
                 if self._failures:
-                    self._wake.wait(min(0.25 * 2**self._failures, 3.0))
+                    self._wake.wait(outages.pause_s(self._failures))
                     woken = True  # after an outage: the warm collections at once
                 elif self._more_due:
                     woken = False  # the full batch's collection is due again at once
