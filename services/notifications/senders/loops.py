@@ -56,6 +56,7 @@ class SenderLoop:
         self._wake = threading.Event()
         self._store_due = True
         self._store_checked = 0.0
+        self._outages = 0  # store outages in a row (a growing pause between looks)
 
     def wake(self) -> None:
         """New deliveries wait in the store."""
@@ -71,10 +72,15 @@ class SenderLoop:
             while not stop.is_set():
                 look = self._store_due or time.monotonic() - self._store_checked >= self.idle_poll_s
                 if not self.run_once(from_store=look):
-                    self._wake.wait(self.idle_poll_s)
+                    self._wake.wait(self.pause_s())
                     self._wake.clear()
         finally:
             self._give_back()
+
+    def pause_s(self) -> float:
+        """How long the loop waits after a look that found nothing to do: the idle poll, or
+        through a store outage the growing pause of every looping component."""
+        return outages.pause_s(self._outages) if self._outages else self.idle_poll_s
 
     def _give_back(self) -> None:
         """Deliveries handed over but not sent go back to the store (else: their lease runs out)."""
@@ -93,10 +99,13 @@ class SenderLoop:
                 self._store_due, self._store_checked = False, time.monotonic()
                 delivery = self.store.claim(self.clock(), self.worker_id, self.lease_s)
                 self._store_due |= delivery is not None
+                self._outages = 0  # the store answered
             if delivery is None:
                 return False
             self.deliver(delivery)
         except outages.STORE_OUTAGE_ERRORS as error:  # nobody's fault: said, without a trace
+            self._outages += 1
+            self._store_due = True  # looked at again after the pause
             metrics.SENDER_ERRORS.inc()
             log.warning(
                 "store unavailable; deliveries wait",

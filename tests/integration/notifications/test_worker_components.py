@@ -12,6 +12,7 @@ from pymongo import MongoClient
 
 from services.notifications.repository.deliveries import DeliveryStore
 from services.notifications.senders.loops import SenderLoop
+from shared import outages
 from shared.events.catalog import exchange_of
 from shared.events.consumer import REASON_HEADER
 from testkit.processes import free_port
@@ -94,16 +95,22 @@ def test_a_5_mb_event_is_dead_lettered_unread_and_the_next_one_is_handled(
 
 def test_a_sender_loop_waits_out_a_store_outage_with_a_warning_not_a_traceback(caplog):
     """A store that does not answer (nothing listens on its port) is an outage, not a bug: the
-    loop says so in one warning line and has nothing to deliver; it does not raise."""
+    loop says so in one warning line a look, has nothing to deliver, does not raise, and waits
+    longer after each look that failed."""
     client = MongoClient(f"mongodb://127.0.0.1:{free_port()}", serverSelectionTimeoutMS=200)
     try:
         store = DeliveryStore(client.notifications.deliveries)
-        loop = SenderLoop("t", lambda d: "sent", store, 5, 1, lambda: datetime.now(UTC))
+        idle_poll_s = 5
+        loop = SenderLoop("t", lambda d: "sent", store, 5, idle_poll_s, lambda: datetime.now(UTC))
+        assert loop.pause_s() == idle_poll_s
         with caplog.at_level(logging.WARNING, logger="notifications.sender"):
             assert loop.run_once() is False
+            assert loop.pause_s() == outages.pause_s(1)
+            assert loop.run_once() is False
+            assert loop.pause_s() == outages.pause_s(2)  # growing, as every looping component's
     finally:
         client.close()
-    [said] = [r for r in caplog.records if r.name == "notifications.sender"]
+    said, _ = [r for r in caplog.records if r.name == "notifications.sender"]
     assert (said.levelno, said.getMessage(), said.exc_info) == (
         logging.WARNING, "store unavailable; deliveries wait", None,
     )  # fmt: skip
